@@ -1,0 +1,112 @@
+// The contract between the x86-64 CPU (emulator/) and everything above it.
+//
+// The CPU knows nothing about Linux: it executes instructions for one
+// register file at a time, translates guest addresses through its own page
+// table and stops with a reason. Syscalls are a stop reason, not a callback.
+//
+// Addresses cross this boundary as JS numbers: user-space addresses on
+// x86-64 are below 2^47, well inside the 2^53 a number holds exactly.
+// Register values are u64 and cross as bigint.
+
+/** Why `Cpu.run` returned. */
+export enum StopReason {
+  /** The instruction budget was spent; every counted instruction retired. */
+  Budget = 0,
+  /** A `syscall` instruction retired; rip is the next instruction. */
+  Syscall = 1,
+  /** A memory access failed (unmapped or not permitted); rip is the faulting instruction, which did not retire. */
+  PageFault = 2,
+  /** The bytes at rip are not an instruction this CPU implements (#UD); rip is that instruction. */
+  InvalidOpcode = 3,
+  /** rip reached the breakpoint address before executing it. */
+  Breakpoint = 4,
+  /** `hlt` in user mode: #GP on real hardware; rip is the hlt. */
+  Hlt = 5,
+  /** #DE: division by zero or quotient overflow; rip is the div/idiv. */
+  DivideError = 6,
+  /** #GP for another reason (e.g. misaligned movdqa/movaps operand); rip is the instruction. */
+  GeneralProtection = 7,
+  /** `int3` retired (#BP); rip is the next instruction, as Linux reports it. */
+  Int3 = 8,
+  /** ud2 / ud1 / ud0 executed (#UD on purpose). */
+  Ud = 9,
+}
+
+export const PROT_NONE = 0;
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const PROT_EXEC = 4;
+
+export type AccessKind = 'read' | 'write' | 'exec';
+
+export interface StopInfo {
+  reason: StopReason;
+  /** Instructions retired by this call. */
+  retired: number;
+  /** rip at the stop (see StopReason for which instruction it names). */
+  rip: bigint;
+  /** PageFault: the first guest address that could not be accessed. */
+  faultAddress?: number;
+  /** PageFault: what the access was. */
+  faultAccess?: AccessKind;
+  /** InvalidOpcode / Ud: up to 15 bytes at rip (fewer if the page ends). */
+  bytes?: Uint8Array;
+}
+
+/** General-purpose register numbers, in the encoding order of the manual (Vol. 2, 2.1.5). */
+export enum Reg {
+  RAX = 0, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
+  R8, R9, R10, R11, R12, R13, R14, R15,
+}
+
+/** One thread's register file, living in wasm memory. */
+export interface CpuContext {
+  /** The 16 GPRs as a live view over wasm memory (index with Reg). */
+  readonly gpr: BigUint64Array;
+  rip: bigint;
+  /** Architectural RFLAGS (the CPU evaluates its lazy flags when read). */
+  rflags: bigint;
+  fsBase: bigint;
+  gsBase: bigint;
+  /** xmm0..xmm15, 16 bytes each, little-endian, as a live view. */
+  readonly xmm: Uint8Array;
+  mxcsr: number;
+  /** Instructions retired by this context since it was created. */
+  readonly retired: bigint;
+}
+
+export class MemoryError extends Error {
+  constructor(
+    readonly address: number,
+    readonly access: AccessKind,
+    message?: string,
+  ) {
+    super(message ?? `guest memory at 0x${address.toString(16)} is not mapped for ${access}`);
+    this.name = 'MemoryError';
+  }
+}
+
+export interface Cpu {
+  /** A new register file: all zero, rflags 0x202, mxcsr 0x1f80, x87 control word 0x37f. */
+  createContext(): CpuContext;
+  /** Maps zero-filled pages. addr and length are rounded out to 4 KiB pages. Replaces existing mappings. */
+  map(addr: number, length: number, prot: number): void;
+  unmap(addr: number, length: number): void;
+  protect(addr: number, length: number, prot: number): void;
+  /** The protection of the page holding addr, or -1 when unmapped. */
+  pageProt(addr: number): number;
+  /** Kernel-side copies: they ignore protection but throw MemoryError on unmapped pages. */
+  read(addr: number, length: number): Uint8Array;
+  write(addr: number, data: Uint8Array): void;
+  readU32(addr: number): number;
+  readU64(addr: number): bigint;
+  writeU32(addr: number, value: number): void;
+  writeU64(addr: number, value: bigint): void;
+  /** True if every byte of [addr, addr+length) is mapped with all of `prot`'s bits. */
+  accessible(addr: number, length: number, prot: number): boolean;
+  /**
+   * Runs ctx for at most maxInstructions instructions, or until rip reaches
+   * `breakpoint` (not executed), or until another stop reason.
+   */
+  run(ctx: CpuContext, maxInstructions: number, breakpoint?: number): StopInfo;
+}
