@@ -1,0 +1,89 @@
+// The decode cache: instructions are decoded once per basic block and kept
+// as runs of 32-byte records, found by the block's start address in a
+// direct-mapped table. Any change to code pages (a write, an unmap or a
+// protection change) flushes the whole cache; static programs never do that
+// after start-up, so the simple rule costs nothing in practice.
+
+import { hostAlloc } from './host';
+import { INSN_SIZE } from './insn';
+import { decodeAt, DECODE_OK, DECODE_FETCH_FAULT, DECODED_ENDS, DECODED_LEN, FETCH_FAULT_ADDR } from './decode';
+import { markCodePage, clearCodePages } from './mem';
+
+const MAX_BLOCK_INSNS: u32 = 64;
+const BLOCK_SLOTS: u32 = 1 << 16;
+const INSN_CAPACITY: u32 = 1 << 20;
+
+// Slot: u64 start address (NO_BLOCK when empty), u32 first record index, u32 count.
+const SLOT_SIZE: usize = 16;
+const NO_BLOCK: u64 = 0xffffffffffffffff;
+
+let slots: usize = 0;
+let records: usize = 0;
+let used: u32 = 0;
+
+export let BLOCK_FIRST: usize = 0;
+export let BLOCK_COUNT: u32 = 0;
+/** Set by findBlock when the first instruction could not be fetched. */
+export let BLOCK_FETCH_FAULT: bool = false;
+export let BLOCK_FAULT_ADDR: u64 = 0;
+
+export function cacheInit(): void {
+  slots = hostAlloc(<usize>BLOCK_SLOTS * SLOT_SIZE, 64);
+  records = hostAlloc(<usize>INSN_CAPACITY * INSN_SIZE, 64);
+  flushDecodeCache();
+}
+
+export function flushDecodeCache(): void {
+  if (slots == 0) { cacheInit(); return; }
+  memory.fill(slots, 0xff, <usize>BLOCK_SLOTS * SLOT_SIZE);
+  used = 0;
+  clearCodePages();
+}
+
+@inline function slotOf(ip: u64): usize {
+  const h = <u32>(ip ^ (ip >> 16)) & (BLOCK_SLOTS - 1);
+  return slots + <usize>h * SLOT_SIZE;
+}
+
+/**
+ * Finds or decodes the block starting at ip: sets BLOCK_FIRST (address of
+ * the first record) and BLOCK_COUNT. A block ends after an instruction that
+ * may branch or stop, before an instruction that cannot be fetched, or when
+ * it reaches MAX_BLOCK_INSNS.
+ */
+export function findBlock(ip: u64): void {
+  BLOCK_FETCH_FAULT = false;
+  const slot = slotOf(ip);
+  if (load<u64>(slot) == ip) {
+    BLOCK_FIRST = records + <usize>load<u32>(slot, 8) * INSN_SIZE;
+    BLOCK_COUNT = load<u32>(slot, 12);
+    return;
+  }
+  if (used + MAX_BLOCK_INSNS > INSN_CAPACITY) flushDecodeCache();
+  const first = used;
+  let at = ip;
+  let n: u32 = 0;
+  while (n < MAX_BLOCK_INSNS) {
+    const d = records + <usize>(first + n) * INSN_SIZE;
+    const status = decodeAt(at, d);
+    if (status == DECODE_FETCH_FAULT) {
+      if (n == 0) {
+        BLOCK_FETCH_FAULT = true;
+        BLOCK_FAULT_ADDR = FETCH_FAULT_ADDR;
+        return;
+      }
+      break;
+    }
+    markCodePage(at >> 12);
+    if (status == DECODE_OK) markCodePage((at + DECODED_LEN - 1) >> 12);
+    n++;
+    if (status != DECODE_OK || DECODED_ENDS) break;
+    at += DECODED_LEN;
+  }
+  used = first + n;
+  store<u64>(slot, ip);
+  store<u32>(slot, first, 8);
+  store<u32>(slot, n, 12);
+  BLOCK_FIRST = records + <usize>first * INSN_SIZE;
+  BLOCK_COUNT = n;
+}

@@ -1,0 +1,91 @@
+// The run loop: executes a register file's instructions block by block,
+// counting retired instructions exactly, until the budget is spent, a
+// breakpoint address is reached, or a handler stops the CPU.
+
+import {
+  RIP, CUR_IP, STOP, STOP_NONE, STOP_RETIRES, STOP_BUDGET, STOP_BREAKPOINT, STOP_PAGE_FAULT,
+  CTX_RIP, CTX_RETIRED, setActive, setIp, clearStop,
+} from './state';
+import { loadFlags, saveFlags } from './flags';
+import { FAULT, FAULT_ADDR, FAULT_ACCESS, ACCESS_EXEC, clearFault, CODE_WRITTEN, clearCodeWritten } from './mem';
+import { findBlock, flushDecodeCache, BLOCK_FIRST, BLOCK_COUNT, BLOCK_FETCH_FAULT, BLOCK_FAULT_ADDR } from './cache';
+import { INSN_SIZE, lenOf, handlerOf } from './insn';
+import { dispatch } from './generated/dispatch';
+import { setRunRetired } from './run-state';
+
+export let LAST_STOP: u32 = 0;
+export let LAST_FAULT_ADDR: u64 = 0;
+export let LAST_FAULT_ACCESS: u32 = 0;
+export let LAST_RETIRED: u64 = 0;
+
+/**
+ * Runs the register file at ctx for at most maxInsns instructions. With
+ * useBreakpoint, stops when rip equals breakpoint before executing it.
+ * Returns the stop reason (StopReason in emulator/api.ts).
+ */
+export function run(ctx: usize, maxInsns: u64, useBreakpoint: bool, breakpoint: u64): u32 {
+  setActive(ctx);
+  loadFlags(ctx);
+  clearStop();
+  clearFault();
+  let ip = load<u64>(ctx + CTX_RIP);
+  let retired: u64 = 0;
+  let reason: u32 = STOP_BUDGET;
+  LAST_FAULT_ADDR = 0;
+  LAST_FAULT_ACCESS = 0;
+
+  let running = true;
+  while (running) {
+    if (retired >= maxInsns) { reason = STOP_BUDGET; break; }
+    if (useBreakpoint && ip == breakpoint) { reason = STOP_BREAKPOINT; break; }
+    findBlock(ip);
+    if (BLOCK_FETCH_FAULT) {
+      reason = STOP_PAGE_FAULT;
+      LAST_FAULT_ADDR = BLOCK_FAULT_ADDR;
+      LAST_FAULT_ACCESS = ACCESS_EXEC;
+      break;
+    }
+    let n = BLOCK_COUNT;
+    const left = maxInsns - retired;
+    if (<u64>n > left) n = <u32>left;
+    let d = BLOCK_FIRST;
+    for (let i: u32 = 0; i < n; i++) {
+      if (useBreakpoint && i > 0 && ip == breakpoint) { reason = STOP_BREAKPOINT; running = false; break; }
+      const next = ip + lenOf(d);
+      setIp(ip, next);
+      setRunRetired(retired);
+      dispatch(handlerOf(d), d);
+      if (STOP != STOP_NONE) {
+        reason = STOP;
+        if (STOP_RETIRES) {
+          retired++;
+          ip = RIP;
+        } else {
+          ip = CUR_IP;
+          if (FAULT) {
+            LAST_FAULT_ADDR = FAULT_ADDR;
+            LAST_FAULT_ACCESS = FAULT_ACCESS;
+          }
+        }
+        running = false;
+        break;
+      }
+      retired++;
+      ip = RIP;
+      if (CODE_WRITTEN) {
+        // The instruction wrote to a page holding decoded code: decode again from here.
+        clearCodeWritten();
+        flushDecodeCache();
+        break;
+      }
+      if (ip != next) break; // a taken branch leaves the block
+      d += INSN_SIZE;
+    }
+  }
+  store<u64>(ctx + CTX_RIP, ip);
+  store<u64>(ctx + CTX_RETIRED, load<u64>(ctx + CTX_RETIRED) + retired);
+  saveFlags(ctx);
+  LAST_STOP = reason;
+  LAST_RETIRED = retired;
+  return reason;
+}

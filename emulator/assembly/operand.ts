@@ -1,0 +1,34 @@
+// Operand accessors in the manual's notation: E = the ModRM r/m operand
+// (register or memory), G = the ModRM reg operand, of the instruction's
+// operand size. Memory reads leave FAULT set on failure; callers return
+// before changing any state.
+
+import { isMem, rmOf, regOf, ea, opSize } from './insn';
+import { getRegSized, setRegSized } from './state';
+import { readSized, writeSized, readForWrite } from './mem';
+
+@inline export function readE(d: usize, size: u32): u64 {
+  if (isMem(d)) return readSized(ea(d), size);
+  return getRegSized(rmOf(d), size);
+}
+
+/** Reads E for a read-modify-write: a memory operand must also be writable. */
+@inline export function readEForWrite(d: usize, size: u32): u64 {
+  if (isMem(d)) return readForWrite(ea(d), size);
+  return getRegSized(rmOf(d), size);
+}
+
+@inline export function writeE(d: usize, size: u32, v: u64): void {
+  if (isMem(d)) writeSized(ea(d), size, v);
+  else setRegSized(rmOf(d), size, v);
+}
+
+@inline export function readG(d: usize, size: u32): u64 {
+  return getRegSized(regOf(d), size);
+}
+
+@inline export function writeG(d: usize, size: u32, v: u64): void {
+  setRegSized(regOf(d), size, v);
+}
+
+@inline export function sizeOf(d: usize): u32 { return opSize(d); }
