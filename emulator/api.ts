@@ -86,6 +86,36 @@ export class MemoryError extends Error {
   }
 }
 
+/** One instruction as the decoder sees it (for tests, tools and the playground). */
+export interface DecodedInstruction {
+  status: 'ok' | 'invalid' | 'fetch-fault';
+  /** Length in bytes (1 for invalid encodings). */
+  length: number;
+  /** Index into OPCODE_TABLE (emulator/table), or -1 when invalid. */
+  row: number;
+  /** Operand size in bytes (1, 2, 4, 8, or 16 for xmm rows). */
+  operandSize: number;
+  /** ModRM.reg (byte-register code 16..19 = ah, ch, dh, bh for byte operands). */
+  reg: number;
+  /** ModRM.rm / opcode register when the operand is a register. */
+  rm: number;
+  memory?: {
+    /** Base register or -1; for rip-relative operands -1 with `disp` the absolute address. */
+    base: number;
+    index: number;
+    scale: 1 | 2 | 4 | 8;
+    disp: bigint;
+    segment: 'fs' | 'gs' | null;
+    addressSize: 32 | 64;
+    ripRelative: boolean;
+  };
+  /** The immediate (sign-extended as the instruction uses it); branch targets are absolute. */
+  immediate: bigint;
+  prefixes: { rep: boolean; repne: boolean; lock: boolean; opsize: boolean; rex: boolean };
+  /** Address that could not be fetched, for status 'fetch-fault'. */
+  faultAddress?: number;
+}
+
 export interface Cpu {
   /** A new register file: all zero, rflags 0x202, mxcsr 0x1f80, x87 control word 0x37f. */
   createContext(): CpuContext;
@@ -109,4 +139,6 @@ export interface Cpu {
    * `breakpoint` (not executed), or until another stop reason.
    */
   run(ctx: CpuContext, maxInstructions: number, breakpoint?: number): StopInfo;
+  /** Decodes the instruction at addr (mapped executable) without running it. */
+  decode(addr: number): DecodedInstruction;
 }

@@ -4,7 +4,7 @@
 
 import { CTX } from './context-layout.js';
 import {
-  MemoryError, StopReason, type AccessKind, type Cpu, type CpuContext, type StopInfo,
+  MemoryError, StopReason, type AccessKind, type Cpu, type CpuContext, type StopInfo, type DecodedInstruction,
 } from './api.js';
 
 export * from './api.js';
@@ -25,6 +25,20 @@ interface CpuExports {
   readGuest(addr: bigint, length: number): number;
   writeGuest(addr: bigint, length: number): number;
   failedAddress(): bigint;
+  decodeOne(addr: bigint): number;
+  decodedRecord(): number;
+  decodeFetchFaultAddress(): bigint;
+}
+
+/** Maps the decoder's row order (generated) back to OPCODE_TABLE indices. */
+let rowOrder: number[] | undefined;
+async function loadRowOrder(): Promise<number[]> {
+  const url = new URL('./assembly/generated/rows.json', import.meta.url);
+  if (typeof process !== 'undefined' && process.versions?.node) {
+    const { readFile } = await import('node:fs/promises');
+    return JSON.parse(await readFile(url, 'utf8')) as number[];
+  }
+  return (await (await fetch(url)).json()) as number[];
 }
 
 const ACCESS: AccessKind[] = ['read', 'write', 'exec'];
@@ -53,6 +67,7 @@ let compiled: Promise<WebAssembly.Module> | undefined;
 export async function createCpu(wasm?: ArrayBuffer | Uint8Array): Promise<Cpu> {
   if (wasm) return new WasmCpu(await WebAssembly.instantiate(await WebAssembly.compile(wasm as BufferSource)));
   compiled ??= loadWasmBytes().then((b) => WebAssembly.compile(b as BufferSource));
+  rowOrder ??= await loadRowOrder().catch(() => []);
   const instance = await WebAssembly.instantiate(await compiled, { env: { abort: wasmAbort } });
   return new WasmCpu(instance);
 }
@@ -180,6 +195,47 @@ class WasmCpu implements Cpu {
       info.bytes = this.instructionBytes(Number(c.rip));
     }
     return info;
+  }
+
+  decode(addr: number): DecodedInstruction {
+    const status = this.x.decodeOne(BigInt(addr));
+    const p = this.x.decodedRecord();
+    const dv = new DataView(this.x.memory.buffer, p, 32);
+    if (status === 1) {
+      return {
+        status: 'fetch-fault', length: 0, row: -1, operandSize: 0, reg: 0, rm: 0, immediate: 0n,
+        prefixes: { rep: false, repne: false, lock: false, opsize: false, rex: false },
+        faultAddress: Number(this.x.decodeFetchFaultAddress()),
+      };
+    }
+    // Record layout: emulator/assembly/insn.ts.
+    const flags = dv.getUint8(6);
+    const decoderRow = dv.getUint16(12, true);
+    const base = dv.getUint8(7);
+    const seg = dv.getUint8(11);
+    const out: DecodedInstruction = {
+      status: status === 0 ? 'ok' : 'invalid',
+      length: dv.getUint8(2),
+      row: status === 0 ? (rowOrder?.[decoderRow] ?? -1) : -1,
+      operandSize: dv.getUint8(3),
+      reg: dv.getUint8(4),
+      rm: dv.getUint8(5),
+      immediate: dv.getBigUint64(24, true),
+      prefixes: { rep: (flags & 2) !== 0, repne: (flags & 4) !== 0, lock: (flags & 8) !== 0, opsize: (flags & 64) !== 0, rex: (flags & 32) !== 0 },
+    };
+    if (flags & 1) {
+      const index = dv.getUint8(8);
+      out.memory = {
+        base: base === 16 ? -1 : base,
+        index: index === 16 ? -1 : index,
+        scale: (1 << dv.getUint8(9)) as 1 | 2 | 4 | 8,
+        disp: dv.getBigUint64(16, true),
+        segment: seg === 1 ? 'fs' : seg === 2 ? 'gs' : null,
+        addressSize: (flags & 16) !== 0 ? 32 : 64,
+        ripRelative: (dv.getUint8(14) & 1) !== 0,
+      };
+    }
+    return out;
   }
 
   /** Up to 15 bytes at addr, fewer where the mapping ends. */

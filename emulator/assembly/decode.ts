@@ -3,7 +3,7 @@
 // the lookup arrays generated from the opcode table.
 
 import { fetchByte } from './mem';
-import { writeInsn, F_MEM, F_REP, F_REPNE, F_LOCK, F_ADDR32, F_REX, F_OPSIZE, F_REXB, NO_REG, SEG_NONE, SEG_FS, SEG_GS } from './insn';
+import { writeInsn, F_MEM, F_REP, F_REPNE, F_LOCK, F_ADDR32, F_REX, F_OPSIZE, F_REXB, X_RIP_RELATIVE, NO_REG, SEG_NONE, SEG_FS, SEG_GS } from './insn';
 import {
   ROW_INFO, ROW_HANDLER, ROW_ARG, OP_FIRST, OP_COUNT,
   RI_MODRM, RI_IMM_SHIFT, RI_SIZE_SHIFT, RI_BREGS_SHIFT, RI_PREFIX_SHIFT, RI_REG_SHIFT, RI_RM_SHIFT, RI_MOD_SHIFT,
@@ -260,7 +260,7 @@ export function decodeAt(ip: u64, d: usize): u32 {
   if ((flags & F_LOCK) != 0 && ((info & RI_LOCK) == 0 || (flags & F_MEM) == 0)) return failure(d);
 
   writeInsn(d, <u32>unchecked(ROW_HANDLER[row]), len, size, reg, rm, flags, base, index, scale,
-    <u32>unchecked(ROW_ARG[row]), seg, row, disp, imm);
+    <u32>unchecked(ROW_ARG[row]), seg, row, disp, imm, ripRelative ? X_RIP_RELATIVE : 0);
   DECODED_ENDS = (info & RI_ENDS) != 0;
   DECODED_LEN = len;
   return DECODE_OK;
@@ -268,7 +268,7 @@ export function decodeAt(ip: u64, d: usize): u32 {
 
 function failure(d: usize): u32 {
   if (fetchFailed) return DECODE_FETCH_FAULT;
-  writeInsn(d, 0, 1, 0, 0, 0, 0, NO_REG, NO_REG, 0, 0, 0, 0xffff, 0, 0);
+  writeInsn(d, 0, 1, 0, 0, 0, 0, NO_REG, NO_REG, 0, 0, 0, 0xffff, 0, 0, 0);
   DECODED_ENDS = true;
   DECODED_LEN = 1;
   return DECODE_INVALID;

@@ -8,6 +8,8 @@ import {
   accessible as isAccessible, rangeHasCode, tlbInit, CODE_WRITTEN, clearCodeWritten, FAULT_ADDR,
 } from './mem';
 import { cacheInit, flushDecodeCache } from './cache';
+import { decodeAt, FETCH_FAULT_ADDR } from './decode';
+import { INSN_SIZE } from './insn';
 import { run as runLoop, LAST_RETIRED, LAST_FAULT_ADDR, LAST_FAULT_ACCESS } from './cpu';
 
 let initialized = false;
@@ -94,3 +96,21 @@ export function writeGuest(addr: u64, length: u32): bool {
 }
 
 export function failedAddress(): u64 { return FAULT_ADDR; }
+
+// ---- decoder access for tests and tools -------------------------------------
+
+let probe: usize = 0;
+
+/**
+ * Decodes one instruction at addr without executing it. Returns 0 (ok),
+ * 1 (bytes not executable: see failedAddress) or 2 (invalid); the record
+ * is at decodedRecord() (layout in emulator/assembly/insn.ts).
+ */
+export function decodeOne(addr: u64): u32 {
+  init();
+  if (probe == 0) probe = hostAlloc(INSN_SIZE, 16);
+  return decodeAt(addr, probe);
+}
+
+export function decodedRecord(): usize { return probe; }
+export function decodeFetchFaultAddress(): u64 { return FETCH_FAULT_ADDR; }

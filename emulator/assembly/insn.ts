@@ -18,6 +18,7 @@ const O_SCALE: usize = 9; //   u8 log2 of the SIB scale
 const O_ARG: usize = 10; //    u8 the row's constant
 const O_SEG: usize = 11; //    u8 SEG_*
 const O_ROW: usize = 12; //    u16 opcode-table row, for diagnostics
+const O_EXTRA: usize = 14; //  u8 X_*
 const O_DISP: usize = 16; //   i64 displacement (absolute address for rip-relative)
 const O_IMM: usize = 24; //    u64 immediate (branch target for Jb/Jz)
 
@@ -29,6 +30,9 @@ export const F_ADDR32: u32 = 16;
 export const F_REX: u32 = 32;
 export const F_OPSIZE: u32 = 64; // 66
 export const F_REXB: u32 = 128; // REX.B (distinguishes 90 nop from xchg r8, rax)
+
+/** Extra flags (O_EXTRA): the memory operand was rip-relative (disp holds the absolute address). */
+export const X_RIP_RELATIVE: u32 = 1;
 
 export const NO_REG: u32 = 16;
 export const SEG_NONE: u32 = 0;
@@ -81,7 +85,7 @@ export const SEG_GS: u32 = 2;
 
 export function writeInsn(
   d: usize, handler: u32, len: u32, size: u32, reg: u32, rm: u32, flags: u32,
-  base: u32, index: u32, scale: u32, arg: u32, seg: u32, row: u32, disp: u64, imm: u64,
+  base: u32, index: u32, scale: u32, arg: u32, seg: u32, row: u32, disp: u64, imm: u64, extra: u32,
 ): void {
   store<u16>(d + O_HANDLER, <u16>handler);
   store<u8>(d + O_LEN, <u8>len);
@@ -95,6 +99,7 @@ export function writeInsn(
   store<u8>(d + O_ARG, <u8>arg);
   store<u8>(d + O_SEG, <u8>seg);
   store<u16>(d + O_ROW, <u16>row);
+  store<u8>(d + O_EXTRA, <u8>extra);
   store<u64>(d + O_DISP, disp);
   store<u64>(d + O_IMM, imm);
 }
