@@ -1,0 +1,153 @@
+// A process's memory map: the list of mapped areas (Linux's VMAs), kept in
+// step with the CPU's page table. The CPU holds the pages; this list knows
+// what each area is (ELF segment, heap, stack, anonymous, file), which the
+// page table does not, and answers the questions mmap, munmap, mprotect,
+// mremap and brk ask (is this range free, where is a free gap).
+
+import type { Cpu } from '../emulator/api.js';
+import { MMAP_BASE, MMAP_MIN_ADDR, PAGE_SIZE, hex } from './layout.js';
+
+export type VmaKind = 'elf' | 'heap' | 'stack' | 'anon' | 'file';
+
+export interface Vma {
+  start: number;
+  /** Exclusive, page aligned. */
+  end: number;
+  prot: number;
+  shared: boolean;
+  kind: VmaKind;
+  /** For messages and /proc/self/maps: the file path, "[heap]", "[stack]". */
+  name?: string;
+  /** File-backed areas: the file's bytes and the file offset of `start`. */
+  file?: { data: Uint8Array; offset: number };
+}
+
+export type VmaAttributes = Omit<Vma, 'start' | 'end' | 'prot'>;
+
+export class MemoryMap {
+  private vmas: Vma[] = [];
+
+  constructor(private readonly cpu: Cpu) {}
+
+  areas(): readonly Vma[] {
+    return this.vmas;
+  }
+
+  /** The area holding addr. */
+  find(addr: number): Vma | undefined {
+    return this.vmas.find((v) => addr >= v.start && addr < v.end);
+  }
+
+  /** The first area that ends above addr (Linux find_vma). */
+  findAbove(addr: number): Vma | undefined {
+    return this.vmas.find((v) => v.end > addr);
+  }
+
+  isFree(start: number, length: number): boolean {
+    const end = start + length;
+    return !this.vmas.some((v) => v.start < end && v.end > start);
+  }
+
+  /** True when every page of the range belongs to some area. */
+  isFullyMapped(start: number, length: number): boolean {
+    let at = start;
+    const end = start + length;
+    for (const v of this.vmas) {
+      if (v.end <= at) continue;
+      if (v.start > at) return false;
+      at = v.end;
+      if (at >= end) return true;
+    }
+    return at >= end;
+  }
+
+  /**
+   * Top-down search for a free gap of `length` bytes below `ceiling`
+   * (mm/mmap.c unmapped_area_topdown with mmap_base as the ceiling).
+   */
+  findFree(length: number, ceiling = MMAP_BASE): number | undefined {
+    let top = ceiling;
+    for (let i = this.vmas.length - 1; i >= -1; i--) {
+      const v = i >= 0 ? this.vmas[i] : undefined;
+      if (v && v.start >= top) continue;
+      const gapStart = v ? Math.max(v.end, MMAP_MIN_ADDR) : MMAP_MIN_ADDR;
+      if (top - gapStart >= length) return top - length;
+      if (!v) break;
+      top = Math.min(top, v.start);
+    }
+    return undefined;
+  }
+
+  /** Maps zero-filled pages, replacing whatever was there (MAP_FIXED semantics). */
+  map(start: number, length: number, prot: number, attrs: VmaAttributes): void {
+    assertPages(start, length);
+    this.carve(start, start + length);
+    this.cpu.map(start, length, prot);
+    this.insert({ start, end: start + length, prot, ...attrs });
+  }
+
+  unmap(start: number, length: number): void {
+    assertPages(start, length);
+    if (this.carve(start, start + length)) this.cpu.unmap(start, length);
+  }
+
+  /** Changes protection; the caller has checked the range is fully mapped. */
+  protect(start: number, length: number, prot: number): void {
+    assertPages(start, length);
+    const end = start + length;
+    const pieces = this.vmas.filter((v) => v.start < end && v.end > start).map((v) => ({ ...v }));
+    this.carve(start, end);
+    for (const v of pieces) this.insert({ ...slice(v, Math.max(v.start, start), Math.min(v.end, end)), prot });
+    this.cpu.protect(start, length, prot);
+  }
+
+  /** Removes areas in [start, end), splitting those that straddle it. Returns whether anything was mapped there. */
+  private carve(start: number, end: number): boolean {
+    const kept: Vma[] = [];
+    let touched = false;
+    for (const v of this.vmas) {
+      if (v.end <= start || v.start >= end) {
+        kept.push(v);
+        continue;
+      }
+      touched = true;
+      if (v.start < start) kept.push({ ...v, end: start });
+      if (v.end > end) kept.push(slice(v, end, v.end));
+    }
+    kept.sort((a, b) => a.start - b.start);
+    this.vmas = kept;
+    return touched;
+  }
+
+  private insert(vma: Vma): void {
+    this.vmas.push(vma);
+    this.vmas.sort((a, b) => a.start - b.start);
+    this.coalesce();
+  }
+
+  /** Merges neighbours that are alike, as vma_merge does. */
+  private coalesce(): void {
+    const out: Vma[] = [];
+    for (const v of this.vmas) {
+      const last = out[out.length - 1];
+      const sameFile = !last?.file || (v.file?.data === last.file.data && v.file.offset === last.file.offset + (last.end - last.start));
+      if (last && last.end === v.start && last.prot === v.prot && last.shared === v.shared && last.kind === v.kind && last.name === v.name && sameFile && !last.file === !v.file) {
+        last.end = v.end;
+      } else {
+        out.push(v);
+      }
+    }
+    this.vmas = out;
+  }
+}
+
+/** The part [start, end) of an area, with the file offset moved along. */
+function slice(v: Vma, start: number, end: number): Vma {
+  return { ...v, start, end, file: v.file ? { data: v.file.data, offset: v.file.offset + (start - v.start) } : undefined };
+}
+
+function assertPages(start: number, length: number): void {
+  if (start % PAGE_SIZE !== 0 || length % PAGE_SIZE !== 0 || length <= 0) {
+    throw new Error(`internal: memory map range ${hex(start)}+${hex(length)} is not whole pages`);
+  }
+}
