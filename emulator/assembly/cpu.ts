@@ -3,8 +3,8 @@
 // breakpoint address is reached, or a handler stops the CPU.
 
 import {
-  RIP, CUR_IP, STOP, STOP_NONE, STOP_RETIRES, STOP_BUDGET, STOP_BREAKPOINT, STOP_PAGE_FAULT,
-  CTX_RIP, CTX_RETIRED, setActive, setIp, clearStop,
+  RIP, STOP, STOP_NONE, STOP_RETIRES, STOP_BUDGET, STOP_BREAKPOINT, STOP_PAGE_FAULT, STOP_CODE_WRITTEN,
+  CTX_RIP, CTX_RETIRED, setActive, setNextIp, clearStop,
 } from './state';
 import { loadFlags, saveFlags } from './flags';
 import { FAULT, FAULT_ADDR, FAULT_ACCESS, ACCESS_EXEC, clearFault, CODE_WRITTEN, clearCodeWritten } from './mem';
@@ -48,39 +48,44 @@ export function run(ctx: usize, maxInsns: u64, useBreakpoint: bool, breakpoint: 
     let n = BLOCK_COUNT;
     const left = maxInsns - retired;
     if (<u64>n > left) n = <u32>left;
+    setRunRetired(retired);
+    // Only the last instruction of a block can branch, so rip simply
+    // advances; a handler that stops the CPU says so through STOP.
     let d = BLOCK_FIRST;
-    for (let i: u32 = 0; i < n; i++) {
-      if (useBreakpoint && i > 0 && ip == breakpoint) { reason = STOP_BREAKPOINT; running = false; break; }
-      const next = ip + lenOf(d);
-      setIp(ip, next);
-      setRunRetired(retired);
+    let i: u32 = 0;
+    for (; i < n; i++) {
+      const cur = ip;
+      if (useBreakpoint && i > 0 && cur == breakpoint) { reason = STOP_BREAKPOINT; running = false; break; }
+      ip += lenOf(d);
+      setNextIp(ip);
       dispatch(handlerOf(d), d);
       if (STOP != STOP_NONE) {
-        reason = STOP;
         if (STOP_RETIRES) {
-          retired++;
+          i++;
           ip = RIP;
         } else {
-          ip = CUR_IP;
+          ip = cur;
           if (FAULT) {
             LAST_FAULT_ADDR = FAULT_ADDR;
             LAST_FAULT_ACCESS = FAULT_ACCESS;
           }
         }
-        running = false;
+        if (CODE_WRITTEN) {
+          // An instruction wrote to a page holding decoded code: decode again.
+          clearCodeWritten();
+          flushDecodeCache();
+        }
+        if (STOP != STOP_CODE_WRITTEN) {
+          reason = STOP;
+          running = false;
+        }
+        clearStop();
         break;
       }
-      retired++;
-      ip = RIP;
-      if (CODE_WRITTEN) {
-        // The instruction wrote to a page holding decoded code: decode again from here.
-        clearCodeWritten();
-        flushDecodeCache();
-        break;
-      }
-      if (ip != next) break; // a taken branch leaves the block
       d += INSN_SIZE;
     }
+    retired += i;
+    if (i == n && running) ip = RIP;
   }
   store<u64>(ctx + CTX_RIP, ip);
   store<u64>(ctx + CTX_RETIRED, load<u64>(ctx + CTX_RETIRED) + retired);

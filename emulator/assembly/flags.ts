@@ -127,6 +127,11 @@ export function materializeFlags(): void {
   }
 }
 
+/** Before inc/dec: they keep CF, so CF moves into FLAGS (the lazy kind INC/DEC reads it there). */
+@inline export function keepCarry(): void {
+  if (LZ_KIND != LZ_NONE) FLAGS = (FLAGS & ~CF) | (getCF() ? CF : 0);
+}
+
 /** Replaces RFLAGS; bit 1 always reads as one. */
 export function setFlags(v: u64): void {
   FLAGS = v | 2;

@@ -4,7 +4,7 @@
 // instruction (the caller checks FAULT before changing any state).
 
 import { hostAlloc } from './host';
-import { STOP_PAGE_FAULT, stopFault } from './state';
+import { STOP_PAGE_FAULT, STOP_CODE_WRITTEN, stopFault, stopRetired, STOP, STOP_NONE } from './state';
 
 export const PROT_READ: u32 = 1;
 export const PROT_WRITE: u32 = 2;
@@ -220,7 +220,10 @@ export function translatePage(addr: u64, need: u32): usize {
     pte = (pte & PTE_FLAGS) | <u32>frame;
     store<u32>(slot, pte);
   }
-  if (need == PROT_WRITE && (pte & PTE_CODE) != 0) CODE_WRITTEN = true;
+  if (need == PROT_WRITE && (pte & PTE_CODE) != 0) {
+    CODE_WRITTEN = true;
+    if (STOP == STOP_NONE) stopRetired(STOP_CODE_WRITTEN);
+  }
   return frame;
 }
 

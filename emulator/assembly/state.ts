@@ -32,11 +32,11 @@ export const STOP_DIVIDE_ERROR: u32 = 6;
 export const STOP_GENERAL_PROTECTION: u32 = 7;
 export const STOP_INT3: u32 = 8;
 export const STOP_UD: u32 = 9;
+/** Internal: an instruction wrote to decoded code; the run loop re-decodes and goes on. */
+export const STOP_CODE_WRITTEN: u32 = 0xfe;
 
 /** Base address of the active register file. */
 export let R: usize = 0;
-/** Address of the instruction being executed. */
-export let CUR_IP: u64 = 0;
 /** Address of the next instruction; branches overwrite it. */
 export let RIP: u64 = 0;
 /** Set by a handler to stop the run loop after this instruction. */
@@ -45,7 +45,7 @@ export let STOP: u32 = STOP_NONE;
 export let STOP_RETIRES: bool = false;
 
 export function setActive(ctx: usize): void { R = ctx; }
-export function setIp(cur: u64, next: u64): void { CUR_IP = cur; RIP = next; }
+@inline export function setNextIp(next: u64): void { RIP = next; }
 export function jumpTo(target: u64): void { RIP = target; }
 
 /** Stops after the current instruction retires (syscall, int3). */

@@ -162,7 +162,7 @@ add({ mnemonic: 'prefetchw', map: '0f', op: 0x0d, modrm: true, size: 'v', handle
 for (let op = 0x18; op <= 0x1f; op++) {
   add({ mnemonic: op === 0x18 ? 'prefetch' : op === 0x1e ? 'endbr64' : 'nop', map: '0f', op, modrm: true, size: 'v', handler: 'Nop' });
 }
-add({ mnemonic: 'rdtsc', map: '0f', op: 0x31, modrm: false, size: 'b', handler: 'Rdtsc', test: 'none' });
+add({ mnemonic: 'rdtsc', map: '0f', op: 0x31, modrm: false, size: 'b', handler: 'Rdtsc', ends: true, test: 'none' });
 for (let cc = 0; cc < 16; cc++) {
   add({ mnemonic: 'cmov' + CC[cc], map: '0f', op: 0x40 + cc, modrm: true, size: 'v', handler: 'CmovGvEv', arg: cc });
 }

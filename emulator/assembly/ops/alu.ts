@@ -6,7 +6,7 @@ import { readE, readEForWrite, writeE, readG, writeG } from '../operand';
 import { getRegSized, setRegSized } from '../state';
 import { FAULT } from '../mem';
 import {
-  setLazy, materializeFlags, FLAGS, CF,
+  setLazy, materializeFlags, keepCarry, FLAGS, CF,
   LZ_ADD, LZ_SUB, LZ_ADC, LZ_SBB, LZ_LOGIC, LZ_INC, LZ_DEC,
 } from '../flags';
 
@@ -92,7 +92,7 @@ export function TestRaxIz(d: usize): void { const s = opSize(d); test(s, getRegS
 @inline function incDec(d: usize, size: u32): void {
   const a = readEForWrite(d, size);
   if (FAULT) return;
-  materializeFlags(); // CF survives inc/dec: keep it in FLAGS
+  keepCarry(); // CF survives inc/dec
   const dec = argOf(d) != 0;
   const r = dec ? a - 1 : a + 1;
   setLazy(dec ? LZ_DEC : LZ_INC, size, a, 1, r);

@@ -10,6 +10,7 @@ import {
 import { getFlags, setArithFlags, materializeFlags, FLAGS, setFlags, CF, DF, AF, PF, ZF, SF } from '../flags';
 import { cpuidLeaf, CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX } from '../cpuid';
 import { retiredInRun } from '../run-state';
+import { BLOCK_COUNT } from '../cache';
 
 /** Stops for an opcode the decoder does not know (#UD, not retired). */
 export function Invalid(d: usize): void { stopFault(STOP_INVALID_OPCODE); }
@@ -68,9 +69,13 @@ export function Cpuid(d: usize): void {
   setReg64(2, CPUID_EDX);
 }
 
-/** rdtsc: virtual time, one tick per retired instruction of this context. */
+/**
+ * rdtsc: virtual time, one tick per retired instruction of this context.
+ * rdtsc ends its block, so its place in the run is the block's start count
+ * plus the instructions before it in the block.
+ */
 export function Rdtsc(d: usize): void {
-  const tsc = load<u64>(R + CTX_RETIRED) + retiredInRun();
+  const tsc = load<u64>(R + CTX_RETIRED) + retiredInRun() + <u64>BLOCK_COUNT - 1;
   setReg64(0, tsc & 0xffffffff);
   setReg64(2, tsc >> 32);
 }
