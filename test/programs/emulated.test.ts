@@ -1,0 +1,81 @@
+// The guest programs in the emulator, compared with the same programs run on
+// the host: stdout must be byte-identical and the exit status equal.
+//
+// Needs kernel-model/run.ts (`runProgram`). Until it exists every test here
+// FAILS with a message saying so; it is deliberately not skipped.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { programCases, programPath, repoRoot, runNative } from './native.js';
+
+/** The API this file is written against (kernel-model/run.ts). */
+interface RunProgramOptions {
+  path: string;
+  argv: string[];
+  stdin?: Uint8Array;
+  maxInstructions?: number;
+}
+interface RunProgramResult {
+  exitCode: number;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  signal?: number;
+}
+type RunProgram = (options: RunProgramOptions) => Promise<RunProgramResult>;
+
+const runModule = join(repoRoot, 'kernel-model', 'run.ts');
+
+async function loadRunProgram(): Promise<RunProgram> {
+  if (!existsSync(runModule)) {
+    throw new Error(
+      'kernel-model/run.ts does not exist yet, so guest programs cannot run in the emulator. ' +
+        'These comparison tests fail until it exports runProgram({ path, argv, stdin?, maxInstructions? }).',
+    );
+  }
+  // A variable specifier keeps tsc from resolving a module that may not exist yet.
+  const specifier = '../../kernel-model/run.js';
+  const mod = (await import(specifier)) as { runProgram?: RunProgram };
+  if (typeof mod.runProgram !== 'function') {
+    throw new Error('kernel-model/run.ts exists but does not export a function runProgram');
+  }
+  return mod.runProgram;
+}
+
+/** First differing line, for a failure message a person can act on. */
+function firstDifference(expected: Buffer, actual: Buffer): string {
+  const e = expected.toString('latin1').split('\n');
+  const a = actual.toString('latin1').split('\n');
+  for (let i = 0; i < Math.max(e.length, a.length); i++) {
+    if (e[i] !== a[i]) {
+      return `line ${i + 1}:\n  native:   ${JSON.stringify(e[i] ?? '<end of output>')}\n  emulated: ${JSON.stringify(a[i] ?? '<end of output>')}`;
+    }
+  }
+  return 'outputs are equal';
+}
+
+beforeAll(() => {
+  execFileSync(process.execPath, ['scripts/build-programs.mjs'], { cwd: repoRoot, stdio: 'pipe' });
+});
+
+describe('guest programs, emulated vs native', () => {
+  for (const c of programCases) {
+    const title = [c.name, ...c.args.map((a) => JSON.stringify(a))].join(' ');
+    it(`${title}: same stdout and exit status as on the host`, async () => {
+      const runProgram = await loadRunProgram();
+      const native = runNative(c.name, c.args);
+      const path = programPath(c.name);
+      const emulated = await runProgram({ path, argv: [path, ...c.args], maxInstructions: c.maxInstructions });
+      const out = Buffer.from(emulated.stdout.buffer, emulated.stdout.byteOffset, emulated.stdout.byteLength);
+      const err = Buffer.from(emulated.stderr.buffer, emulated.stderr.byteOffset, emulated.stderr.byteLength);
+      expect(
+        emulated.signal,
+        `${title} was killed by signal ${emulated.signal} in the emulator; stderr: ${err.toString()}`,
+      ).toBeUndefined();
+      expect(out.equals(native.stdout), `${title}: stdout differs, first at ${firstDifference(native.stdout, out)}`).toBe(
+        true,
+      );
+      expect(emulated.exitCode, `${title}: exit status`).toBe(native.exitCode);
+    });
+  }
+});
