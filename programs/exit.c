@@ -6,8 +6,8 @@
 int main(int argc, char **argv)
 {
 	printf("argc=%d\n", argc);
-	/* argv[0] is whatever path the runner used; print it last-component-free
-	 * only for i >= 1 so the output does not depend on where we live. */
+	/* argv[0] is whatever path the runner used, so it is not printed:
+	 * the output must not depend on where the program lives. */
 	for (int i = 1; i < argc; i++)
 		printf("argv[%d]=\"%s\"\n", i, argv[i]);
 	int status = argc > 1 ? atoi(argv[1]) : 0;
