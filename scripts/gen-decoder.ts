@@ -68,10 +68,11 @@ export function generate(): { rows: OpcodeRow[]; handlers: string[] } {
   // Group rows by opcode key; a +r row covers eight opcodes.
   const byKey = new Map<number, OpcodeRow[]>();
   for (const r of OPCODE_TABLE) {
+    if (r.vex && r.map === '') fail(`VEX row '${r.mnemonic}' needs a map`);
     if (!handlerFiles.has(r.handler)) fail(`row '${r.mnemonic}' (${r.map || '1-byte'} ${r.op.toString(16)}) names handler ${r.handler}, which no file in emulator/assembly/ops exports`);
     const ops = r.plusR ? [0, 1, 2, 3, 4, 5, 6, 7].map((i) => r.op + i) : [r.op];
     for (const op of ops) {
-      const key = (MAPS[r.map] << 8) | op;
+      const key = ((MAPS[r.map] + (r.vex ? 3 : 0)) << 8) | op;
       const list = byKey.get(key) ?? [];
       list.push(r);
       byKey.set(key, list);
@@ -80,8 +81,8 @@ export function generate(): { rows: OpcodeRow[]; handlers: string[] } {
   const handlers = ['Invalid', ...[...new Set(OPCODE_TABLE.map((r) => r.handler))].filter((h) => h !== 'Invalid')];
   const handlerId = new Map(handlers.map((h, i) => [h, i]));
   const rowList: OpcodeRow[] = [];
-  const opFirst = new Array<number>(1024).fill(0);
-  const opCount = new Array<number>(1024).fill(0);
+  const opFirst = new Array<number>(7 * 256).fill(0);
+  const opCount = new Array<number>(7 * 256).fill(0);
   for (const key of [...byKey.keys()].sort((a, b) => a - b)) {
     const list = [...byKey.get(key)!].sort((a, b) => specificity(b) - specificity(a));
     const modrm = list[0].modrm;

@@ -120,17 +120,38 @@ export function decodeAt(ip: u64, d: usize): u32 {
     if ((b & 0xf0) == 0x40) { rex = b; continue; }
     break;
   }
-  if (rex != 0) flags |= F_REX;
-  if ((rex & 1) != 0) flags |= F_REXB;
-  const rexW = (rex & 8) != 0;
-  const rexR: u32 = (rex & 4) << 1;
-  const rexX: u32 = (rex & 2) << 2;
-  const rexB: u32 = (rex & 1) << 3;
   if (lastRep == 0xf3) flags |= F_REP;
   if (lastRep == 0xf2) flags |= F_REPNE;
 
   let map: u32 = 0;
-  if (b == 0x0f) {
+  let vvvv: u32 = 0;
+  if (b == 0xc4 || b == 0xc5) {
+    // VEX (Vol. 2, 2.3): always VEX in 64-bit mode; 66/F2/F3/REX before it are #UD.
+    if (rex != 0 || lastRep != 0 || (flags & F_OPSIZE) != 0) return failure(d);
+    const b1 = next();
+    if (b1 > 0xff) return failure(d);
+    let b2: u32 = b1;
+    let mmmmm: u32 = 1;
+    let vexRex: u32 = 0x40 | ((~b1 >> 5) & 4); // R
+    if (b == 0xc4) {
+      mmmmm = b1 & 0x1f;
+      vexRex |= ((~b1 >> 5) & 3); // X, B
+      b2 = next();
+      if (b2 > 0xff) return failure(d);
+      if ((b2 & 0x80) != 0) vexRex |= 8; // W
+    }
+    if ((b2 & 4) != 0) return failure(d); // VEX.L = 1: no 256-bit forms here
+    vvvv = (~b2 >> 3) & 15;
+    const pp = b2 & 3;
+    if (pp == 1) flags |= F_OPSIZE;
+    else if (pp == 2) { lastRep = 0xf3; flags |= F_REP; }
+    else if (pp == 3) { lastRep = 0xf2; flags |= F_REPNE; }
+    if (mmmmm < 1 || mmmmm > 3) return failure(d);
+    rex = vexRex;
+    map = 3 + mmmmm; // 4: VEX 0F, 5: VEX 0F38, 6: VEX 0F3A
+    b = next();
+    if (b > 0xff) return failure(d);
+  } else if (b == 0x0f) {
     b = next();
     if (b > 0xff) return failure(d);
     map = 1;
@@ -140,6 +161,12 @@ export function decodeAt(ip: u64, d: usize): u32 {
       if (b > 0xff) return failure(d);
     }
   }
+  if (rex != 0) flags |= F_REX;
+  if ((rex & 1) != 0) flags |= F_REXB;
+  const rexW = (rex & 8) != 0;
+  const rexR: u32 = (rex & 4) << 1;
+  const rexX: u32 = (rex & 2) << 2;
+  const rexB: u32 = (rex & 1) << 3;
   const opcode = b;
   const key = (map << 8) | opcode;
   const first = <u32>unchecked(OP_FIRST[key]);
@@ -260,7 +287,7 @@ export function decodeAt(ip: u64, d: usize): u32 {
   if ((flags & F_LOCK) != 0 && ((info & RI_LOCK) == 0 || (flags & F_MEM) == 0)) return failure(d);
 
   writeInsn(d, <u32>unchecked(ROW_HANDLER[row]), len, size, reg, rm, flags, base, index, scale,
-    <u32>unchecked(ROW_ARG[row]), seg, row, disp, imm, ripRelative ? X_RIP_RELATIVE : 0);
+    <u32>unchecked(ROW_ARG[row]), seg, row, disp, imm, ripRelative ? X_RIP_RELATIVE : 0, vvvv);
   DECODED_ENDS = (info & RI_ENDS) != 0;
   DECODED_LEN = len;
   return DECODE_OK;
@@ -268,7 +295,7 @@ export function decodeAt(ip: u64, d: usize): u32 {
 
 function failure(d: usize): u32 {
   if (fetchFailed) return DECODE_FETCH_FAULT;
-  writeInsn(d, 0, 1, 0, 0, 0, 0, NO_REG, NO_REG, 0, 0, 0, 0xffff, 0, 0, 0);
+  writeInsn(d, 0, 1, 0, 0, 0, 0, NO_REG, NO_REG, 0, 0, 0, 0xffff, 0, 0, 0, 0);
   DECODED_ENDS = true;
   DECODED_LEN = 1;
   return DECODE_INVALID;

@@ -19,6 +19,7 @@ const O_ARG: usize = 10; //    u8 the row's constant
 const O_SEG: usize = 11; //    u8 SEG_*
 const O_ROW: usize = 12; //    u16 opcode-table row, for diagnostics
 const O_EXTRA: usize = 14; //  u8 X_*
+const O_VVVV: usize = 15; //   u8 VEX.vvvv register
 const O_DISP: usize = 16; //   i64 displacement (absolute address for rip-relative)
 const O_IMM: usize = 24; //    u64 immediate (branch target for Jb/Jz)
 
@@ -51,6 +52,8 @@ export const SEG_GS: u32 = 2;
 @inline export function argOf(d: usize): u32 { return load<u8>(d + O_ARG); }
 @inline export function immOf(d: usize): u64 { return load<u64>(d + O_IMM); }
 @inline export function rowOf(d: usize): u32 { return load<u16>(d + O_ROW); }
+/** The register named by VEX.vvvv. */
+@inline export function vvvvOf(d: usize): u32 { return load<u8>(d + O_VVVV); }
 @inline export function dispOf(d: usize): u64 { return load<u64>(d + O_DISP); }
 
 /** Offset part of the memory operand: base + index * scale + disp (manual Vol. 1, 3.7.5). */
@@ -85,7 +88,7 @@ export const SEG_GS: u32 = 2;
 
 export function writeInsn(
   d: usize, handler: u32, len: u32, size: u32, reg: u32, rm: u32, flags: u32,
-  base: u32, index: u32, scale: u32, arg: u32, seg: u32, row: u32, disp: u64, imm: u64, extra: u32,
+  base: u32, index: u32, scale: u32, arg: u32, seg: u32, row: u32, disp: u64, imm: u64, extra: u32, vvvv: u32,
 ): void {
   store<u16>(d + O_HANDLER, <u16>handler);
   store<u8>(d + O_LEN, <u8>len);
@@ -100,6 +103,7 @@ export function writeInsn(
   store<u8>(d + O_SEG, <u8>seg);
   store<u16>(d + O_ROW, <u16>row);
   store<u8>(d + O_EXTRA, <u8>extra);
+  store<u8>(d + O_VVVV, <u8>vvvv);
   store<u64>(d + O_DISP, disp);
   store<u64>(d + O_IMM, imm);
 }

@@ -210,4 +210,11 @@ add({ mnemonic: 'cmpxchg16b', map: '0f', op: 0xc7, reg: 1, mod: 'mem', modrm: tr
 add({ mnemonic: 'bswap', map: '0f', op: 0xc8, plusR: true, modrm: false, size: 'v', handler: 'BswapZv' });
 add({ mnemonic: 'ud0', map: '0f', op: 0xff, modrm: true, size: 'v', handler: 'Ud', ends: true, test: 'none' });
 
+// ---- BMI1 (VEX.LZ.0F38, CPUID.7.EBX bit 3), Vol. 2, ANDN, BEXTR, BLSI, BLSMSK, BLSR ----
+add({ mnemonic: 'andn', map: '0f38', vex: true, op: 0xf2, prefix: 'none', modrm: true, size: 'v', handler: 'AndnGyByEy', writesFlags: ARITH, undefinedFlags: 'AF PF' });
+add({ mnemonic: 'bextr', map: '0f38', vex: true, op: 0xf7, prefix: 'none', modrm: true, size: 'v', handler: 'BextrGyEyBy', writesFlags: ARITH, undefinedFlags: 'AF SF PF' });
+add({ mnemonic: 'blsr', map: '0f38', vex: true, op: 0xf3, reg: 1, prefix: 'none', modrm: true, size: 'v', handler: 'BlsByEy', arg: 1, writesFlags: ARITH, undefinedFlags: 'AF PF' });
+add({ mnemonic: 'blsmsk', map: '0f38', vex: true, op: 0xf3, reg: 2, prefix: 'none', modrm: true, size: 'v', handler: 'BlsByEy', arg: 2, writesFlags: ARITH, undefinedFlags: 'AF PF' });
+add({ mnemonic: 'blsi', map: '0f38', vex: true, op: 0xf3, reg: 3, prefix: 'none', modrm: true, size: 'v', handler: 'BlsByEy', arg: 3, writesFlags: ARITH, undefinedFlags: 'AF PF' });
+
 export const INTEGER_ROWS: readonly OpcodeRow[] = rows;

@@ -49,6 +49,8 @@ export interface OpcodeRow {
   /** Row applies only to a memory or a register ModRM operand. */
   mod?: 'mem' | 'reg';
   prefix?: MandatoryPrefix;
+  /** VEX-encoded (C4/C5); `prefix` is then VEX.pp and REX.W is VEX.W (Vol. 2, 2.3). */
+  vex?: boolean;
   /** The instruction has a ModRM byte. */
   modrm: boolean;
   imm?: Imm;
