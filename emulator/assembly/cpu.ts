@@ -18,31 +18,62 @@ export let LAST_FAULT_ADDR: u64 = 0;
 export let LAST_FAULT_ACCESS: u32 = 0;
 export let LAST_RETIRED: u64 = 0;
 
+// State of the run in progress, shared by run() and runBlocks().
+let runIp: u64 = 0;
+let runRetired: u64 = 0;
+let runReason: u32 = 0;
+let runDone: bool = false;
+
+/** Blocks per runBlocks() call: small enough that the engine's optimizing tier takes over early. */
+const BLOCKS_PER_SLICE: u32 = 4096;
+
 /**
  * Runs the register file at ctx for at most maxInsns instructions. With
  * useBreakpoint, stops when rip equals breakpoint before executing it.
  * Returns the stop reason (StopReason in emulator/api.ts).
+ *
+ * The loop lives in runBlocks(), called once per slice of blocks: wasm
+ * engines tier a function up to optimized code between calls (V8 has no
+ * on-stack replacement for wasm), so one endless call would stay in the
+ * baseline tier.
  */
 export function run(ctx: usize, maxInsns: u64, useBreakpoint: bool, breakpoint: u64): u32 {
   setActive(ctx);
   loadFlags(ctx);
   clearStop();
   clearFault();
-  let ip = load<u64>(ctx + CTX_RIP);
-  let retired: u64 = 0;
-  let reason: u32 = STOP_BUDGET;
+  runIp = load<u64>(ctx + CTX_RIP);
+  runRetired = 0;
+  runReason = STOP_BUDGET;
+  runDone = false;
   LAST_FAULT_ADDR = 0;
   LAST_FAULT_ACCESS = 0;
+  while (!runDone) runBlocks(maxInsns, useBreakpoint, breakpoint);
+  const ip = runIp;
+  const retired = runRetired;
+  const reason = runReason;
+  store<u64>(ctx + CTX_RIP, ip);
+  store<u64>(ctx + CTX_RETIRED, load<u64>(ctx + CTX_RETIRED) + retired);
+  saveFlags(ctx);
+  LAST_STOP = reason;
+  LAST_RETIRED = retired;
+  return reason;
+}
 
+function runBlocks(maxInsns: u64, useBreakpoint: bool, breakpoint: u64): void {
+  let ip = runIp;
+  let retired = runRetired;
+  let reason = runReason;
   let running = true;
-  while (running) {
-    if (retired >= maxInsns) { reason = STOP_BUDGET; break; }
-    if (useBreakpoint && ip == breakpoint) { reason = STOP_BREAKPOINT; break; }
+  for (let slice: u32 = 0; slice < BLOCKS_PER_SLICE && running; slice++) {
+    if (retired >= maxInsns) { reason = STOP_BUDGET; running = false; break; }
+    if (useBreakpoint && ip == breakpoint) { reason = STOP_BREAKPOINT; running = false; break; }
     findBlock(ip);
     if (BLOCK_FETCH_FAULT) {
       reason = STOP_PAGE_FAULT;
       LAST_FAULT_ADDR = BLOCK_FAULT_ADDR;
       LAST_FAULT_ACCESS = ACCESS_EXEC;
+      running = false;
       break;
     }
     let n = BLOCK_COUNT;
@@ -87,10 +118,8 @@ export function run(ctx: usize, maxInsns: u64, useBreakpoint: bool, breakpoint: 
     retired += i;
     if (i == n && running) ip = RIP;
   }
-  store<u64>(ctx + CTX_RIP, ip);
-  store<u64>(ctx + CTX_RETIRED, load<u64>(ctx + CTX_RETIRED) + retired);
-  saveFlags(ctx);
-  LAST_STOP = reason;
-  LAST_RETIRED = retired;
-  return reason;
+  runIp = ip;
+  runRetired = retired;
+  runReason = reason;
+  runDone = !running;
 }
