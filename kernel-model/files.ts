@@ -180,7 +180,11 @@ export class RegularFile implements OpenFile {
 export class DirectoryFile implements OpenFile {
   readonly kind = 'directory' as const;
   readonly statusFlags = O_RDONLY;
-  constructor(private readonly info: FileStat) {}
+  constructor(
+    /** Absolute path, the base for *at() calls with this descriptor. */
+    readonly path: string,
+    private readonly info: FileStat,
+  ) {}
   read(): IoResult<Uint8Array> {
     return { errno: EISDIR };
   }

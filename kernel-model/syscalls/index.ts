@@ -1,0 +1,69 @@
+// System call dispatch (arch/x86/entry/common.c do_syscall_64): the number
+// in rax, arguments in rdi, rsi, rdx, r10, r8, r9, the result in rax. The
+// syscall instruction itself put the return address in rcx and rflags in
+// r11; rseqlab sets them here too, so the state is right whatever the CPU
+// does. Unknown numbers return -ENOSYS and are reported once by name.
+
+import { Reg } from '../../emulator/api.js';
+import { EFAULT, ENOSYS } from '../errno.js';
+import type { Kernel } from '../kernel.js';
+import { syscallName, syscallNumber } from '../syscall-names.js';
+import type { Task } from '../task.js';
+import { NameTooLong, UserFault } from '../user-memory.js';
+import { fsSyscalls } from './fs.js';
+import { miscSyscalls } from './misc.js';
+import { mmSyscalls } from './mm.js';
+import { processSyscalls } from './process.js';
+import { rseqSyscalls } from './rseq.js';
+import { signalSyscalls } from './signal.js';
+import { timeSyscalls } from './time.js';
+import type { SyscallHandler } from './types.js';
+
+export interface SyscallEntry {
+  name: string;
+  handler: SyscallHandler;
+}
+
+const FAMILIES = [fsSyscalls, mmSyscalls, processSyscalls, timeSyscalls, signalSyscalls, rseqSyscalls, miscSyscalls];
+
+/** Number -> handler for every implemented call. */
+export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry> {
+  const table = new Map<number, SyscallEntry>();
+  for (const family of FAMILIES) {
+    for (const [name, handler] of Object.entries(family)) {
+      const nr = syscallNumber(name);
+      if (nr === undefined) throw new Error(`internal: no x86-64 syscall named '${name}'`);
+      table.set(nr, { name, handler });
+    }
+  }
+  return table;
+}
+
+/** Names of the implemented system calls, sorted. */
+export function implementedSyscalls(): string[] {
+  return FAMILIES.flatMap((f) => Object.keys(f)).sort();
+}
+
+export function dispatchSyscall(kernel: Kernel, task: Task, table: ReadonlyMap<number, SyscallEntry>): void {
+  const ctx = task.ctx;
+  const g = ctx.gpr;
+  g[Reg.RCX] = ctx.rip;
+  g[Reg.R11] = ctx.rflags;
+  const nr = Number(BigInt.asIntN(32, g[Reg.RAX]));
+  const entry = table.get(nr);
+  let result: number | bigint;
+  if (!entry) {
+    kernel.reportNotImplemented(nr, syscallName(nr));
+    result = -ENOSYS;
+  } else {
+    const args = [g[Reg.RDI], g[Reg.RSI], g[Reg.RDX], g[Reg.R10], g[Reg.R8], g[Reg.R9]];
+    try {
+      result = entry.handler({ nr, args, kernel, task, group: task.group, mem: kernel.mem });
+    } catch (e) {
+      if (e instanceof UserFault) result = -EFAULT;
+      else if (e instanceof NameTooLong) result = -e.errno;
+      else throw e;
+    }
+  }
+  g[Reg.RAX] = BigInt.asUintN(64, BigInt(result));
+}

@@ -1,0 +1,23 @@
+// What a system call handler sees: the raw argument registers and the
+// kernel objects. Handlers return the value for rax: a result, or a
+// negative errno.
+
+import type { Kernel } from '../kernel.js';
+import type { Task } from '../task.js';
+import type { ThreadGroup } from '../thread-group.js';
+import type { UserMemory } from '../user-memory.js';
+
+export interface SyscallCall {
+  readonly nr: number;
+  /** rdi, rsi, rdx, r10, r8, r9 as raw u64 values. */
+  readonly args: readonly bigint[];
+  readonly kernel: Kernel;
+  readonly task: Task;
+  readonly group: ThreadGroup;
+  readonly mem: UserMemory;
+}
+
+export type SyscallHandler = (call: SyscallCall) => number | bigint;
+
+/** Handlers of one family, by syscall name as in syscall_64.tbl. */
+export type SyscallFamily = Readonly<Record<string, SyscallHandler>>;
