@@ -168,7 +168,8 @@ export function parseElf(bytes: Uint8Array, options: ParseOptions = {}): ElfImag
 
   const tls = readTls(r, phdrs, loadBias);
   const stack = phdrs.find((p) => p.type === PT_GNU_STACK);
-  const sections = readSectionHeaders(r, header.shoff, header.shnum, header.shstrndx, loadBias);
+  const table = sectionTable(r, header);
+  const sections = readSectionHeaders(r, header.shoff, table.shnum, table.shstrndx, loadBias);
   const warnings: string[] = [];
   const symbols = readSymbolTable(r, sections, loadBias);
   const criticalSections = readCriticalSections(r, sections, loadBias, symbols, kind === 'static-pie', warnings);
@@ -198,6 +199,24 @@ interface Header {
   shoff: number;
   shnum: number;
   shstrndx: number;
+  shentsize: number;
+}
+
+/** The section header table's real size (extended numbering lives in section 0); checked after the segments, whose errors matter more. */
+function sectionTable(r: ElfReader, h: Header): { shnum: number; shstrndx: number } {
+  let { shnum, shstrndx } = h;
+  const { shoff, shentsize } = h;
+  if (shoff === 0) return { shnum: 0, shstrndx: 0 };
+  if (shentsize !== SHDR_SIZE) throw new ElfError(`e_shentsize is ${shentsize}, ELF64 section headers are ${SHDR_SIZE} bytes`);
+  r.require(shoff, SHDR_SIZE, `section header 0 (e_shoff ${hex(shoff)})`);
+  // Extended numbering: the real counts live in section header 0.
+  if (shnum === 0) shnum = r.u64n(shoff + 32, 'section header 0 sh_size (extended e_shnum)');
+  if (shstrndx === SHN_XINDEX) shstrndx = r.u32(shoff + 40, 'section header 0 sh_link (extended e_shstrndx)');
+  if (shnum > Math.floor(r.size / SHDR_SIZE)) {
+    throw new ElfError(`absurd section header count ${shnum} for a file of ${r.size} bytes`);
+  }
+  r.require(shoff, shnum * SHDR_SIZE, `section header table (${shnum} entries at e_shoff ${hex(shoff)})`);
+  return { shnum, shstrndx };
 }
 
 function readHeader(r: ElfReader): Header {
@@ -233,8 +252,8 @@ function readHeader(r: ElfReader): Header {
   const phentsize = r.u16(54, 'e_phentsize');
   const phnum = r.u16(56, 'e_phnum');
   const shentsize = r.u16(58, 'e_shentsize');
-  let shnum = r.u16(60, 'e_shnum');
-  let shstrndx = r.u16(62, 'e_shstrndx');
+  const shnum = r.u16(60, 'e_shnum');
+  const shstrndx = r.u16(62, 'e_shstrndx');
 
   if (ehsize < EHDR_SIZE) throw new ElfError(`e_ehsize is ${ehsize}, an ELF64 header is ${EHDR_SIZE} bytes`);
   if (phentsize !== PHDR_SIZE) throw new ElfError(`e_phentsize is ${phentsize}, ELF64 program headers are ${PHDR_SIZE} bytes`);
@@ -245,20 +264,7 @@ function readHeader(r: ElfReader): Header {
   }
   r.require(phoff, phnum * PHDR_SIZE, `program header table (${phnum} entries at e_phoff ${hex(phoff)})`);
 
-  if (shoff !== 0) {
-    if (shentsize !== SHDR_SIZE) throw new ElfError(`e_shentsize is ${shentsize}, ELF64 section headers are ${SHDR_SIZE} bytes`);
-    r.require(shoff, SHDR_SIZE, `section header 0 (e_shoff ${hex(shoff)})`);
-    // Extended numbering: the real counts live in section header 0.
-    if (shnum === 0) shnum = r.u64n(shoff + 32, 'section header 0 sh_size (extended e_shnum)');
-    if (shstrndx === SHN_XINDEX) shstrndx = r.u32(shoff + 40, 'section header 0 sh_link (extended e_shstrndx)');
-    if (shnum > Math.floor(r.size / SHDR_SIZE)) {
-      throw new ElfError(`absurd section header count ${shnum} for a file of ${r.size} bytes`);
-    }
-    r.require(shoff, shnum * SHDR_SIZE, `section header table (${shnum} entries at e_shoff ${hex(shoff)})`);
-  } else {
-    shnum = 0;
-  }
-  return { type, entry, phoff, phnum, shoff, shnum, shstrndx };
+  return { type, entry, phoff, phnum, shoff, shnum, shstrndx, shentsize };
 }
 
 function readProgramHeaders(r: ElfReader, phoff: number, phnum: number): RawPhdr[] {

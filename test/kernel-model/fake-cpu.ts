@@ -1,0 +1,140 @@
+// A tiny in-test Cpu: pages in a Map, protections per page, and a `run`
+// that plays a script instead of executing instructions. Each script step
+// may change the registers (like the instructions before a syscall would)
+// and returns the stop. Enough to test the kernel model without the real
+// CPU.
+
+import { MemoryError, type AccessKind, type Cpu, type CpuContext, type DecodedInstruction, type StopInfo, StopReason } from '../../emulator/api.js';
+
+const PAGE = 4096;
+
+export type ScriptStep = (ctx: CpuContext, cpu: FakeCpu) => Partial<StopInfo> & { reason: StopReason };
+
+export class FakeCpu implements Cpu {
+  private readonly prot = new Map<number, number>();
+  private readonly pages = new Map<number, Uint8Array>();
+  readonly script: ScriptStep[] = [];
+  runCalls = 0;
+
+  createContext(): CpuContext {
+    return {
+      gpr: new BigUint64Array(16),
+      rip: 0n,
+      rflags: 0x202n,
+      fsBase: 0n,
+      gsBase: 0n,
+      xmm: new Uint8Array(256),
+      mxcsr: 0x1f80,
+      retired: 0n,
+    };
+  }
+
+  map(addr: number, length: number, prot: number): void {
+    for (let p = Math.floor(addr / PAGE); p < Math.ceil((addr + length) / PAGE); p++) {
+      this.prot.set(p, prot);
+      this.pages.delete(p);
+    }
+  }
+
+  unmap(addr: number, length: number): void {
+    for (let p = Math.floor(addr / PAGE); p < Math.ceil((addr + length) / PAGE); p++) {
+      this.prot.delete(p);
+      this.pages.delete(p);
+    }
+  }
+
+  protect(addr: number, length: number, prot: number): void {
+    for (let p = Math.floor(addr / PAGE); p < Math.ceil((addr + length) / PAGE); p++) {
+      if (this.prot.has(p)) this.prot.set(p, prot);
+    }
+  }
+
+  pageProt(addr: number): number {
+    return this.prot.get(Math.floor(addr / PAGE)) ?? -1;
+  }
+
+  accessible(addr: number, length: number, prot: number): boolean {
+    for (let p = Math.floor(addr / PAGE); p < Math.ceil((addr + length) / PAGE); p++) {
+      const have = this.prot.get(p);
+      if (have === undefined || (have & prot) !== prot) return false;
+    }
+    return true;
+  }
+
+  private page(p: number, access: AccessKind): Uint8Array {
+    if (!this.prot.has(p)) throw new MemoryError(p * PAGE, access);
+    let page = this.pages.get(p);
+    if (!page) {
+      page = new Uint8Array(PAGE);
+      this.pages.set(p, page);
+    }
+    return page;
+  }
+
+  read(addr: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; ) {
+      const a = addr + i;
+      const page = this.page(Math.floor(a / PAGE), 'read');
+      const off = a % PAGE;
+      const n = Math.min(PAGE - off, length - i);
+      out.set(page.subarray(off, off + n), i);
+      i += n;
+    }
+    return out;
+  }
+
+  write(addr: number, data: Uint8Array): void {
+    for (let i = 0; i < data.length; ) {
+      const a = addr + i;
+      const page = this.page(Math.floor(a / PAGE), 'write');
+      const off = a % PAGE;
+      const n = Math.min(PAGE - off, data.length - i);
+      page.set(data.subarray(i, i + n), off);
+      i += n;
+    }
+  }
+
+  readU32(addr: number): number {
+    return new DataView(this.read(addr, 4).buffer).getUint32(0, true);
+  }
+
+  readU64(addr: number): bigint {
+    return new DataView(this.read(addr, 8).buffer).getBigUint64(0, true);
+  }
+
+  writeU32(addr: number, value: number): void {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, value >>> 0, true);
+    this.write(addr, b);
+  }
+
+  writeU64(addr: number, value: bigint): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
+    this.write(addr, b);
+  }
+
+  decode(): DecodedInstruction {
+    throw new Error('FakeCpu does not decode instructions');
+  }
+
+  run(ctx: CpuContext, maxInstructions: number): StopInfo {
+    this.runCalls++;
+    const step = this.script.shift();
+    if (!step) return { reason: StopReason.Budget, retired: maxInstructions, rip: ctx.rip };
+    const stop = step(ctx, this);
+    if (stop.reason === StopReason.Syscall) ctx.rip += 2n;
+    return { retired: 1, rip: ctx.rip, ...stop };
+  }
+}
+
+/** A script step that makes system call nr with the given arguments. */
+export function syscallStep(nr: number, ...args: (number | bigint)[]): ScriptStep {
+  const regs = [7, 6, 2, 10, 8, 9]; // rdi rsi rdx r10 r8 r9
+  return (ctx) => {
+    ctx.gpr[0] = BigInt(nr);
+    args.forEach((a, i) => (ctx.gpr[regs[i]] = BigInt.asUintN(64, BigInt(a))));
+    return { reason: StopReason.Syscall };
+  };
+}
