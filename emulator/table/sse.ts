@@ -1,8 +1,137 @@
 // SSE and SSE2 instructions (manual Vol. 2, Appendix A, Table A-3 with
-// mandatory prefixes none / 66 / F3 / F2).
+// mandatory prefixes none / 66 / F3 / F2): the x86-64 v1 baseline that
+// glibc 2.36's string, memory and math code and gcc -O2 code use. MMX
+// (no-prefix) forms of the integer instructions are left out: nothing in
+// that baseline needs them, so they decode as #UD.
+//
+// Handlers: emulator/assembly/ops/sse-move.ts (moves, shuffles, masks),
+// sse-int.ts (packed integers), sse-fp.ts (floating point, compares),
+// sse-convert.ts (conversions), sse-state.ts (0F AE group).
 
-import type { OpcodeRow } from './types.js';
+import type { MandatoryPrefix, OpcodeRow, Imm } from './types.js';
 
 const rows: OpcodeRow[] = [];
+
+interface SseRow {
+  mnemonic: string;
+  op: number;
+  prefix: MandatoryPrefix;
+  handler: string;
+  arg?: number;
+  mod?: 'mem' | 'reg';
+  reg?: number;
+  imm?: Imm;
+  /** 'v' for forms with a general-register operand whose size REX.W picks. */
+  size?: 'x' | 'v';
+  writesFlags?: string;
+}
+
+const add = (r: SseRow) =>
+  rows.push({ map: '0f', modrm: true, size: 'x', test: 'sse', ...r });
+
+// ---- moves (sse-move.ts) ------------------------------------------------------------------
+// movups/movupd/movdqu need no alignment; movaps/movapd/movdqa/movnt* do.
+add({ mnemonic: 'movups', op: 0x10, prefix: 'none', handler: 'MovupsVpsWps' });
+add({ mnemonic: 'movupd', op: 0x10, prefix: '66', handler: 'MovupsVpsWps' });
+add({ mnemonic: 'movss', op: 0x10, prefix: 'f3', handler: 'MovssVssWss' });
+add({ mnemonic: 'movsd', op: 0x10, prefix: 'f2', handler: 'MovsdVsdWsd' });
+add({ mnemonic: 'movups', op: 0x11, prefix: 'none', handler: 'MovupsWpsVps' });
+add({ mnemonic: 'movupd', op: 0x11, prefix: '66', handler: 'MovupsWpsVps' });
+add({ mnemonic: 'movss', op: 0x11, prefix: 'f3', handler: 'MovssWssVss' });
+add({ mnemonic: 'movsd', op: 0x11, prefix: 'f2', handler: 'MovsdWsdVsd' });
+add({ mnemonic: 'movlps', op: 0x12, prefix: 'none', mod: 'mem', handler: 'MovlpsVqMq' });
+add({ mnemonic: 'movhlps', op: 0x12, prefix: 'none', mod: 'reg', handler: 'MovhlpsVqUq' });
+add({ mnemonic: 'movlpd', op: 0x12, prefix: '66', mod: 'mem', handler: 'MovlpsVqMq' });
+add({ mnemonic: 'movlps', op: 0x13, prefix: 'none', mod: 'mem', handler: 'MovlpsMqVq' });
+add({ mnemonic: 'movlpd', op: 0x13, prefix: '66', mod: 'mem', handler: 'MovlpsMqVq' });
+add({ mnemonic: 'movhps', op: 0x16, prefix: 'none', mod: 'mem', handler: 'MovhpsVqMq' });
+add({ mnemonic: 'movlhps', op: 0x16, prefix: 'none', mod: 'reg', handler: 'MovlhpsVqUq' });
+add({ mnemonic: 'movhpd', op: 0x16, prefix: '66', mod: 'mem', handler: 'MovhpsVqMq' });
+add({ mnemonic: 'movhps', op: 0x17, prefix: 'none', mod: 'mem', handler: 'MovhpsMqVq' });
+add({ mnemonic: 'movhpd', op: 0x17, prefix: '66', mod: 'mem', handler: 'MovhpsMqVq' });
+add({ mnemonic: 'movaps', op: 0x28, prefix: 'none', handler: 'MovapsVpsWps' });
+add({ mnemonic: 'movapd', op: 0x28, prefix: '66', handler: 'MovapsVpsWps' });
+add({ mnemonic: 'movaps', op: 0x29, prefix: 'none', handler: 'MovapsWpsVps' });
+add({ mnemonic: 'movapd', op: 0x29, prefix: '66', handler: 'MovapsWpsVps' });
+add({ mnemonic: 'movntps', op: 0x2b, prefix: 'none', mod: 'mem', handler: 'MovapsWpsVps' });
+add({ mnemonic: 'movntpd', op: 0x2b, prefix: '66', mod: 'mem', handler: 'MovapsWpsVps' });
+add({ mnemonic: 'movmskps', op: 0x50, prefix: 'none', mod: 'reg', handler: 'MovmskpsGdUps' });
+add({ mnemonic: 'movmskpd', op: 0x50, prefix: '66', mod: 'reg', handler: 'MovmskpdGdUpd' });
+add({ mnemonic: 'movd', op: 0x6e, prefix: '66', size: 'v', handler: 'MovdVdqEy' });
+add({ mnemonic: 'movdqa', op: 0x6f, prefix: '66', handler: 'MovapsVpsWps' });
+add({ mnemonic: 'movdqu', op: 0x6f, prefix: 'f3', handler: 'MovupsVpsWps' });
+add({ mnemonic: 'pshufd', op: 0x70, prefix: '66', imm: 'Ib', handler: 'PshufdVdqWdqIb', arg: 0 });
+add({ mnemonic: 'pshufhw', op: 0x70, prefix: 'f3', imm: 'Ib', handler: 'PshufdVdqWdqIb', arg: 1 });
+add({ mnemonic: 'pshuflw', op: 0x70, prefix: 'f2', imm: 'Ib', handler: 'PshufdVdqWdqIb', arg: 2 });
+add({ mnemonic: 'movd', op: 0x7e, prefix: '66', size: 'v', handler: 'MovdEyVdq' });
+add({ mnemonic: 'movq', op: 0x7e, prefix: 'f3', handler: 'MovqVqWq' });
+add({ mnemonic: 'movdqa', op: 0x7f, prefix: '66', handler: 'MovapsWpsVps' });
+add({ mnemonic: 'movdqu', op: 0x7f, prefix: 'f3', handler: 'MovupsWpsVps' });
+add({ mnemonic: 'movnti', op: 0xc3, prefix: 'none', mod: 'mem', size: 'v', handler: 'MovntiMyGy' });
+add({ mnemonic: 'pinsrw', op: 0xc4, prefix: '66', imm: 'Ib', handler: 'PinsrwVdqEwIb' });
+add({ mnemonic: 'pextrw', op: 0xc5, prefix: '66', mod: 'reg', imm: 'Ib', handler: 'PextrwGdUdqIb' });
+add({ mnemonic: 'shufps', op: 0xc6, prefix: 'none', imm: 'Ib', handler: 'ShufpsVpsWpsIb' });
+add({ mnemonic: 'shufpd', op: 0xc6, prefix: '66', imm: 'Ib', handler: 'ShufpdVpdWpdIb' });
+add({ mnemonic: 'movq', op: 0xd6, prefix: '66', handler: 'MovqWqVq' });
+add({ mnemonic: 'pmovmskb', op: 0xd7, prefix: '66', mod: 'reg', handler: 'PmovmskbGdUdq' });
+add({ mnemonic: 'movntdq', op: 0xe7, prefix: '66', mod: 'mem', handler: 'MovapsWpsVps' });
+add({ mnemonic: 'maskmovdqu', op: 0xf7, prefix: '66', mod: 'reg', handler: 'MaskmovdquVdqUdq' });
+
+// ---- packed integers (sse-int.ts) ----------------------------------------------------------
+// arg numbers the operation; the order is the switch in ops/sse-int.ts.
+export const PINT_OPS = [
+  'paddb', 'paddw', 'paddd', 'paddq', 'psubb', 'psubw', 'psubd', 'psubq',
+  'paddsb', 'paddsw', 'paddusb', 'paddusw', 'psubsb', 'psubsw', 'psubusb', 'psubusw',
+  'pcmpeqb', 'pcmpeqw', 'pcmpeqd', 'pcmpgtb', 'pcmpgtw', 'pcmpgtd',
+  'pminub', 'pmaxub', 'pminsw', 'pmaxsw', 'pavgb', 'pavgw',
+  'pmullw', 'pmulhw', 'pmulhuw', 'pmuludq', 'pmaddwd', 'psadbw',
+  'pand', 'pandn', 'por', 'pxor',
+  'punpcklbw', 'punpcklwd', 'punpckldq', 'punpcklqdq', 'punpckhbw', 'punpckhwd', 'punpckhdq', 'punpckhqdq',
+  'packsswb', 'packuswb', 'packssdw',
+  'psrlw', 'psrld', 'psrlq', 'psraw', 'psrad', 'psllw', 'pslld', 'psllq', 'psrldq', 'pslldq',
+] as const;
+const pintArg = (m: (typeof PINT_OPS)[number]) => PINT_OPS.indexOf(m);
+
+const PINT_66: [number, (typeof PINT_OPS)[number]][] = [
+  [0x60, 'punpcklbw'], [0x61, 'punpcklwd'], [0x62, 'punpckldq'], [0x63, 'packsswb'],
+  [0x64, 'pcmpgtb'], [0x65, 'pcmpgtw'], [0x66, 'pcmpgtd'], [0x67, 'packuswb'],
+  [0x68, 'punpckhbw'], [0x69, 'punpckhwd'], [0x6a, 'punpckhdq'], [0x6b, 'packssdw'],
+  [0x6c, 'punpcklqdq'], [0x6d, 'punpckhqdq'],
+  [0x74, 'pcmpeqb'], [0x75, 'pcmpeqw'], [0x76, 'pcmpeqd'],
+  [0xd1, 'psrlw'], [0xd2, 'psrld'], [0xd3, 'psrlq'], [0xd4, 'paddq'], [0xd5, 'pmullw'],
+  [0xd8, 'psubusb'], [0xd9, 'psubusw'], [0xda, 'pminub'], [0xdb, 'pand'],
+  [0xdc, 'paddusb'], [0xdd, 'paddusw'], [0xde, 'pmaxub'], [0xdf, 'pandn'],
+  [0xe0, 'pavgb'], [0xe1, 'psraw'], [0xe2, 'psrad'], [0xe3, 'pavgw'], [0xe4, 'pmulhuw'], [0xe5, 'pmulhw'],
+  [0xe8, 'psubsb'], [0xe9, 'psubsw'], [0xea, 'pminsw'], [0xeb, 'por'],
+  [0xec, 'paddsb'], [0xed, 'paddsw'], [0xee, 'pmaxsw'], [0xef, 'pxor'],
+  [0xf1, 'psllw'], [0xf2, 'pslld'], [0xf3, 'psllq'], [0xf4, 'pmuludq'], [0xf5, 'pmaddwd'], [0xf6, 'psadbw'],
+  [0xf8, 'psubb'], [0xf9, 'psubw'], [0xfa, 'psubd'], [0xfb, 'psubq'],
+  [0xfc, 'paddb'], [0xfd, 'paddw'], [0xfe, 'paddd'],
+];
+for (const [op, m] of PINT_66) add({ mnemonic: m, op, prefix: '66', handler: 'PintVdqWdq', arg: pintArg(m) });
+
+// The bitwise and unpack instructions of the ps/pd forms are the same bit operations.
+const PS_PD_AS_PINT: [number, string, string, (typeof PINT_OPS)[number], (typeof PINT_OPS)[number]][] = [
+  [0x14, 'unpcklps', 'unpcklpd', 'punpckldq', 'punpcklqdq'],
+  [0x15, 'unpckhps', 'unpckhpd', 'punpckhdq', 'punpckhqdq'],
+  [0x54, 'andps', 'andpd', 'pand', 'pand'],
+  [0x55, 'andnps', 'andnpd', 'pandn', 'pandn'],
+  [0x56, 'orps', 'orpd', 'por', 'por'],
+  [0x57, 'xorps', 'xorpd', 'pxor', 'pxor'],
+];
+for (const [op, ps, pd, aps, apd] of PS_PD_AS_PINT) {
+  add({ mnemonic: ps, op, prefix: 'none', handler: 'PintVdqWdq', arg: pintArg(aps) });
+  add({ mnemonic: pd, op, prefix: '66', handler: 'PintVdqWdq', arg: pintArg(apd) });
+}
+
+// Shift groups 12-14 (66 0F 71-73), register operand only (Vol. 2, Table A-6).
+const SHIFT_GROUPS: [number, number, (typeof PINT_OPS)[number]][] = [
+  [0x71, 2, 'psrlw'], [0x71, 4, 'psraw'], [0x71, 6, 'psllw'],
+  [0x72, 2, 'psrld'], [0x72, 4, 'psrad'], [0x72, 6, 'pslld'],
+  [0x73, 2, 'psrlq'], [0x73, 3, 'psrldq'], [0x73, 6, 'psllq'], [0x73, 7, 'pslldq'],
+];
+for (const [op, reg, m] of SHIFT_GROUPS) {
+  add({ mnemonic: m, op, reg, prefix: '66', mod: 'reg', imm: 'Ib', handler: 'PshiftUdqIb', arg: pintArg(m) });
+}
 
 export const SSE_ROWS: readonly OpcodeRow[] = rows;

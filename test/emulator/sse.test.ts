@@ -1,0 +1,524 @@
+// SSE/SSE2 instructions: hand-made cases for the rules the manual spells
+// out (alignment #GP, merging of scalar moves, fxsave layout, ldmxcsr #GP),
+// and a differential test that runs every row of emulator/table/sse.ts
+// with random operands (NaNs, SNaNs, infinities, signed zeros, denormals,
+// extremes, all four rounding modes, FTZ and DAZ) both on the host CPU and
+// in the emulator, and compares xmm registers, GPRs, arithmetic flags,
+// MXCSR and the data memory byte for byte.
+//
+// The host side is a small C program built with gcc at test time: it maps
+// an RWX page, copies the instruction followed by `ret`, and calls it
+// through a trampoline that loads xmm0-15, MXCSR, RFLAGS and the GPRs from
+// a struct and stores them back afterwards.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createCpu, PROT_EXEC, PROT_READ, PROT_WRITE, StopReason, type Cpu, type CpuContext } from '../../emulator/index.js';
+import { SSE_ROWS } from '../../emulator/table/sse.js';
+import type { OpcodeRow } from '../../emulator/table/types.js';
+
+const CODE = 0x2000_0000;
+const DATA = 0x1000_0000;
+const MEM_SIZE = 64;
+
+// The state record shared with the host runner.
+const S_XMM = 0;
+const S_MXCSR = 256;
+const S_FLAGS = 264;
+const S_GPR = 272;
+const S_MEM = 400;
+const STATE_SIZE = S_MEM + MEM_SIZE;
+/** CF PF AF ZF SF OF: the flags comiss/ucomiss write. */
+const FLAG_MASK = 0x8d5n;
+
+const RUNNER_C = String.raw`
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define CODE_ADDR 0x20000000UL
+#define DATA_ADDR 0x10000000UL
+#define STATE_SIZE ${STATE_SIZE}
+#define S_MEM ${S_MEM}
+#define MEM_SIZE ${MEM_SIZE}
+
+uint8_t g[STATE_SIZE] __attribute__((aligned(16)));
+uint64_t g_code;
+uint32_t g_host_mxcsr;
+void run_case(void);
+
+#define LX(i) "movdqu " #i "*16(%rax), %xmm" #i "\n"
+#define SX(i) "movdqu %xmm" #i ", " #i "*16(%rax)\n"
+__asm__(
+  ".text\n.globl run_case\nrun_case:\n"
+  "push %rbx\npush %rbp\npush %r12\npush %r13\npush %r14\npush %r15\nsub $8, %rsp\n"
+  "stmxcsr g_host_mxcsr(%rip)\n"
+  "lea g(%rip), %rax\n"
+  LX(0) LX(1) LX(2) LX(3) LX(4) LX(5) LX(6) LX(7) LX(8) LX(9) LX(10) LX(11) LX(12) LX(13) LX(14) LX(15)
+  "ldmxcsr 256(%rax)\n"
+  "pushq 264(%rax)\npopfq\n"
+  "mov 280(%rax), %rcx\nmov 288(%rax), %rdx\nmov 296(%rax), %rbx\nmov 312(%rax), %rbp\n"
+  "mov 320(%rax), %rsi\nmov 328(%rax), %rdi\nmov 336(%rax), %r8\nmov 344(%rax), %r9\n"
+  "mov 352(%rax), %r10\nmov 360(%rax), %r11\nmov 368(%rax), %r12\nmov 376(%rax), %r13\n"
+  "mov 384(%rax), %r14\nmov 392(%rax), %r15\nmov 272(%rax), %rax\n"
+  "call *g_code(%rip)\n"
+  "push %rax\n"
+  "lea g(%rip), %rax\n"
+  "mov %rcx, 280(%rax)\nmov %rdx, 288(%rax)\nmov %rbx, 296(%rax)\nmov %rbp, 312(%rax)\n"
+  "mov %rsi, 320(%rax)\nmov %rdi, 328(%rax)\nmov %r8, 336(%rax)\nmov %r9, 344(%rax)\n"
+  "mov %r10, 352(%rax)\nmov %r11, 360(%rax)\nmov %r12, 368(%rax)\nmov %r13, 376(%rax)\n"
+  "mov %r14, 384(%rax)\nmov %r15, 392(%rax)\n"
+  "pop %rcx\nmov %rcx, 272(%rax)\n"
+  "pushfq\npop %rcx\nmov %rcx, 264(%rax)\n"
+  SX(0) SX(1) SX(2) SX(3) SX(4) SX(5) SX(6) SX(7) SX(8) SX(9) SX(10) SX(11) SX(12) SX(13) SX(14) SX(15)
+  "stmxcsr 256(%rax)\n"
+  "cld\nldmxcsr g_host_mxcsr(%rip)\n"
+  "add $8, %rsp\npop %r15\npop %r14\npop %r13\npop %r12\npop %rbp\npop %rbx\nret\n");
+
+static int hv(int c) { return c <= '9' ? c - '0' : (c | 32) - 'a' + 10; }
+static size_t unhex(const char *s, uint8_t *out, size_t max) {
+  size_t n = 0;
+  while (n < max && s[0] && s[1] && s[0] != ' ' && s[0] != '\n') { out[n++] = (uint8_t)(hv(s[0]) << 4 | hv(s[1])); s += 2; }
+  return n;
+}
+
+int main(void) {
+  uint8_t *code = mmap((void *)CODE_ADDR, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  uint8_t *data = mmap((void *)DATA_ADDR, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (code != (void *)CODE_ADDR || data != (void *)DATA_ADDR) { fprintf(stderr, "runner: cannot map\n"); return 2; }
+  g_code = CODE_ADDR;
+  static char line[1 << 16];
+  while (fgets(line, sizeof line, stdin)) {
+    char *sp = strchr(line, ' ');
+    if (!sp) continue;
+    size_t n = unhex(line, code, 64);
+    code[n] = 0xc3;
+    memset(g, 0, sizeof g);
+    unhex(sp + 1, g, STATE_SIZE);
+    memcpy(data, g + S_MEM, MEM_SIZE);
+    run_case();
+    memcpy(g + S_MEM, data, MEM_SIZE);
+    for (int i = 0; i < STATE_SIZE; i++) printf("%02x", g[i]);
+    putchar('\n');
+  }
+  return 0;
+}
+`;
+
+// ---- deterministic randomness ---------------------------------------------------------------
+
+class Rng {
+  private s: number;
+  constructor(seed: number) { this.s = seed >>> 0 || 1; }
+  u32(): number {
+    let x = this.s;
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    this.s = x;
+    return x;
+  }
+  int(n: number): number { return this.u32() % n; }
+  chance(p: number): boolean { return this.u32() / 2 ** 32 < p; }
+  pick<T>(a: readonly T[]): T { return a[this.int(a.length)]; }
+  u64(): bigint { return (BigInt(this.u32()) << 32n) | BigInt(this.u32()); }
+}
+
+// ---- operand values -------------------------------------------------------------------------------
+
+const F32_SPECIAL = [
+  0x00000000, 0x80000000, 0x7f800000, 0xff800000, // zeros, infinities
+  0x7fc00000, 0xffc00000, 0x7fc12345, 0xffd00001, // QNaNs
+  0x7f800001, 0xff800001, 0x7fa00000, 0x7fbfffff, // SNaNs
+  0x00000001, 0x80000001, 0x007fffff, 0x807fffff, 0x00400000, // denormals
+  0x00800000, 0x80800000, 0x7f7fffff, 0xff7fffff, // min normal, max
+  0x3f800000, 0xbf800000, 0x3f000000, 0x3fc00000, 0x40200000, 0xbfc00000, // 1, -1, .5, 1.5, 2.5, -1.5
+  0x4f000000, 0xcf000000, 0x4effffff, 0x5f000000, 0xdf000000, 0x5effffff, // 2^31, 2^63 and neighbours
+  0x34000000, 0x33800000, 0x0c000000, 0x72000000, // 2^-23, 2^-24, tiny, huge (products under/overflow)
+];
+const F64_SPECIAL = [
+  0x0n, 0x8000000000000000n, 0x7ff0000000000000n, 0xfff0000000000000n,
+  0x7ff8000000000000n, 0xfff8000000000000n, 0x7ff8000012345678n, 0xfffc000000000001n,
+  0x7ff0000000000001n, 0xfff0000000000001n, 0x7ff4000000000000n, 0x7ff7ffffffffffffn,
+  0x1n, 0x8000000000000001n, 0x000fffffffffffffn, 0x800fffffffffffffn, 0x0008000000000000n,
+  0x0010000000000000n, 0x8010000000000000n, 0x7fefffffffffffffn, 0xffefffffffffffffn,
+  0x3ff0000000000000n, 0xbff0000000000000n, 0x3fe0000000000000n, 0x3ff8000000000000n, 0x4004000000000000n, 0xbff8000000000000n,
+  0x41e0000000000000n, 0xc1e0000000000000n, 0x41dfffffffc00000n, 0x41dfffffffffffffn, 0xc1e0000000100000n,
+  0x43e0000000000000n, 0xc3e0000000000000n, 0x43dfffffffffffffn,
+  0x3cb0000000000000n, 0x3ca0000000000000n, 0x0100000000000000n, 0x7e00000000000000n,
+  0x47efffffe0000000n, 0x47efffff00000000n, 0x3810000000000000n, 0x380fffffe0000000n, 0x36a0000000000000n, // f32 limits as doubles
+];
+
+function randF32(r: Rng): number {
+  const k = r.int(10);
+  if (k < 4) return r.pick(F32_SPECIAL) >>> 0;
+  const sign = r.chance(0.5) ? 0x80000000 : 0;
+  if (k < 8) {
+    // A normal number with an exponent near 0, near the extremes, or anywhere.
+    const e = r.pick([127 + r.int(9) - 4, 1 + r.int(30), 254 - r.int(30), 1 + r.int(254), 127 + r.int(64)]);
+    const m = r.chance(0.3) ? (r.u32() & 0x7fffff) & ~((1 << r.int(23)) - 1) : r.u32() & 0x7fffff;
+    return (sign | (e << 23) | m) >>> 0;
+  }
+  if (k < 9) return (sign | (r.u32() & 0x7fffff)) >>> 0; // denormal
+  return r.u32();
+}
+
+function randF64(r: Rng): bigint {
+  const k = r.int(10);
+  if (k < 4) return r.pick(F64_SPECIAL);
+  const sign = r.chance(0.5) ? 1n << 63n : 0n;
+  const mAll = r.u64() & ((1n << 52n) - 1n);
+  if (k < 8) {
+    const e = r.pick([1023 + r.int(9) - 4, 1 + r.int(60), 2046 - r.int(60), 1 + r.int(2046), 1023 + r.int(70), 1023 - 150 + r.int(30), 1023 + 100 + r.int(40)]);
+    const m = r.chance(0.3) ? mAll & ~((1n << BigInt(r.int(52))) - 1n) : mAll;
+    return sign | (BigInt(e) << 52n) | m;
+  }
+  if (k < 9) return sign | mAll;
+  return r.u64();
+}
+
+/** Perturbs a value's bit pattern a little, so pairs of close numbers (cancellation, ties) come up. */
+function near32(r: Rng, v: number): number {
+  if (r.chance(0.3)) return (v ^ 0x80000000) >>> 0;
+  return (v + r.int(7) - 3 + (r.chance(0.3) ? (r.int(5) - 2) << 23 : 0)) >>> 0;
+}
+function near64(r: Rng, v: bigint): bigint {
+  if (r.chance(0.3)) return v ^ (1n << 63n);
+  const d = BigInt(r.int(7) - 3) + (r.chance(0.3) ? BigInt(r.int(5) - 2) << 52n : 0n);
+  return BigInt.asUintN(64, v + d);
+}
+
+const INT_SPECIAL_BYTES = [0x00, 0x01, 0x7f, 0x80, 0x81, 0xff, 0xfe];
+
+type Flavor = 'f32' | 'f64' | 'int';
+
+function flavorOf(row: OpcodeRow): Flavor {
+  const m = row.mnemonic;
+  if (/^(cvtsi2s|cvtdq2p)/.test(m)) return 'int';
+  if (/(ps|ss)$|^(cvtss|cvtps|cvttss|cvttps|comiss|ucomiss)/.test(m) && !/^(movmsk|movhlps|movlhps)/.test(m)) return 'f32';
+  if (/(pd|sd)$|^(cvtsd|cvtpd|cvttsd|cvttpd|comisd|ucomisd)/.test(m)) return 'f64';
+  return 'int';
+}
+
+function fillXmm(r: Rng, flavor: Flavor, out: Uint8Array, at: number, like?: Uint8Array, likeAt = 0): void {
+  const dv = new DataView(out.buffer, out.byteOffset);
+  const ldv = like ? new DataView(like.buffer, like.byteOffset) : undefined;
+  for (let lane = 0; lane < 16; lane += 8) {
+    const f = r.chance(0.85) ? flavor : r.pick<Flavor>(['f32', 'f64', 'int']);
+    if (f === 'f64') {
+      let v = randF64(r);
+      if (ldv && r.chance(0.4)) v = near64(r, ldv.getBigUint64(likeAt + lane, true));
+      dv.setBigUint64(at + lane, v, true);
+    } else if (f === 'f32') {
+      for (let k = 0; k < 8; k += 4) {
+        let v = randF32(r);
+        if (ldv && r.chance(0.4)) v = near32(r, ldv.getUint32(likeAt + lane + k, true));
+        dv.setUint32(at + lane + k, v, true);
+      }
+    } else {
+      for (let k = 0; k < 8; k++) {
+        out[at + lane + k] = r.chance(0.3) ? r.pick(INT_SPECIAL_BYTES) : r.int(256);
+        if (ldv && r.chance(0.3)) out[at + lane + k] = like![likeAt + lane + k];
+      }
+    }
+  }
+}
+
+function randGpr(r: Rng): bigint {
+  switch (r.int(6)) {
+    case 0: return BigInt.asUintN(64, BigInt(r.int(2001) - 1000));
+    case 1: return r.pick([0n, 1n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x7fffffffffffffffn, 0x8000000000000000n, 0xffffffffffffffffn, 0x100000001n]);
+    case 2: return r.u64() >> BigInt(r.int(64));
+    case 3: return BigInt.asUintN(64, -(r.u64() >> BigInt(r.int(64))));
+    default: return r.u64();
+  }
+}
+
+// ---- encoding -------------------------------------------------------------------------------------
+
+/** Handlers whose ModRM.reg names a general register. */
+const G_IN_REG = new Set(['MovmskpsGdUps', 'MovmskpdGdUpd', 'PmovmskbGdUdq', 'PextrwGdUdqIb', 'MovntiMyGy', 'Cvtss2siGyWss', 'Cvtsd2siGyWsd']);
+/** Handlers whose ModRM.r/m register operand is a general register. */
+const G_IN_RM = new Set(['MovdVdqEy', 'MovdEyVdq', 'PinsrwVdqEwIb', 'Cvtsi2ssVssEy', 'Cvtsi2sdVsdEy']);
+/** Handlers whose memory operand need not be 16-byte aligned (scalar, 64-bit, or unaligned moves). */
+const UNALIGNED_OK = new Set([
+  'MovupsVpsWps', 'MovupsWpsVps', 'MovssVssWss', 'MovssWssVss', 'MovsdVsdWsd', 'MovsdWsdVsd',
+  'MovlpsVqMq', 'MovhpsVqMq', 'MovlpsMqVq', 'MovhpsMqVq', 'MovdVdqEy', 'MovdEyVdq', 'MovqVqWq', 'MovqWqVq',
+  'MovntiMyGy', 'PinsrwVdqEwIb', 'SseArithVssWss', 'SseArithVsdWsd', 'CmpssVssWssIb', 'CmpsdVsdWsdIb',
+  'UcomissVssWss', 'UcomisdVsdWsd', 'Cvtsi2ssVssEy', 'Cvtsi2sdVsdEy', 'Cvtss2siGyWss', 'Cvtsd2siGyWsd',
+  'Cvtss2sdVsdWss', 'Cvtsd2ssVssWsd', 'Cvtps2pdVpdWps', 'Cvtdq2pdVpdWq',
+]);
+const GPR_CHOICES = [0, 1, 2, 3, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15]; // not rsp, not rdi (the base)
+
+interface Form { reg: number; rm: number | null; disp: number; imm: number; w: boolean }
+
+function encode(row: OpcodeRow, f: Form): Uint8Array {
+  const out: number[] = [];
+  if (row.prefix === '66') out.push(0x66);
+  else if (row.prefix === 'f3') out.push(0xf3);
+  else if (row.prefix === 'f2') out.push(0xf2);
+  const reg = row.reg ?? f.reg;
+  const rex = 0x40 | (f.w ? 8 : 0) | (reg & 8 ? 4 : 0) | (f.rm !== null && f.rm & 8 ? 1 : 0);
+  if (rex !== 0x40) out.push(rex);
+  out.push(0x0f, row.op);
+  if (f.rm === null) out.push(0x47 | ((reg & 7) << 3), f.disp & 0xff); // [rdi + disp8]
+  else out.push(0xc0 | ((reg & 7) << 3) | (f.rm & 7));
+  if (row.imm === 'Ib') out.push(f.imm & 0xff);
+  return Uint8Array.from(out);
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+interface Case { row: OpcodeRow; code: Uint8Array; state: Uint8Array }
+
+/** Rows the random differential test covers (the 0F AE group is tested by hand). */
+const diffRows = () => SSE_ROWS.filter((r) => r.op !== 0xae);
+
+function makeCases(row: OpcodeRow, n: number, r: Rng): Case[] {
+  const cases: Case[] = [];
+  const flavor = flavorOf(row);
+  for (let i = 0; i < n; i++) {
+    const state = new Uint8Array(STATE_SIZE);
+    const dv = new DataView(state.buffer);
+    for (let x = 0; x < 16; x++) fillXmm(r, flavor, state, S_XMM + 16 * x);
+    // Some operands close to another register's, for cancellation and equal compares.
+    for (let x = 0; x < 16; x++) if (r.chance(0.3)) fillXmm(r, flavor, state, S_XMM + 16 * x, state, S_XMM + 16 * r.int(16));
+    for (let k = 0; k < 4; k++) fillXmm(r, flavor, state, S_MEM + 16 * k, r.chance(0.3) ? state : undefined, S_XMM + 16 * r.int(16));
+    const rc = r.int(4);
+    let mxcsr = 0x1f80 | (rc << 13);
+    if (r.chance(0.2)) mxcsr |= 0x8000; // FTZ
+    if (r.chance(0.2)) mxcsr |= 0x40; // DAZ
+    if (r.chance(0.2)) mxcsr |= r.int(64); // sticky flags already set
+    dv.setUint32(S_MXCSR, mxcsr, true);
+    dv.setBigUint64(S_FLAGS, BigInt(0x202 | (r.int(256) & 0xd5)), true);
+    for (let g = 0; g < 16; g++) dv.setBigUint64(S_GPR + 8 * g, randGpr(r), true);
+    dv.setBigUint64(S_GPR + 8 * 7, BigInt(DATA), true);
+    dv.setBigUint64(S_GPR + 8 * 4, 0n, true);
+
+    const regIsG = G_IN_REG.has(row.handler);
+    const rmIsG = G_IN_RM.has(row.handler);
+    const useMem = row.mod === 'mem' || (row.mod !== 'reg' && r.chance(0.35));
+    const reg = regIsG ? r.pick(GPR_CHOICES) : r.int(16);
+    const rm = useMem ? null : rmIsG ? r.pick(GPR_CHOICES) : r.int(16);
+    const disp = UNALIGNED_OK.has(row.handler) ? r.int(49) : 16 * r.int(4);
+    let imm = r.int(256);
+    if (row.handler.startsWith('Cmp')) imm = r.chance(0.9) ? r.int(8) : imm; // predicates 0..7
+    if (row.handler === 'PshiftUdqIb' && r.chance(0.7)) imm = r.int(20);
+    // Shift counts from a register: keep most of them small.
+    if (/^ps[lr]/.test(row.mnemonic) && row.handler === 'PintVdqWdq' && r.chance(0.7)) {
+      const at = rm === null ? S_MEM + disp : S_XMM + 16 * rm;
+      dv.setBigUint64(at, BigInt(r.int(70)), true);
+    }
+    const w = row.size === 'v' ? r.chance(0.5) : false;
+    const code = encode(row, { reg, rm, disp, imm, w });
+    cases.push({ row, code, state });
+  }
+  return cases;
+}
+
+// ---- the two sides ------------------------------------------------------------------------------
+
+let workDir = '';
+let runnerPath = '';
+
+function buildRunner(): string {
+  workDir = mkdtempSync(join(tmpdir(), 'rseqlab-sse-'));
+  const src = join(workDir, 'runner.c');
+  writeFileSync(src, RUNNER_C);
+  const exe = join(workDir, 'runner');
+  const r = spawnSync(process.env.CC || 'gcc', ['-O2', '-o', exe, src], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cannot build the SSE host runner with gcc: ${r.stderr || r.error?.message}`);
+  return exe;
+}
+
+function runHost(cases: Case[]): Uint8Array[] {
+  const input = cases.map((c) => `${hex(c.code)} ${hex(c.state)}\n`).join('');
+  const r = spawnSync(runnerPath, [], { input, maxBuffer: 1 << 30, encoding: 'latin1' });
+  if (r.status !== 0) throw new Error(`the SSE host runner failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
+  const lines = r.stdout.split('\n').filter((l) => l.length > 0);
+  if (lines.length !== cases.length) throw new Error(`host runner returned ${lines.length} results for ${cases.length} cases`);
+  return lines.map((l) => Uint8Array.from(Buffer.from(l, 'hex')));
+}
+
+class Emu {
+  constructor(readonly cpu: Cpu, readonly ctx: CpuContext) {}
+
+  static async create(): Promise<Emu> {
+    const cpu = await createCpu();
+    cpu.map(CODE, 4096, PROT_READ | PROT_EXEC);
+    cpu.map(DATA, 4096, PROT_READ | PROT_WRITE);
+    return new Emu(cpu, cpu.createContext());
+  }
+
+  /** Runs one instruction from a state record; returns the record after it and the stop reason. */
+  run(code: Uint8Array, state: Uint8Array): { out: Uint8Array; reason: StopReason } {
+    const { cpu, ctx } = this;
+    const dv = new DataView(state.buffer, state.byteOffset);
+    cpu.write(CODE, code);
+    cpu.write(DATA, state.subarray(S_MEM, S_MEM + MEM_SIZE));
+    ctx.xmm.set(state.subarray(S_XMM, S_XMM + 256));
+    ctx.mxcsr = dv.getUint32(S_MXCSR, true);
+    ctx.rflags = dv.getBigUint64(S_FLAGS, true);
+    for (let g = 0; g < 16; g++) ctx.gpr[g] = dv.getBigUint64(S_GPR + 8 * g, true);
+    ctx.rip = BigInt(CODE);
+    const stop = cpu.run(ctx, 1);
+    const out = new Uint8Array(STATE_SIZE);
+    const o = new DataView(out.buffer);
+    out.set(ctx.xmm, S_XMM);
+    o.setUint32(S_MXCSR, ctx.mxcsr, true);
+    o.setBigUint64(S_FLAGS, ctx.rflags, true);
+    for (let g = 0; g < 16; g++) o.setBigUint64(S_GPR + 8 * g, ctx.gpr[g], true);
+    out.set(cpu.read(DATA, MEM_SIZE), S_MEM);
+    return { out, reason: stop.reason };
+  }
+}
+
+/** A readable account of how two state records differ, or '' when they agree. */
+function diffStates(before: Uint8Array, host: Uint8Array, emu: Uint8Array): string {
+  const h = new DataView(host.buffer, host.byteOffset);
+  const e = new DataView(emu.buffer, emu.byteOffset);
+  const b = new DataView(before.buffer, before.byteOffset);
+  const lines: string[] = [];
+  for (let x = 0; x < 16; x++) {
+    const at = S_XMM + 16 * x;
+    if (hex(host.subarray(at, at + 16)) !== hex(emu.subarray(at, at + 16))) {
+      lines.push(`xmm${x}: before ${hex(before.subarray(at, at + 16))} host ${hex(host.subarray(at, at + 16))} emu ${hex(emu.subarray(at, at + 16))}`);
+    }
+  }
+  if (h.getUint32(S_MXCSR, true) !== e.getUint32(S_MXCSR, true)) {
+    lines.push(`mxcsr: before ${b.getUint32(S_MXCSR, true).toString(16)} host ${h.getUint32(S_MXCSR, true).toString(16)} emu ${e.getUint32(S_MXCSR, true).toString(16)}`);
+  }
+  const hf = h.getBigUint64(S_FLAGS, true) & FLAG_MASK;
+  const ef = e.getBigUint64(S_FLAGS, true) & FLAG_MASK;
+  if (hf !== ef) lines.push(`rflags: host ${hf.toString(16)} emu ${ef.toString(16)}`);
+  for (let g = 0; g < 16; g++) {
+    if (g === 4) continue;
+    const hv = h.getBigUint64(S_GPR + 8 * g, true);
+    const ev = e.getBigUint64(S_GPR + 8 * g, true);
+    if (hv !== ev) lines.push(`gpr${g}: before ${b.getBigUint64(S_GPR + 8 * g, true).toString(16)} host ${hv.toString(16)} emu ${ev.toString(16)}`);
+  }
+  if (hex(host.subarray(S_MEM)) !== hex(emu.subarray(S_MEM))) {
+    lines.push(`memory: before ${hex(before.subarray(S_MEM))}\n  host ${hex(host.subarray(S_MEM))}\n  emu  ${hex(emu.subarray(S_MEM))}`);
+  }
+  return lines.join('\n  ');
+}
+
+// ---- tests -------------------------------------------------------------------------------------------
+
+let emu: Emu;
+
+beforeAll(async () => {
+  emu = await Emu.create();
+});
+
+/** A state record with the given xmm registers (16-byte hex strings, by index) and defaults elsewhere. */
+function stateWith(xmm: Record<number, string>, mxcsr = 0x1f80): Uint8Array {
+  const s = new Uint8Array(STATE_SIZE);
+  const dv = new DataView(s.buffer);
+  for (const [k, v] of Object.entries(xmm)) s.set(Buffer.from(v, 'hex'), S_XMM + 16 * Number(k));
+  dv.setUint32(S_MXCSR, mxcsr, true);
+  dv.setBigUint64(S_FLAGS, 0x202n, true);
+  dv.setBigUint64(S_GPR + 8 * 7, BigInt(DATA), true);
+  return s;
+}
+const xmmHex = (s: Uint8Array, n: number) => hex(s.subarray(S_XMM + 16 * n, S_XMM + 16 * n + 16));
+
+describe('SSE by hand', () => {
+  it('movdqa/movaps raise #GP on a misaligned operand and change nothing; movdqu does not', () => {
+    const st = stateWith({ 1: '00112233445566778899aabbccddeeff' });
+    new DataView(st.buffer).setBigUint64(S_GPR + 8 * 7, BigInt(DATA + 8), true);
+    for (const code of ['660f6f0f', '0f280f', '660f7f0f', '0f290f', '660fef0f' /* pxor xmm1, [rdi] */]) {
+      const { out, reason } = emu.run(Buffer.from(code, 'hex'), st);
+      expect(reason, code).toBe(StopReason.GeneralProtection);
+      expect(xmmHex(out, 1)).toBe('00112233445566778899aabbccddeeff');
+      expect(emu.ctx.rip).toBe(BigInt(CODE));
+    }
+    const { out, reason } = emu.run(Buffer.from('f30f7f0f', 'hex'), st); // movdqu [rdi], xmm1
+    expect(reason).toBe(StopReason.Budget);
+    expect(hex(out.subarray(S_MEM + 8, S_MEM + 24))).toBe('00112233445566778899aabbccddeeff');
+  });
+
+  it('a 16-byte store that crosses into an unmapped page faults without writing anything', async () => {
+    const e = await Emu.create();
+    const st = stateWith({ 2: 'ffffffffffffffffffffffffffffffff' });
+    new DataView(st.buffer).setBigUint64(S_GPR + 8 * 7, BigInt(DATA + 4096 - 8), true);
+    e.cpu.write(DATA + 4096 - 8, new Uint8Array(8));
+    const { reason } = e.run(Buffer.from('f30f7f17', 'hex'), st); // movdqu [rdi], xmm2
+    expect(reason).toBe(StopReason.PageFault);
+    expect(hex(e.cpu.read(DATA + 4096 - 8, 8))).toBe('0000000000000000');
+  });
+
+  it('movss/movsd merge with a register source and zero the rest with a memory source', () => {
+    const st = stateWith({ 1: '11111111111111111111111111111111', 2: '22222222222222222222222222222222' });
+    st.set(Buffer.from('aabbccdd', 'hex'), S_MEM);
+    let { out } = emu.run(Buffer.from('f30f10ca', 'hex'), st); // movss xmm1, xmm2
+    expect(xmmHex(out, 1)).toBe('22222222111111111111111111111111');
+    ({ out } = emu.run(Buffer.from('f30f100f', 'hex'), st)); // movss xmm1, [rdi]
+    expect(xmmHex(out, 1)).toBe('aabbccdd000000000000000000000000');
+    ({ out } = emu.run(Buffer.from('f20f10ca', 'hex'), st)); // movsd xmm1, xmm2
+    expect(xmmHex(out, 1)).toBe('22222222222222221111111111111111');
+  });
+
+  it('pcmpeqb + pmovmskb find a zero byte (the core of strlen)', () => {
+    const st = stateWith({ 1: '68656c6c6f00776f726c640000000000', 2: '00000000000000000000000000000000' });
+    const code = Buffer.from('660f74d1' + '660fd7c2', 'hex'); // pcmpeqb xmm2, xmm1; pmovmskb eax, xmm2
+    const { cpu, ctx } = emu;
+    cpu.write(CODE, code);
+    ctx.xmm.set(st.subarray(0, 256));
+    ctx.rip = BigInt(CODE);
+    ctx.gpr[0] = 0xdeadbeefdeadbeefn;
+    expect(cpu.run(ctx, 2).reason).toBe(StopReason.Budget);
+    expect(ctx.gpr[0]).toBe(0xf820n);
+  });
+
+  it('MMX forms of the integer instructions are #UD', () => {
+    const { reason } = emu.run(Buffer.from('0fefc1', 'hex'), stateWith({})); // pxor mm0, mm1
+    expect(reason).toBe(StopReason.InvalidOpcode);
+  });
+});
+
+describe('SSE against the host CPU', () => {
+  const CASES_PER_ROW = Number(process.env.SSE_CASES ?? 300);
+  let hostOk = true;
+
+  beforeAll(() => {
+    try {
+      runnerPath = buildRunner();
+    } catch (e) {
+      hostOk = false;
+      throw e;
+    }
+  });
+
+  it('every row of the SSE table gives byte-identical results', () => {
+    expect(hostOk).toBe(true);
+    const r = new Rng(0x5eed55e);
+    const rows = diffRows();
+    const cases = rows.flatMap((row) => makeCases(row, CASES_PER_ROW, r));
+    const host = runHost(cases);
+    // The comparison means something only if the instructions did something.
+    const changed = cases.filter((c, i) => hex(c.state) !== hex(host[i])).length;
+    expect(changed).toBeGreaterThan(cases.length * 0.8);
+    const failures: string[] = [];
+    const failedRows = new Map<string, number>();
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[i];
+      const { out, reason } = emu.run(c.code, c.state);
+      const d = reason === StopReason.Budget ? diffStates(c.state, host[i], out) : `stopped with ${StopReason[reason]}`;
+      if (d) {
+        const key = `${c.row.mnemonic} (${c.row.prefix} 0f ${c.row.op.toString(16)})`;
+        failedRows.set(key, (failedRows.get(key) ?? 0) + 1);
+        if ((failedRows.get(key) ?? 0) <= 3) failures.push(`${key} ${hex(c.code)}:\n  ${d}`);
+      }
+    }
+    rmSync(workDir, { recursive: true, force: true });
+    const summary = [...failedRows].map(([k, n]) => `${k}: ${n}`).join('\n');
+    expect(failures.length, `${cases.length} cases; failing rows:\n${summary}\n\n${failures.slice(0, 60).join('\n\n')}`).toBe(0);
+  });
+});
