@@ -61,14 +61,18 @@ export enum Reg {
 
 /** One thread's register file, living in wasm memory. */
 export interface CpuContext {
-  /** The 16 GPRs as a live view over wasm memory (index with Reg). */
+  /**
+   * The 16 GPRs as a live view over wasm memory (index with Reg). Read the
+   * property again after anything that may map memory (cpu.map, run): when
+   * wasm memory grows, views taken before it are detached and ignore writes.
+   */
   readonly gpr: BigUint64Array;
   rip: bigint;
   /** Architectural RFLAGS (the CPU evaluates its lazy flags when read). */
   rflags: bigint;
   fsBase: bigint;
   gsBase: bigint;
-  /** xmm0..xmm15, 16 bytes each, little-endian, as a live view. */
+  /** xmm0..xmm15, 16 bytes each, little-endian, as a live view (same caveat as gpr). */
   readonly xmm: Uint8Array;
   mxcsr: number;
   /** Instructions retired by this context since it was created. */

@@ -46,9 +46,8 @@ export function implementedSyscalls(): string[] {
 
 export function dispatchSyscall(kernel: Kernel, task: Task, table: ReadonlyMap<number, SyscallEntry>): void {
   const ctx = task.ctx;
+  // The syscall instruction itself left rcx = rip and r11 = rflags (the CPU does that).
   const g = ctx.gpr;
-  g[Reg.RCX] = ctx.rip;
-  g[Reg.R11] = ctx.rflags;
   const nr = Number(BigInt.asIntN(32, g[Reg.RAX]));
   const entry = table.get(nr);
   let result: number | bigint;
@@ -65,5 +64,6 @@ export function dispatchSyscall(kernel: Kernel, task: Task, table: ReadonlyMap<n
       else throw e;
     }
   }
-  g[Reg.RAX] = BigInt.asUintN(64, BigInt(result));
+  // Not `g`: the handler may have grown wasm memory, which detaches old views.
+  ctx.gpr[Reg.RAX] = BigInt.asUintN(64, BigInt(result));
 }
