@@ -289,7 +289,7 @@ function readSlow(addr: u64, n: u32): u64 {
   // Check every page first so a fault leaves nothing half-done.
   if (fillRead(addr) == 0) return 0;
   const end = addr + n - 1;
-  if ((end >> 12) != (addr >> 12) && fillRead(end) == 0) return 0;
+  if ((end >> 12) != (addr >> 12) && fillRead(end & ~<u64>0xfff) == 0) return 0;
   let v: u64 = 0;
   for (let k: u32 = 0; k < n; k++) {
     const a = addr + k;
@@ -304,7 +304,8 @@ export function checkWrite(addr: u64, n: u32): bool {
   if (fastWrite(addr, n) != 0) return true;
   if (fillWrite(addr) == 0) return false;
   const end = addr + n - 1;
-  if ((end >> 12) != (addr >> 12) && fillWrite(end) == 0) return false;
+  // The fault names the first byte that cannot be written: the start of the second page.
+  if ((end >> 12) != (addr >> 12) && fillWrite(end & ~<u64>0xfff) == 0) return false;
   return true;
 }
 
