@@ -1,8 +1,8 @@
 // System call dispatch (arch/x86/entry/common.c do_syscall_64): the number
 // in rax, arguments in rdi, rsi, rdx, r10, r8, r9, the result in rax. The
 // syscall instruction itself put the return address in rcx and rflags in
-// r11; rseqlab sets them here too, so the state is right whatever the CPU
-// does. Unknown numbers return -ENOSYS and are reported once by name.
+// r11 (the CPU does that, as the hardware does); the kernel leaves them.
+// Unknown numbers return -ENOSYS and are reported once by name.
 
 import { Reg } from '../../emulator/api.js';
 import { EFAULT, ENOSYS } from '../errno.js';

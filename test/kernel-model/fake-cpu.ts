@@ -8,6 +8,26 @@ import { MemoryError, type AccessKind, type Cpu, type CpuContext, type DecodedIn
 
 const PAGE = 4096;
 
+/** Registers in an ArrayBuffer that map() detaches, as wasm memory growth does to the real CPU's views. */
+class FakeContext implements CpuContext {
+  private regs = new ArrayBuffer(16 * 8);
+  rip = 0n;
+  rflags = 0x202n;
+  fsBase = 0n;
+  gsBase = 0n;
+  readonly xmm = new Uint8Array(256);
+  mxcsr = 0x1f80;
+  readonly retired = 0n;
+
+  get gpr(): BigUint64Array {
+    return new BigUint64Array(this.regs);
+  }
+
+  detach(): void {
+    this.regs = structuredClone(this.regs, { transfer: [this.regs] });
+  }
+}
+
 export type ScriptStep = (ctx: CpuContext, cpu: FakeCpu) => Partial<StopInfo> & { reason: StopReason };
 
 export class FakeCpu implements Cpu {
@@ -16,20 +36,17 @@ export class FakeCpu implements Cpu {
   readonly script: ScriptStep[] = [];
   runCalls = 0;
 
+  private readonly contexts: FakeContext[] = [];
+
   createContext(): CpuContext {
-    return {
-      gpr: new BigUint64Array(16),
-      rip: 0n,
-      rflags: 0x202n,
-      fsBase: 0n,
-      gsBase: 0n,
-      xmm: new Uint8Array(256),
-      mxcsr: 0x1f80,
-      retired: 0n,
-    };
+    const ctx = new FakeContext();
+    this.contexts.push(ctx);
+    return ctx;
   }
 
   map(addr: number, length: number, prot: number): void {
+    // Like wasm memory growing: register views taken before are detached.
+    for (const c of this.contexts) c.detach();
     for (let p = Math.floor(addr / PAGE); p < Math.ceil((addr + length) / PAGE); p++) {
       this.prot.set(p, prot);
       this.pages.delete(p);
@@ -124,7 +141,12 @@ export class FakeCpu implements Cpu {
     const step = this.script.shift();
     if (!step) return { reason: StopReason.Budget, retired: maxInstructions, rip: ctx.rip };
     const stop = step(ctx, this);
-    if (stop.reason === StopReason.Syscall) ctx.rip += 2n;
+    if (stop.reason === StopReason.Syscall) {
+      // What the syscall instruction does: rip past it, rcx = rip, r11 = rflags.
+      ctx.rip += 2n;
+      ctx.gpr[1] = ctx.rip;
+      ctx.gpr[11] = ctx.rflags;
+    }
     return { retired: 1, rip: ctx.rip, ...stop };
   }
 }

@@ -45,7 +45,7 @@ describe('system calls through the Machine (scripted fake CPU)', () => {
     expect(streamed).toEqual(['hi\n']);
   });
 
-  it('syscall leaves rcx = rip and r11 = rflags', () => {
+  it('rcx = rip and r11 = rflags, as the syscall instruction left them, survive the call', () => {
     const s = runScript([syscallStep(nr('getpid')), (ctx) => {
       expect(ctx.gpr[Reg.RCX]).toBe(ctx.rip);
       expect(ctx.gpr[Reg.R11]).toBe(ctx.rflags);
@@ -137,6 +137,13 @@ describe('system calls through the Machine (scripted fake CPU)', () => {
     expect(s.cpu.readU32(b + 4096)).toBe(99);
     expect(mm.munmap(b, 64 * 4096)).toBe(0);
     expect(s.cpu.pageProt(b)).toBe(-1);
+  });
+
+  it('a syscall that maps memory still returns its result (register views are re-read after the handler)', () => {
+    const s = runScript([syscallStep(nr('mmap'), 0, 0x31000, 3, 0x22, -1, 0), syscallStep(nr('exit_group'), 0)]);
+    s.run();
+    expect(s.results[0] % 4096n).toBe(0n);
+    expect(s.results[0]).toBeGreaterThan(0x10000n);
   });
 
   it('arch_prctl sets fs in the context; uname, getrandom, clock_gettime', () => {
