@@ -134,4 +134,42 @@ for (const [op, reg, m] of SHIFT_GROUPS) {
   add({ mnemonic: m, op, reg, prefix: '66', mod: 'reg', imm: 'Ib', handler: 'PshiftUdqIb', arg: pintArg(m) });
 }
 
+// ---- floating point (sse-fp.ts, arithmetic in sse-float.ts) ---------------------------------
+// arg: the operation, opcode - 0x58 (add 0, mul 1, sub 4, min 5, div 6, max 7); sqrt is 8.
+const FP_FORMS: [MandatoryPrefix, string, string][] = [
+  ['none', 'ps', 'SseArithVpsWps'], ['66', 'pd', 'SseArithVpdWpd'], ['f3', 'ss', 'SseArithVssWss'], ['f2', 'sd', 'SseArithVsdWsd'],
+];
+const FP_OPS: [number, string, number][] = [
+  [0x51, 'sqrt', 8], [0x58, 'add', 0], [0x59, 'mul', 1], [0x5c, 'sub', 4], [0x5d, 'min', 5], [0x5e, 'div', 6], [0x5f, 'max', 7],
+];
+for (const [op, name, arg] of FP_OPS) {
+  for (const [prefix, sfx, handler] of FP_FORMS) add({ mnemonic: name + sfx, op, prefix, handler, arg });
+}
+const CMP_HANDLERS = ['CmppsVpsWpsIb', 'CmppdVpdWpdIb', 'CmpssVssWssIb', 'CmpsdVsdWsdIb'];
+FP_FORMS.forEach(([prefix, sfx], i) => add({ mnemonic: 'cmp' + sfx, op: 0xc2, prefix, imm: 'Ib', handler: CMP_HANDLERS[i] }));
+// ucomis (arg 0) signals IE on SNaNs only, comis (arg 1) on any NaN.
+const COMIS_FLAGS = 'CF PF AF ZF SF OF';
+add({ mnemonic: 'ucomiss', op: 0x2e, prefix: 'none', handler: 'UcomissVssWss', arg: 0, writesFlags: COMIS_FLAGS });
+add({ mnemonic: 'ucomisd', op: 0x2e, prefix: '66', handler: 'UcomisdVsdWsd', arg: 0, writesFlags: COMIS_FLAGS });
+add({ mnemonic: 'comiss', op: 0x2f, prefix: 'none', handler: 'UcomissVssWss', arg: 1, writesFlags: COMIS_FLAGS });
+add({ mnemonic: 'comisd', op: 0x2f, prefix: '66', handler: 'UcomisdVsdWsd', arg: 1, writesFlags: COMIS_FLAGS });
+
+// ---- conversions (sse-convert.ts); arg 1 = truncate (cvtt*) -----------------------------------
+add({ mnemonic: 'cvtsi2ss', op: 0x2a, prefix: 'f3', size: 'v', handler: 'Cvtsi2ssVssEy' });
+add({ mnemonic: 'cvtsi2sd', op: 0x2a, prefix: 'f2', size: 'v', handler: 'Cvtsi2sdVsdEy' });
+add({ mnemonic: 'cvttss2si', op: 0x2c, prefix: 'f3', size: 'v', handler: 'Cvtss2siGyWss', arg: 1 });
+add({ mnemonic: 'cvttsd2si', op: 0x2c, prefix: 'f2', size: 'v', handler: 'Cvtsd2siGyWsd', arg: 1 });
+add({ mnemonic: 'cvtss2si', op: 0x2d, prefix: 'f3', size: 'v', handler: 'Cvtss2siGyWss', arg: 0 });
+add({ mnemonic: 'cvtsd2si', op: 0x2d, prefix: 'f2', size: 'v', handler: 'Cvtsd2siGyWsd', arg: 0 });
+add({ mnemonic: 'cvtps2pd', op: 0x5a, prefix: 'none', handler: 'Cvtps2pdVpdWps' });
+add({ mnemonic: 'cvtpd2ps', op: 0x5a, prefix: '66', handler: 'Cvtpd2psVpsWpd' });
+add({ mnemonic: 'cvtss2sd', op: 0x5a, prefix: 'f3', handler: 'Cvtss2sdVsdWss' });
+add({ mnemonic: 'cvtsd2ss', op: 0x5a, prefix: 'f2', handler: 'Cvtsd2ssVssWsd' });
+add({ mnemonic: 'cvtdq2ps', op: 0x5b, prefix: 'none', handler: 'Cvtdq2psVpsWdq' });
+add({ mnemonic: 'cvtps2dq', op: 0x5b, prefix: '66', handler: 'Cvtps2dqVdqWps', arg: 0 });
+add({ mnemonic: 'cvttps2dq', op: 0x5b, prefix: 'f3', handler: 'Cvtps2dqVdqWps', arg: 1 });
+add({ mnemonic: 'cvttpd2dq', op: 0xe6, prefix: '66', handler: 'Cvtpd2dqVdqWpd', arg: 1 });
+add({ mnemonic: 'cvtdq2pd', op: 0xe6, prefix: 'f3', handler: 'Cvtdq2pdVpdWq' });
+add({ mnemonic: 'cvtpd2dq', op: 0xe6, prefix: 'f2', handler: 'Cvtpd2dqVdqWpd', arg: 0 });
+
 export const SSE_ROWS: readonly OpcodeRow[] = rows;

@@ -200,9 +200,12 @@ type Flavor = 'f32' | 'f64' | 'int';
 
 function flavorOf(row: OpcodeRow): Flavor {
   const m = row.mnemonic;
-  if (/^(cvtsi2s|cvtdq2p)/.test(m)) return 'int';
-  if (/(ps|ss)$|^(cvtss|cvtps|cvttss|cvttps|comiss|ucomiss)/.test(m) && !/^(movmsk|movhlps|movlhps)/.test(m)) return 'f32';
-  if (/(pd|sd)$|^(cvtsd|cvtpd|cvttsd|cvttpd|comisd|ucomisd)/.test(m)) return 'f64';
+  if (/^cvtt?(ss|ps)/.test(m)) return 'f32';
+  if (/^cvtt?(sd|pd)/.test(m)) return 'f64';
+  if (/^cvt/.test(m)) return 'int';
+  if (/^(movmsk|movhlps|movlhps|unpck|and|or|xor|shuf|mov)/.test(m)) return 'int';
+  if (/(ps|ss)$/.test(m)) return 'f32';
+  if (/(pd|sd)$/.test(m)) return 'f64';
   return 'int';
 }
 
