@@ -29,8 +29,11 @@ import { Task } from './task.js';
 import { ThreadGroup } from './thread-group.js';
 import { Vfs } from './vfs.js';
 
-/** CPUID.1:EDX of a baseline x86-64 CPU with SSE2 (fpu ... cmov pat pse36 clflush mmx fxsr sse sse2). */
-export const DEFAULT_HWCAP = 0x078bfbff;
+/**
+ * AT_HWCAP is CPUID.1:EDX (arch/x86/include/asm/elf.h ELF_HWCAP): exactly
+ * what emulator/assembly/cpuid.ts reports: fpu tsc cx8 cmov mmx fxsr sse sse2.
+ */
+export const DEFAULT_HWCAP = 0x07808111;
 export const DEFAULT_UID = 1000;
 const TGID = 1000;
 const PPID = 1;

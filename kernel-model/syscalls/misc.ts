@@ -1,5 +1,6 @@
-// uname (kernel/sys.c newuname) and getrandom (drivers/char/random.c), the
-// latter from the machine's seeded generator.
+// uname (kernel/sys.c newuname), sysinfo (kernel/sys.c do_sysinfo) and
+// getrandom (drivers/char/random.c), the latter from the machine's seeded
+// generator.
 
 import { EFAULT, EINVAL } from '../errno.js';
 import { UserFault } from '../user-memory.js';
@@ -42,7 +43,31 @@ function sysGetrandom(call: SyscallCall): number {
   return done;
 }
 
+/** The memory the modelled machine reports: fixed, so guests that size buffers from it behave the same everywhere. */
+export const MODELLED_RAM_BYTES = 4n << 30n;
+export const MODELLED_FREE_RAM_BYTES = 3n << 30n;
+const CLOCK_BOOTTIME = 7;
+const SYSINFO_SIZE = 112;
+
+/** struct sysinfo (include/uapi/linux/sysinfo.h), x86-64 layout, mem_unit 1. */
+function sysSysinfo(call: SyscallCall): number {
+  const buf = new Uint8Array(SYSINFO_SIZE);
+  const v = new DataView(buf.buffer);
+  const uptimeNs = BigInt(call.kernel.clock.read(CLOCK_BOOTTIME));
+  v.setBigInt64(0, uptimeNs / 1_000_000_000n, true); //  uptime (s)
+  // loads[3] at 8..31 stay 0: nothing else runs on the modelled machine.
+  v.setBigUint64(32, MODELLED_RAM_BYTES, true); //          totalram
+  v.setBigUint64(40, MODELLED_FREE_RAM_BYTES, true); //     freeram
+  // sharedram, bufferram, totalswap, freeswap: 0
+  v.setUint16(80, call.group.tasks.length, true); //        procs
+  // totalhigh, freehigh: 0
+  v.setUint32(104, 1, true); //                              mem_unit
+  call.mem.write(ptr(call.args[0]), buf);
+  return 0;
+}
+
 export const miscSyscalls: SyscallFamily = {
   uname: sysUname,
+  sysinfo: sysSysinfo,
   getrandom: sysGetrandom,
 };
