@@ -28,18 +28,9 @@ interface CpuExports {
   decodeOne(addr: bigint): number;
   decodedRecord(): number;
   decodeFetchFaultAddress(): bigint;
+  tableRowOf(row: number): number;
 }
 
-/** Maps the decoder's row order (generated) back to OPCODE_TABLE indices. */
-let rowOrder: number[] | undefined;
-async function loadRowOrder(): Promise<number[]> {
-  const url = new URL('./assembly/generated/rows.json', import.meta.url);
-  if (typeof process !== 'undefined' && process.versions?.node) {
-    const { readFile } = await import('node:fs/promises');
-    return JSON.parse(await readFile(url, 'utf8')) as number[];
-  }
-  return (await (await fetch(url)).json()) as number[];
-}
 
 const ACCESS: AccessKind[] = ['read', 'write', 'exec'];
 const PAGE = 4096;
@@ -67,7 +58,6 @@ let compiled: Promise<WebAssembly.Module> | undefined;
 export async function createCpu(wasm?: ArrayBuffer | Uint8Array): Promise<Cpu> {
   if (wasm) return new WasmCpu(await WebAssembly.instantiate(await WebAssembly.compile(wasm as BufferSource)));
   compiled ??= loadWasmBytes().then((b) => WebAssembly.compile(b as BufferSource));
-  rowOrder ??= await loadRowOrder().catch(() => []);
   const instance = await WebAssembly.instantiate(await compiled, { env: { abort: wasmAbort } });
   return new WasmCpu(instance);
 }
@@ -216,7 +206,7 @@ class WasmCpu implements Cpu {
     const out: DecodedInstruction = {
       status: status === 0 ? 'ok' : 'invalid',
       length: dv.getUint8(2),
-      row: status === 0 ? (rowOrder?.[decoderRow] ?? -1) : -1,
+      row: status === 0 ? this.x.tableRowOf(decoderRow) : -1,
       operandSize: dv.getUint8(3),
       reg: dv.getUint8(4),
       rm: dv.getUint8(5),

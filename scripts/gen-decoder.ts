@@ -103,6 +103,7 @@ export function generate(): { rows: OpcodeRow[]; handlers: string[] } {
     arr('ROW_INFO', 'u32', rowList.map(rowInfo)) +
     arr('ROW_HANDLER', 'u16', rowList.map((r) => handlerId.get(r.handler)!)) +
     arr('ROW_ARG', 'u8', rowList.map((r) => r.arg ?? 0)) +
+    arr('ROW_SOURCE', 'u16', rowList.map((r) => OPCODE_TABLE.indexOf(r))) +
     arr('OP_FIRST', 'u16', opFirst) +
     arr('OP_COUNT', 'u8', opCount));
 
@@ -118,8 +119,6 @@ export function generate(): { rows: OpcodeRow[]; handlers: string[] } {
     `export const HANDLER_COUNT: u32 = ${handlers.length};\n\n` +
     `/** Runs the handler of decoded instruction d. */\n` +
     `export function dispatch(h: u32, d: usize): void {\n  switch (h) {\n${cases}\n    default: Invalid(d); break;\n  }\n}\n`);
-  // The row order, for the TS side (mnemonics in messages, tests).
-  writeFileSync(join(outDir, 'rows.json'), JSON.stringify(rowList.map((r) => OPCODE_TABLE.indexOf(r))));
   return { rows: rowList, handlers };
 }
 

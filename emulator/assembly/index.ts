@@ -10,6 +10,7 @@ import {
 import { cacheInit, flushDecodeCache } from './cache';
 import { decodeAt, FETCH_FAULT_ADDR } from './decode';
 import { INSN_SIZE } from './insn';
+import { ROW_SOURCE } from './generated/table';
 import { run as runLoop, LAST_RETIRED, LAST_FAULT_ADDR, LAST_FAULT_ACCESS } from './cpu';
 
 let initialized = false;
@@ -113,4 +114,9 @@ export function decodeOne(addr: u64): u32 {
 }
 
 export function decodedRecord(): usize { return probe; }
+
+/** The OPCODE_TABLE index (emulator/table) of the decoder's row `row`, or -1. */
+export function tableRowOf(row: u32): i32 {
+  return row < <u32>ROW_SOURCE.length ? <i32>unchecked(ROW_SOURCE[row]) : -1;
+}
 export function decodeFetchFaultAddress(): u64 { return FETCH_FAULT_ADDR; }
