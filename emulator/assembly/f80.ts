@@ -147,12 +147,15 @@ let R_OVERFLOW: bool = false;
  * to `bits` significant bits of a format whose largest biased exponent is
  * maxExp and whose denormals sit at biased exponent 0 (the same shape for
  * extended, double and single: the rounding unit of a denormal is then fixed,
- * Vol. 1, 4.8.3.2). Tininess is detected before rounding (AMD and Intel x87).
+ * Vol. 1, 4.8.3.2). Tininess is detected after rounding (as measured on the host).
  */
 function roundTo(sign: u32, exp: i32, hi: u64, lo: u64, bits: u32, maxExp: i32): void {
   let tiny = false;
-  if (exp < 1) {
-    tiny = true;
+  const denormalized = exp < 1;
+  if (denormalized) {
+    // Tininess after rounding: tiny unless rounding with an unbounded exponent
+    // carries into the smallest normal exponent.
+    tiny = exp < 0 || !carriesOut(sign, hi, lo, bits);
     shr128Jam(hi, lo, 1 - exp);
     hi = H; lo = L;
     exp = 0;
@@ -184,7 +187,7 @@ function roundTo(sign: u32, exp: i32, hi: u64, lo: u64, bits: u32, maxExp: i32):
     }
   }
   // A denormal that rounded up to the smallest normal.
-  if (tiny && (hi & J) != 0) exp = 1;
+  if (denormalized && (hi & J) != 0) exp = 1;
   R_OVERFLOW = false;
   if (exp > maxExp) {
     // Masked overflow: infinity or the largest finite value, by RC (Vol. 1, 4.9.1.4).
@@ -210,6 +213,20 @@ function roundTo(sign: u32, exp: i32, hi: u64, lo: u64, bits: u32, maxExp: i32):
   if (hi == 0) exp = 0;
   R_SIG = hi;
   R_EXP = exp;
+}
+
+/** Whether rounding the normalized (hi:lo) to `bits` bits overflows the significand. */
+function carriesOut(sign: u32, hi: u64, lo: u64, bits: u32): bool {
+  const unit: u64 = bits == 64 ? 1 : <u64>1 << <u64>(64 - bits);
+  if ((hi | (unit - 1)) != 0xffffffffffffffff) return false;
+  let r: u64, half: u64;
+  if (bits == 64) { r = lo; half = J; }
+  else { r = (hi & (unit - 1)) | (lo != 0 ? 1 : 0); half = unit >> 1; }
+  if (r == 0) return false;
+  if (RC == RC_NEAREST) return r >= half; // the last kept bit is one, so a tie rounds up
+  if (RC == RC_UP) return sign == 0;
+  if (RC == RC_DOWN) return sign != 0;
+  return false;
 }
 
 /** Rounds to the extended format at precision `bits` and makes it the result. */
@@ -358,13 +375,13 @@ export function div(aSig: u64, aSe: u32, bSig: u64, bSe: u32): void {
     return;
   }
   if (kb == K_INF) {
-    if (ka == K_DENORMAL) EXC |= DE;
+    if (ka == K_DENORMAL || SRC_DENORMAL) EXC |= DE;
     result(0, sign << 15);
     return;
   }
   if (kb == K_ZERO) {
     if (ka == K_ZERO) { invalid(); return; }
-    if (ka == K_DENORMAL) EXC |= DE;
+    // Division by zero outranks a denormal dividend: ZE only.
     EXC |= ZE;
     result(J, (sign << 15) | MAX_EXP);
     return;
@@ -542,7 +559,7 @@ function toBinary(sig: u64, se: u32, fracBits: u32, expBits: u32): u64 {
   }
   if (k == K_INF) return signBit | (emax << <u64>fracBits);
   if (k == K_ZERO) return signBit;
-  if (k == K_DENORMAL) EXC |= DE;
+  // A denormal source raises no DE here (measured on the host).
   unpack(sig, se);
   const bias: i32 = (1 << (expBits - 1)) - 1;
   roundTo(sign, NE - BIAS + bias, NS, 0, fracBits + 1, <i32>emax - 1);
@@ -563,7 +580,6 @@ export function toInt(sig: u64, se: u32, bits: u32, truncate: bool): u64 {
   const k = classify(sig, se);
   if (k == K_UNSUPPORTED || k == K_INF || isNaNClass(k)) { EXC |= IE; return indefinite; }
   if (k == K_ZERO) return 0;
-  if (k == K_DENORMAL) EXC |= DE;
   const sign = se >> 15;
   unpack(sig, se);
   const e = NE - BIAS;
@@ -705,8 +721,10 @@ export function remainder(aSig: u64, aSe: u32, bSig: u64, bSe: u32, nearest: boo
   REM_Q = 0;
   REM_INCOMPLETE = false;
   const ka = classify(aSig, aSe), kb = classify(bSig, bSe);
-  if (specials2(aSig, aSe, ka, bSig, bSe, kb)) return;
+  if (ka == K_UNSUPPORTED || kb == K_UNSUPPORTED) { invalid(); return; }
+  if (isNaNClass(ka) || isNaNClass(kb)) { propagateNaN(aSig, aSe, ka, bSig, bSe, kb); return; }
   if (ka == K_INF || kb == K_ZERO) { invalid(); return; }
+  if (ka == K_DENORMAL || kb == K_DENORMAL) EXC |= DE;
   if (ka == K_ZERO || kb == K_INF) { roundPackSame(aSig, aSe, ka); return; }
   const sa = aSe >> 15;
   unpack(aSig, aSe);

@@ -454,9 +454,10 @@ export function FsignOp(d: usize): void {
 /** fxam: C1 = sign; C3 C2 C0 = the class (Vol. 2, FXAM, Table 3-?). */
 export function Fxam(d: usize): void {
   const se = stSe(0);
-  const sign = (se & 0x8000) != 0;
   let c3 = false, c2 = false, c0 = false;
-  if (stEmpty(0)) { c3 = true; c0 = true; }
+  let sign = (se & 0x8000) != 0;
+  // Empty: C3 C0 set, and C1 reads as zero (measured on the host).
+  if (stEmpty(0)) { c3 = true; c0 = true; sign = false; }
   else {
     switch (classify(stSig(0), se)) {
       case K_UNSUPPORTED: break;
