@@ -491,6 +491,129 @@ describe('SSE by hand', () => {
   });
 });
 
+describe('SSE state instructions (0F AE)', () => {
+  const withRdi = (st: Uint8Array, addr: number) => {
+    new DataView(st.buffer).setBigUint64(S_GPR + 8 * 7, BigInt(addr), true);
+    return st;
+  };
+
+  it('ldmxcsr loads MXCSR, stmxcsr stores it, reserved bits are #GP', () => {
+    const st = stateWith({});
+    new DataView(st.buffer).setUint32(S_MEM, 0xffbf, true);
+    let { out, reason } = emu.run(Buffer.from('0fae17', 'hex'), st); // ldmxcsr [rdi]
+    expect(reason).toBe(StopReason.Budget);
+    expect(emu.ctx.mxcsr).toBe(0xffbf);
+    ({ out, reason } = emu.run(Buffer.from('0fae5f04', 'hex'), st)); // stmxcsr [rdi+4]
+    expect(new DataView(out.buffer).getUint32(S_MEM + 4, true)).toBe(0x1f80);
+    new DataView(st.buffer).setUint32(S_MEM, 0x11f80, true);
+    ({ out, reason } = emu.run(Buffer.from('0fae17', 'hex'), st));
+    expect(reason).toBe(StopReason.GeneralProtection);
+    expect(emu.ctx.mxcsr).toBe(0x1f80);
+  });
+
+  it('fences are no-ops and clflush checks its address', async () => {
+    const st = stateWith({});
+    for (const code of ['0faee8', '0faef0', '0faef8', '0fae3f']) {
+      expect(emu.run(Buffer.from(code, 'hex'), st).reason, code).toBe(StopReason.Budget);
+    }
+    expect(emu.run(Buffer.from('0fae3f', 'hex'), withRdi(stateWith({}), 0x5000_0000)).reason).toBe(StopReason.PageFault);
+  });
+
+  it('fxsave stores the Table 10-2 layout and fxrstor restores it; misalignment is #GP', async () => {
+    const e = await Emu.create();
+    const { cpu, ctx } = e;
+    const code = Buffer.from('0fae07' + '0fae0f', 'hex'); // fxsave [rdi]; fxrstor [rdi]
+    cpu.write(CODE, code);
+    for (let i = 0; i < 256; i++) ctx.xmm[i] = i;
+    ctx.mxcsr = 0x9fc0;
+    // x87: control word, TOP = 6, physical registers 6 and 7 valid (st0, st1).
+    const base = (ctx as unknown as { ptr: number }).ptr;
+    const mem = new DataView((cpu as unknown as { x: { memory: WebAssembly.Memory } }).x.memory.buffer);
+    mem.setUint16(base + 172, 0x27f, true);
+    mem.setUint16(base + 174, 6 << 11, true);
+    mem.setUint16(base + 176, 0xc0, true);
+    for (let p = 0; p < 8; p++) for (let k = 0; k < 10; k++) mem.setUint8(base + 512 + 16 * p + k, 0x10 * p + k);
+    ctx.gpr[7] = BigInt(DATA);
+    ctx.rip = BigInt(CODE);
+    cpu.write(DATA, new Uint8Array(512).fill(0xee));
+    expect(cpu.run(ctx, 1).reason).toBe(StopReason.Budget);
+    const img = cpu.read(DATA, 512);
+    const dv = new DataView(img.buffer);
+    expect(dv.getUint16(0, true)).toBe(0x27f);
+    expect(dv.getUint16(2, true)).toBe(6 << 11);
+    expect(img[4]).toBe(0xc0);
+    expect(dv.getUint32(24, true)).toBe(0x9fc0);
+    expect(dv.getUint32(28, true)).toBe(0xffff);
+    expect(hex(img.subarray(32, 48))).toBe('60616263646566676869000000000000'); // st0 = physical 6
+    expect(hex(img.subarray(48, 58))).toBe('70717273747576777879'); // st1 = physical 7
+    expect(hex(img.subarray(64, 74))).toBe('00010203040506070809'); // st2 = physical 0
+    expect([...img.subarray(160, 416)]).toEqual([...ctx.xmm]);
+    expect(img[416]).toBe(0xee); // the reserved area is not written
+    // Change everything, then fxrstor.
+    ctx.xmm.fill(0);
+    ctx.mxcsr = 0x1f80;
+    mem.setUint16(base + 174, 0, true);
+    for (let p = 0; p < 8; p++) for (let k = 0; k < 10; k++) mem.setUint8(base + 512 + 16 * p + k, 0);
+    expect(cpu.run(ctx, 1).reason).toBe(StopReason.Budget);
+    expect(ctx.mxcsr).toBe(0x9fc0);
+    expect(ctx.xmm[255]).toBe(255);
+    expect(mem.getUint16(base + 174, true)).toBe(6 << 11);
+    expect(mem.getUint8(base + 512 + 16 * 6)).toBe(0x60);
+    // A reserved MXCSR bit in the image is #GP, and nothing is restored.
+    cpu.write(DATA + 24, Uint8Array.of(0x80, 0x1f, 0x01, 0x00));
+    ctx.mxcsr = 0x1f80;
+    ctx.rip = BigInt(CODE + 3);
+    expect(cpu.run(ctx, 1).reason).toBe(StopReason.GeneralProtection);
+    expect(ctx.mxcsr).toBe(0x1f80);
+    ctx.gpr[7] = BigInt(DATA + 8);
+    ctx.rip = BigInt(CODE);
+    expect(cpu.run(ctx, 1).reason).toBe(StopReason.GeneralProtection);
+  });
+
+  it('an unmasked exception stops the instruction with nothing changed', () => {
+    // divss xmm0, xmm1 with 1/0 and ZM clear.
+    const st = stateWith({ 0: '0000803f000000000000000000000000', 1: '00000000000000000000000000000000' }, 0x1f80 & ~0x200);
+    const { out, reason } = emu.run(Buffer.from('f30f5ec1', 'hex'), st);
+    expect(reason).toBe(StopReason.GeneralProtection);
+    expect(xmmHex(out, 0)).toBe('0000803f000000000000000000000000');
+    expect(new DataView(out.buffer).getUint32(S_MXCSR, true)).toBe(0x1d80);
+  });
+});
+
+describe('SSE state instructions against the host CPU', () => {
+  it('fxsave, ldmxcsr and stmxcsr agree with the host', () => {
+    runnerPath ||= buildRunner();
+    const r = new Rng(77);
+    const cases: Case[] = [];
+    const fx = SSE_ROWS.find((x) => x.mnemonic === 'fxsave')!;
+    for (let i = 0; i < 40; i++) {
+      const st = new Uint8Array(S_MEM + 512);
+      const dv = new DataView(st.buffer);
+      for (let x = 0; x < 16; x++) fillXmm(r, 'f64', st, S_XMM + 16 * x);
+      dv.setUint32(S_MXCSR, 0x1f80 | (r.int(4) << 13) | r.int(64) | (r.chance(0.5) ? 0x8040 : 0), true);
+      dv.setBigUint64(S_FLAGS, 0x202n, true);
+      dv.setBigUint64(S_GPR + 8 * 7, BigInt(DATA), true);
+      const valid = (r.u32() & 0xffff) | 0x1f80; // any rounding/FTZ/DAZ, flags; exceptions stay masked
+      dv.setUint32(S_MEM + 64, valid, true);
+      const code = [encode(fx, { reg: 0, rm: null, disp: 0, imm: 0, w: r.chance(0.5) }), Buffer.from('0fae5f40', 'hex') /* ldmxcsr [rdi+64] */, Buffer.from('0fae5f44', 'hex') /* stmxcsr [rdi+68] */];
+      cases.push({ row: fx, code: code[i % 3], state: st });
+    }
+    const host = runHost(cases);
+    cases.forEach((c, i) => {
+      const { out, reason } = emu.run(c.code, c.state);
+      expect(reason).toBe(StopReason.Budget);
+      const h = host[i].slice();
+      const o = out.slice();
+      if (i % 3 === 0) {
+        // fxsave: MXCSR_MASK is the host's own (AMD sets bit 17 MM), and FOP/FIP/FDP
+        // hold whatever x87 instruction the host ran last; this CPU stores zeros.
+        for (const [a, b] of [[6, 24], [28, 32]]) { h.fill(0, S_MEM + a, S_MEM + b); o.fill(0, S_MEM + a, S_MEM + b); }
+      }
+      expect(diffStates(c.state, h, o), hex(c.code)).toBe('');
+    });
+  });
+});
+
 describe('SSE against the host CPU', () => {
   const CASES_PER_ROW = Number(process.env.SSE_CASES ?? 300);
   const rows = diffRows();
