@@ -456,3 +456,43 @@ describe('x87 arithmetic', () => {
     ]);
   });
 });
+
+describe('x87 decoding', () => {
+  /** Transcendentals are deliberately absent (decoded as invalid). */
+  const ABSENT = new Set(['f2xm1', 'fyl2x', 'fptan', 'fpatan', 'fyl2xp1', 'fsincos', 'fsin', 'fcos']);
+
+  it('every D8-DF encoding decodes like iced-x86 (validity and length)', async () => {
+    const iced = await import('iced-x86');
+    const formatter = new iced.Formatter(iced.FormatterSyntax.Intel);
+    const problems: string[] = [];
+    let checked = 0;
+    for (let op = 0xd8; op <= 0xdf; op++) {
+      for (let modrm = 0; modrm < 256; modrm++) {
+        for (const sib of modrm < 0xc0 && (modrm & 7) === 4 ? [0x24, 0x88, 0x25] : [0x11]) {
+          const bytes = new Uint8Array([op, modrm, sib, 0x44, 0x33, 0x22, 0x11, 0x90, 0x90]);
+          const decoder = new iced.Decoder(64, bytes, iced.DecoderOptions.None);
+          const insn = decoder.decode();
+          const valid = insn.code !== iced.Code.INVALID;
+          const text = valid ? formatter.format(insn) : 'invalid';
+          const length = insn.length;
+          insn.free();
+          decoder.free();
+          const mnemonic = text.split(' ')[0];
+          cpu.write(CODE_ADDR, bytes);
+          lastCode = '';
+          const ours = cpu.decode(CODE_ADDR);
+          checked++;
+          const hexBytes = hex(bytes.subarray(0, 3));
+          if (!valid || ABSENT.has(mnemonic)) {
+            if (ours.status !== 'invalid') problems.push(`${hexBytes}: iced ${text}, ours decodes it (length ${ours.length})`);
+          } else if (ours.status !== 'ok') {
+            problems.push(`${hexBytes}: iced ${text}, ours ${ours.status}`);
+          } else if (ours.length !== length) {
+            problems.push(`${hexBytes}: iced ${text} length ${length}, ours ${ours.length}`);
+          }
+        }
+      }
+    }
+    expect(problems.slice(0, 20).join('\n'), `${problems.length} of ${checked} encodings differ`).toBe('');
+  });
+});
