@@ -157,7 +157,8 @@ add({ mnemonic: 'push', map: '', op: 0xff, reg: 6, modrm: true, size: 'd64', han
 // ---- two-byte map 0F ----------------------------------------------------------------
 add({ mnemonic: 'syscall', map: '0f', op: 0x05, modrm: false, size: 'b', handler: 'Syscall', ends: true, test: 'none' });
 add({ mnemonic: 'ud2', map: '0f', op: 0x0b, modrm: false, size: 'b', handler: 'Ud', ends: true, test: 'none' });
-add({ mnemonic: 'prefetchw', map: '0f', op: 0x0d, modrm: true, size: 'v', handler: 'Nop' });
+// prefetchw takes only a memory operand: the register form is #UD (checked on the host).
+add({ mnemonic: 'prefetchw', map: '0f', op: 0x0d, mod: 'mem', modrm: true, size: 'v', handler: 'Nop' });
 // 0F 18-1F: hint nops (prefetch, nop Ev, endbr64 = F3 0F 1E FA), Vol. 2, NOP and Table A-3.
 for (let op = 0x18; op <= 0x1f; op++) {
   add({ mnemonic: op === 0x18 ? 'prefetch' : op === 0x1e ? 'endbr64' : 'nop', map: '0f', op, modrm: true, size: 'v', handler: 'Nop' });

@@ -6,17 +6,30 @@
 import { opSize, isMem, ea } from '../insn';
 import { readEForWrite, writeE, readG, writeG } from '../operand';
 import { getReg64, setReg64, getRegSized, setRegSized, stopFault, STOP_GENERAL_PROTECTION } from '../state';
-import { FAULT, read64, write64, checkWrite } from '../mem';
+import { FAULT, read64, write64, checkWrite, readForWrite, writeSized } from '../mem';
 import { setLazy, LZ_ADD, LZ_SUB, ZF, setArithFlags } from '../flags';
 
+/**
+ * xadd: TEMP = SRC + DEST; SRC = DEST; DEST = TEMP. The memory address is
+ * computed once: writing SRC first may change a register the address uses.
+ */
 function xadd(d: usize, size: u32): void {
-  const a = readEForWrite(d, size);
-  if (FAULT) return;
   const b = readG(d, size);
-  const r = a + b;
-  setLazy(LZ_ADD, size, a, b, r);
-  writeG(d, size, a);
-  writeE(d, size, r); // when E and G are the same register, E (the sum) wins
+  if (isMem(d)) {
+    const addr = ea(d);
+    const a = readForWrite(addr, size);
+    if (FAULT) return;
+    const r = a + b;
+    setLazy(LZ_ADD, size, a, b, r);
+    writeSized(addr, size, r);
+    writeG(d, size, a);
+  } else {
+    const a = readEForWrite(d, size);
+    const r = a + b;
+    setLazy(LZ_ADD, size, a, b, r);
+    writeG(d, size, a);
+    writeE(d, size, r); // when E and G are the same register, E (the sum) wins
+  }
 }
 export function XaddEbGb(d: usize): void { xadd(d, 1); }
 export function XaddEvGv(d: usize): void { xadd(d, opSize(d)); }

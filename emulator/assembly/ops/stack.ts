@@ -102,6 +102,10 @@ export function Enter(d: usize): void {
     sp -= s;
     writeSized(sp, s, frame);
   }
+  // The processor then write-checks the final stack top; as observed on the
+  // host, a #PF there comes after the frame words were stored, with the
+  // registers unchanged.
+  if (!checkWrite(sp - alloc, s)) return;
   setRegSized(RBP, s, frame);
   setReg64(RSP, sp - alloc);
 }
