@@ -77,6 +77,28 @@ export function generateCases(table: readonly OpcodeRow[], opts: GenerateOptions
   return { cases, skipped };
 }
 
+/**
+ * Cases whose memory operand has a non-canonical address, for the rows
+ * with a ModRM memory operand that `pick` selects: hardware raises #GP
+ * (SIGSEGV with si_code SI_KERNEL), not a page fault.
+ */
+export function nonCanonicalCases(table: readonly OpcodeRow[], seed: number, pick: (row: OpcodeRow) => boolean, perRow = 4): DiffCase[] {
+  const ctx = new TableContext(table);
+  const cases: DiffCase[] = [];
+  table.forEach((row, index) => {
+    if (!pick(row) || !row.modrm || row.mod === 'reg' || row.rm !== undefined) return;
+    const kind = testKind(row);
+    if (kind !== 'alu' && kind !== 'sse' && kind !== 'stack') return;
+    const rng = new Rng(hashString('noncanonical|' + rowKey(row), seed));
+    for (let i = 0; i < perRow; i++) {
+      const b = new CaseBuilder(ctx, row, index, rng);
+      b.nonCanonical = true;
+      cases.push(b.build(kind as DiffKind));
+    }
+  });
+  return cases;
+}
+
 /** Facts about the whole table that encoding one row needs. */
 export class TableContext {
   /** (map, op) keys whose rows use a mandatory 66 / none prefix: 66 is not an operand-size prefix there. */
@@ -199,6 +221,11 @@ class CaseBuilder {
   readonly patches: Patch[] = [];
   extraUndefined?: { flags: string; why: string };
   note?: string;
+  access?: { addr: number; size: number };
+  ignoreMemory?: { addr: number; size: number; why: string }[];
+
+  /** Make the memory operand's address non-canonical. */
+  nonCanonical = false;
 
   constructor(private readonly ctx: TableContext, readonly row: OpcodeRow, readonly index: number, readonly rng: Rng) {
     this.gpr = Array.from({ length: 16 }, () => gprValue(rng));
@@ -222,6 +249,7 @@ class CaseBuilder {
       row: this.index, form, code, insnOffset, insnLength,
       gpr: this.gpr.map((v) => BigInt.asUintN(64, v)), rflags: this.rflags, xmm: this.xmm, mxcsr: this.mxcsr,
       dataSeed: this.dataSeed, patches: this.patches, extraUndefined: this.extraUndefined, note: this.note,
+      access: this.access, ignoreMemory: this.ignoreMemory,
     };
   }
 
@@ -299,6 +327,10 @@ class CaseBuilder {
   /** A data address for an access of `size` bytes; now and then one that faults at the region's edge. */
   private dataTarget(size: number, align: number, faultOk = true): number {
     const rng = this.rng;
+    if (this.nonCanonical) {
+      // Bit 47 set with the bits above clear: not canonical, #GP (Vol. 1, 3.3.7.1).
+      return 2 ** 47 + rng.int(0x1000);
+    }
     if (faultOk && rng.chance(0.03)) {
       const edge = rng.int(3);
       if (edge === 0 && size > 1) return LAYOUT.DATA + LAYOUT.DATA_SIZE - rng.range(1, size - 1);
@@ -351,7 +383,7 @@ class CaseBuilder {
     // 0F 0D with a register operand is #UD on AMD but a reserved NOP on Intel (whose
     // CPUID the emulator reports): a vendor difference, so only memory forms are compared.
     const vendorMemOnly = row.map === '0f' && row.op === 0x0d;
-    const useMem = row.modrm && row.rm === undefined && (row.mod === 'mem' || vendorMemOnly || (row.mod !== 'reg' && rng.chance(0.5)));
+    const useMem = row.modrm && row.rm === undefined && (row.mod === 'mem' || vendorMemOnly || this.nonCanonical || (row.mod !== 'reg' && rng.chance(0.5)));
     if (useMem) {
       const avoid = new Set<number>(this.implicitRegs());
       const rex = !!forceRex || choice.reg >= 8;
@@ -363,6 +395,8 @@ class CaseBuilder {
       let faultOk = true;
       if (opts.sse) { memSize = 16; align = rng.chance(0.85) ? 16 : 1; }
       if (h === 'Cmpxchg16b') { memSize = opsize === 64 ? 16 : 8; align = rng.chance(0.9) ? memSize : 1; }
+      // FXSAVE/FXRSTOR move a 512-byte area that must be 16-byte aligned (Vol. 2, FXSAVE).
+      if (/^Fx(save|rstor)/.test(h)) { memSize = 512; align = rng.chance(0.9) ? 16 : 1; }
       memTarget = this.dataTarget(memSize, align, faultOk);
       if (h === 'BtEvGv') {
         // The bit offset in Gv reaches outside the operand (Vol. 2, BT: bit string addressing); keep it near.
@@ -371,23 +405,46 @@ class CaseBuilder {
         faultOk = false;
       }
       // pop/push [rsp+disp]: rsp-relative operands of stack instructions (pop computes the address after the pop).
-      if (opts.stack && rng.chance(0.25)) {
+      if (opts.stack && !this.nonCanonical && rng.chance(0.25)) {
         const disp = rng.range(-64, 64) & ~7;
         choice.rm = { kind: 'mem', mem: { base: RSP, index: -1, scale: 0, disp, dispSize: 1 } };
         memTarget = Number(this.gpr[RSP]) + disp;
         form = 'mem-rsp';
       } else {
-        const m = this.memOperand(memTarget, avoid);
+        const m = this.memOperand(memTarget, avoid, !this.nonCanonical);
         choice.rm = { kind: 'mem', mem: m.mem };
         choice.prefixes!.push(...m.prefixes);
         form = m.form;
         if (m.mem.rip) ripTarget = memTarget;
       }
-      if (rng.chance(0.7) && memTarget >= LAYOUT.DATA && memTarget + memSize <= LAYOUT.DATA + LAYOUT.DATA_SIZE) {
+      const inData = memTarget >= LAYOUT.DATA && memTarget + memSize <= LAYOUT.DATA + LAYOUT.DATA_SIZE;
+      // MXCSR images: valid (reserved bits clear), or with a reserved bit from 18 up set, which
+      // is #GP everywhere; bit 17 (MM) is valid on AMD parts only, so it is left alone.
+      const mxcsrImage = () => (rng.chance(0.8) ? rng.u32() & 0xffff : ((rng.u32() & 0xffff) | (1 << rng.range(18, 31))) >>> 0);
+      if (h === 'LdmxcsrMd') {
+        this.patch(memTarget, le(mxcsrImage(), 4));
+      } else if (h === 'FxrstorM' && inData) {
+        // Random registers with an MXCSR at +24 (Vol. 2, FXSAVE, Table 3-43).
+        const img = rng.bytes(512);
+        img.set(le(mxcsrImage(), 4), 24);
+        this.patch(memTarget, img);
+      } else if (rng.chance(0.7) && inData) {
         if (opts.sse) this.patch(memTarget, xmmValue(rng));
         else this.patch(memTarget, le(edgeValue(rng, Math.min(64, memSize * 8)), Math.min(8, memSize)));
       }
       if (row.lock && rng.chance(0.25)) choice.prefixes!.unshift(0xf0);
+      this.access = { addr: memTarget, size: memSize };
+      if (h === 'FxsaveM') {
+        // MXCSR_MASK (+28) says which MXCSR bits the CPU supports: 0x2ffff on AMD parts with
+        // misaligned-SSE mode, 0xffff on Intel. A vendor difference, not compared.
+        this.ignoreMemory = [{ addr: memTarget + 28, size: 4, why: 'FXSAVE MXCSR_MASK is model-specific' }];
+      }
+    }
+    if (/^Maskmov/.test(h)) {
+      // MASKMOVDQU stores to [rdi] (Vol. 2, MASKMOVDQU).
+      const t = this.dataTarget(16, rng.chance(0.5) ? 16 : 1);
+      this.gpr[RDI] = BigInt(t);
+      this.access = { addr: t, size: 16 };
     }
 
     // Immediates.

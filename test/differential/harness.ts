@@ -133,7 +133,7 @@ export function compare(row: OpcodeRow, c: DiffCase, host: MachineState, emu: Em
     return out; // the rest of the state is not comparable
   }
   if (host.rip !== emu.rip) out.push({ field: 'rip', host: hex(host.rip), emulator: hex(emu.rip) });
-  if (hs === 'page-fault' && host.fault!.address !== emu.fault!.address) {
+  if (hs === 'page-fault' && host.fault!.address !== emu.fault!.address && !sameWideAccess(c, host.fault!.address, emu.fault!.address)) {
     out.push({ field: 'fault address', host: hex(host.fault!.address), emulator: hex(emu.fault!.address) });
   }
   for (let i = 0; i < 16; i++) {
@@ -150,7 +150,8 @@ export function compare(row: OpcodeRow, c: DiffCase, host: MachineState, emu: Em
   }
   if (host.mxcsr !== emu.mxcsr) out.push({ field: 'mxcsr', host: hex(host.mxcsr), emulator: hex(emu.mxcsr) });
   const addrs = new Set([...host.writes.keys(), ...emu.writes.keys()]);
-  const bad = [...addrs].filter((a) => host.writes.get(a) !== emu.writes.get(a)).sort((a, b) => a - b);
+  const ignored = (a: number) => (c.ignoreMemory ?? []).some((r) => a >= r.addr && a < r.addr + r.size);
+  const bad = [...addrs].filter((a) => host.writes.get(a) !== emu.writes.get(a) && !ignored(a)).sort((a, b) => a - b);
   if (bad.length) {
     const { data, stack } = initialImages(c);
     const initial = (a: number) => (a >= LAYOUT.STACK ? stack[a - LAYOUT.STACK] : data[a - LAYOUT.DATA]);
@@ -173,6 +174,17 @@ export function compare(row: OpcodeRow, c: DiffCase, host: MachineState, emu: Em
   return out;
 }
 
+/**
+ * Which byte of a wide access (FXSAVE's 512 bytes) a page fault names is
+ * model-specific: AMD parts report the last byte, for one. Both addresses
+ * inside the same operand are accepted.
+ */
+function sameWideAccess(c: DiffCase, a: bigint, b: bigint): boolean {
+  if (!c.access || c.access.size <= 16) return false;
+  const lo = BigInt(c.access.addr), hi = lo + BigInt(c.access.size);
+  return a >= lo && a < hi && b >= lo && b < hi;
+}
+
 function xmmHex(b: Uint8Array): string {
   // Printed as two little-endian qwords, high first, like a debugger.
   const q = (o: number) => [...b.subarray(o, o + 8)].reverse().map((x) => x.toString(16).padStart(2, '0')).join('');
@@ -193,6 +205,7 @@ export function formatMismatch(row: OpcodeRow, c: DiffCase, ms: Mismatch[]): str
   for (const p of c.patches.slice(0, 6)) {
     lines.push(`          memory ${hex(p.addr)}: ${Buffer.from(p.bytes.subarray(0, 32)).toString('hex')}${p.bytes.length > 32 ? '…' : ''}`);
   }
+  for (const r of c.ignoreMemory ?? []) lines.push(`  not compared: ${hex(r.addr)}+${r.size} (${r.why})`);
   lines.push(`  undefined flags masked: ${row.undefinedFlags ?? '-'}${c.extraUndefined ? ` + ${c.extraUndefined.flags} (${c.extraUndefined.why})` : ''}`);
   for (const m of ms) lines.push(`  ${m.field}: host ${m.host}, emulator ${m.emulator}`);
   return lines.join('\n');

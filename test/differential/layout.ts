@@ -68,6 +68,10 @@ export interface DiffCase {
   extraUndefined?: { flags: string; why: string };
   /** What the generator meant to exercise (shown in mismatch reports). */
   note?: string;
+  /** The explicit memory operand: where and how many bytes. */
+  access?: { addr: number; size: number };
+  /** Bytes whose final value is model-specific (not compared), with the reason. */
+  ignoreMemory?: { addr: number; size: number; why: string }[];
 }
 
 /** The state after a case, from either side. */

@@ -4,7 +4,7 @@
 
 import { OPCODE_TABLE, type OpcodeRow } from '../../emulator/table/index.js';
 import { defaultOptions, generateCases, rowName, type Generated } from './generate.js';
-import { EmulatorRunner, compare, formatMismatch } from './harness.js';
+import { EmulatorRunner, compare, formatMismatch, hostStop } from './harness.js';
 import type { DiffCase } from './layout.js';
 import { runNative } from './native.js';
 
@@ -34,10 +34,13 @@ export function prepareSuite(filter: (row: OpcodeRow) => boolean): Suite {
   };
 }
 
-async function runCases(cases: readonly DiffCase[]): Promise<Map<number, RowResult>> {
+export async function runCases(cases: readonly DiffCase[]): Promise<Map<number, RowResult>> {
   const results = new Map<number, RowResult>();
   if (cases.length === 0) return results;
   const [host, emu] = await Promise.all([runNative(cases), EmulatorRunner.create()]);
+  const stops = new Map<string, number>();
+  for (const h of host) stops.set(hostStop(h), (stops.get(hostStop(h)) ?? 0) + 1);
+  console.log(`  host outcomes: ${[...stops].map(([k, n]) => `${k} ${n}`).join(', ')}`);
   for (let i = 0; i < cases.length; i++) {
     const c = cases[i];
     const row = OPCODE_TABLE[c.row];
