@@ -12,7 +12,7 @@
 // lddqu, maskmovdqu); scalar and 64-bit operands never do.
 
 import { R, CTX_XMM, CTX_MXCSR, stopFault, STOP_GENERAL_PROTECTION } from './state';
-import { FAULT, read16, read32, read64, write32, write64, checkWrite } from './mem';
+import { FAULT, read32, read64, write64, checkWrite } from './mem';
 import { isMem, ea, rmOf, regOf } from './insn';
 
 /** A 128-bit memory source operand, once read. */
@@ -95,11 +95,6 @@ export function wPtr32(d: usize): usize {
   store<u64>(MEMBUF + 8, 0);
   return MEMBUF;
 }
-
-/** The low 16 bits of a memory operand or GPR (pinsrw). */
-export function readMem16(addr: u64): u64 { return read16(addr); }
-export function writeMem32(addr: u64, v: u64): void { write32(addr, v); }
-export function writeMem64(addr: u64, v: u64): void { write64(addr, v); }
 
 // ---- MXCSR (manual Vol. 1, 10.2.3) ----------------------------------------------------
 

@@ -8,7 +8,7 @@
 // sse-int.ts (packed integers), sse-fp.ts (floating point, compares),
 // sse-convert.ts (conversions), sse-state.ts (0F AE group).
 
-import type { MandatoryPrefix, OpcodeRow, Imm } from './types.js';
+import type { MandatoryPrefix, OpcodeRow, Imm, TestKind } from './types.js';
 
 const rows: OpcodeRow[] = [];
 
@@ -24,6 +24,7 @@ interface SseRow {
   /** 'v' for forms with a general-register operand whose size REX.W picks. */
   size?: 'x' | 'v';
   writesFlags?: string;
+  test?: TestKind;
 }
 
 const add = (r: SseRow) =>
@@ -173,8 +174,9 @@ add({ mnemonic: 'cvtdq2pd', op: 0xe6, prefix: 'f3', handler: 'Cvtdq2pdVpdWq' });
 add({ mnemonic: 'cvtpd2dq', op: 0xe6, prefix: 'f2', handler: 'Cvtpd2dqVdqWpd', arg: 0 });
 
 // ---- state and ordering: group 15, 0F AE (sse-state.ts) -------------------------------------
-add({ mnemonic: 'fxsave', op: 0xae, reg: 0, mod: 'mem', prefix: 'none', size: 'v', handler: 'FxsaveM' });
-add({ mnemonic: 'fxrstor', op: 0xae, reg: 1, mod: 'mem', prefix: 'none', size: 'v', handler: 'FxrstorM' });
+// fxsave stores MXCSR_MASK and the last x87 instruction pointers, which differ between CPUs.
+add({ mnemonic: 'fxsave', op: 0xae, reg: 0, mod: 'mem', prefix: 'none', size: 'v', handler: 'FxsaveM', test: 'none' });
+add({ mnemonic: 'fxrstor', op: 0xae, reg: 1, mod: 'mem', prefix: 'none', size: 'v', handler: 'FxrstorM', test: 'none' });
 add({ mnemonic: 'ldmxcsr', op: 0xae, reg: 2, mod: 'mem', prefix: 'none', handler: 'LdmxcsrMd' });
 add({ mnemonic: 'stmxcsr', op: 0xae, reg: 3, mod: 'mem', prefix: 'none', handler: 'StmxcsrMd' });
 // The fences order memory; one CPU executing one instruction at a time has nothing to order.

@@ -44,10 +44,10 @@ const LEAD: u64 = <u64>1 << 62;
 @inline export function packZero(dbl: bool, sign: u32): u64 { return <u64>sign << signShift(dbl); }
 @inline function packMax(dbl: bool, sign: u32): u64 { return packInf(dbl, sign) - 1; }
 
-export function isNaN(dbl: bool, v: u64): bool {
+export function isNaNBits(dbl: bool, v: u64): bool {
   return ((v >> fracBits(dbl)) & expMax(dbl)) == expMax(dbl) && (v & fracMask(dbl)) != 0;
 }
-export function isSNaN(dbl: bool, v: u64): bool { return isNaN(dbl, v) && (v & quietBit(dbl)) == 0; }
+export function isSNaN(dbl: bool, v: u64): bool { return isNaNBits(dbl, v) && (v & quietBit(dbl)) == 0; }
 @inline export function quiet(dbl: bool, v: u64): u64 { return v | quietBit(dbl); }
 
 /** A denormal (exponent field 0, fraction not 0). */
@@ -154,7 +154,7 @@ export function roundPack(dbl: bool, sign: u32, exp: i32, sig: u64): u64 {
 /** The result of an operation with a NaN operand: a (first source) before b, quieted; IE for a SNaN. */
 export function propagateNaN(dbl: bool, a: u64, b: u64): u64 {
   if (isSNaN(dbl, a) || isSNaN(dbl, b)) raise(MX_IE);
-  return isNaN(dbl, a) ? quiet(dbl, a) : quiet(dbl, b);
+  return isNaNBits(dbl, a) ? quiet(dbl, a) : quiet(dbl, b);
 }
 
 // ---- the arithmetic ---------------------------------------------------------------------------------------
@@ -322,7 +322,7 @@ export function fpMinMax(dbl: bool, a: u64, b: u64, max: bool): u64 {
     if (isDenormal(dbl, a)) a &= <u64>1 << signShift(dbl);
     if (isDenormal(dbl, b)) b &= <u64>1 << signShift(dbl);
   }
-  if (isNaN(dbl, a) || isNaN(dbl, b)) { raise(MX_IE); return b; }
+  if (isNaNBits(dbl, a) || isNaNBits(dbl, b)) { raise(MX_IE); return b; }
   ORDER_DEN_PENDING = false;
   const ka = orderKey(dbl, a);
   const kb = orderKey(dbl, b);
@@ -354,7 +354,7 @@ export const CMP_UN: u32 = 3;
  * NLT/NLE predicates); otherwise only for a SNaN (ucomiss, EQ/UNORD/NEQ/ORD).
  */
 export function fpCompare(dbl: bool, a: u64, b: u64, signaling: bool): u32 {
-  if (isNaN(dbl, a) || isNaN(dbl, b)) {
+  if (isNaNBits(dbl, a) || isNaNBits(dbl, b)) {
     if (signaling || isSNaN(dbl, a) || isSNaN(dbl, b)) raise(MX_IE);
     return CMP_UN;
   }
