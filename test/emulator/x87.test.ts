@@ -168,7 +168,9 @@ function randomF80(r: Rng, near?: F80): F80 {
     const e = (near.se & 0x7fff) + r.int(141) - 70;
     if (e > 0 && e < 0x7fff) return { sig: randomSig(r), se: sign | e };
   }
-  switch (r.int(20)) {
+  switch (r.int(22)) {
+    case 20: return { sig: J | (r.u64() >> BigInt(1 + r.int(63))), se: sign }; // pseudo-denormal
+    case 21: return { sig: r.bool() ? 0n : r.u64() >> 1n, se: sign | 0x7fff }; // pseudo-infinity / pseudo-NaN
     case 0: return { sig: 0n, se: sign };
     case 1: return { sig: randomSig(r) >> BigInt(1 + r.int(63)), se: sign }; // denormal
     case 2: return { sig: J, se: sign | 0x7fff }; // infinity
@@ -246,13 +248,15 @@ function compareRuns(cases: Case[], opts: { flags?: boolean } = {}): { mismatche
         b[0x0f] = 0;
       }
     }
-    // The instruction and operand pointers of a stored environment are not modelled.
+    // The instruction and operand pointers of a stored environment (fnstenv, fnsave) are not modelled.
     n.fill(0, 0x80 + 12, 0x80 + 28);
     e.fill(0, 0x80 + 12, 0x80 + 28);
     if (hex(n) !== hex(e)) {
       count++;
       if (mismatches.length < 8) {
-        mismatches.push(`${cases[i].label}: ${describeData(cases[i].data)}\n    native:   ${describeOut(n)}\n    emulated: ${describeOut(e)}`);
+        const at = n.findIndex((b, k) => b !== e[k]);
+        mismatches.push(`${cases[i].label}: ${describeData(cases[i].data)}\n    native:   ${describeOut(n)}\n    emulated: ${describeOut(e)}` +
+          (at >= 0x80 ? `\n    first difference at 0x${at.toString(16)}: native ${hex(n.subarray(at, at + 16))}, emulated ${hex(e.subarray(at, at + 16))}` : ''));
       }
     }
   }
@@ -389,6 +393,58 @@ describe('x87 classification, sign and compares', () => {
       ...makeCases('ficom m32', memRdi(0xda, 2, 0x30), N / 4, 132),
       ...makeCases('ficomp m16', memRdi(0xde, 3, 0x30), N / 4, 133),
     ]);
+  });
+});
+
+describe('x87 stack faults and rarer forms', () => {
+  const eightLoads = Array.from({ length: 8 }, (_, i) => fldt(i % 2 ? 0x10 : 0x20)).flat();
+  it('stack overflow: a push onto a full stack (IE, SF, C1, the indefinite)', () => {
+    const cases: Case[] = [];
+    const pushes: [string, number[]][] = [
+      ['fld1', [0xd9, 0xe8]], ['fld st0', [0xd9, 0xc0]], ['fldt', fldt(0x10)], ['fld m32', memRdi(0xd9, 0, 0x30)],
+      ['fild m16', memRdi(0xdf, 0, 0x30)], ['fxtract', [0xd9, 0xf4]],
+    ];
+    for (const [name, op] of pushes) cases.push(...makeCases(`${name} on a full stack`, [...eightLoads, ...op], 20, 800 + op[1], { loads: 0 }));
+    check(cases);
+  });
+  it('empty operands: arithmetic, compares, stores, fxch, fcmov (IE, SF, C1 clear)', () => {
+    const cases: Case[] = [];
+    const ops: number[][] = [
+      [0xd8, 0xc2], [0xdc, 0xc2], [0xde, 0xc2], [0xd8, 0xd2], [0xdd, 0xe2], [0xdb, 0xf2], [0xdf, 0xea], [0xd9, 0xca],
+      [0xda, 0xc2], [0xd9, 0xfa], [0xd9, 0xfd], [0xd9, 0xf8], [0xd9, 0xe4], [0xd9, 0xe0], memRdi(0xd9, 3, 0x70),
+      memRdi(0xdf, 3, 0x70), memRdi(0xd8, 0, 0x30), [0xdd, 0xda],
+    ];
+    for (const op of ops) {
+      cases.push(...makeCases(`${hex(Uint8Array.from(op))} with one value`, op, 10, 850 + op[1], { loads: 1 }));
+      cases.push(...makeCases(`${hex(Uint8Array.from(op))} with none`, op, 10, 900 + op[1], { loads: 0 }));
+    }
+    check(cases, { flags: true });
+  });
+  it('fbld / fbstp (packed BCD), ffreep, fcom2/fcomp3/fcomp5, fstp1/fstp8/fstp9, fxch4/fxch7', () => {
+    const cases: Case[] = [];
+    cases.push(...makeCases('fbstp', memRdi(0xdf, 6, 0x70), N, 950));
+    const r = new Rng(951);
+    const fbld = makeCases('fbld', memRdi(0xdf, 4, 0x30), 200, 952);
+    for (const c of fbld) {
+      // valid BCD digits, random sign byte
+      for (let i = 0; i < 9; i++) c.data[0x30 + i] = (r.int(10) << 4) | r.int(10);
+      c.data[0x39] = r.bool() ? 0x80 : 0;
+    }
+    cases.push(...fbld);
+    for (const [name, op] of [['ffreep', [0xdf, 0xc1]], ['fcom2', [0xdc, 0xd1]], ['fcomp3', [0xdc, 0xd9]], ['fcomp5', [0xde, 0xd1]],
+      ['fstp1', [0xd9, 0xd9]], ['fstp8', [0xdf, 0xd1]], ['fstp9', [0xdf, 0xd9]], ['fxch4', [0xdd, 0xc9]], ['fxch7', [0xdf, 0xc9]],
+      ['fnop', [0xd9, 0xd0]], ['fneni', [0xdb, 0xe0]]] as [string, number[]][]) {
+      cases.push(...makeCases(name, op, 30, 960 + op[1], { near: true }));
+    }
+    check(cases);
+  });
+  it('fnsave / frstor round-trip the whole state', () => {
+    // lea rsi, [rdi+0x80]; fnsave [rsi]; fnstsw [rdi+0x70]; fnstcw [rdi+0x72]; frstor [rsi]
+    // The contents of empty registers are not architectural (the host's kernel may
+    // zero them), so all eight are loaded first; two are then freed for the tags.
+    const op = [0x48, 0x8d, 0xb7, 0x80, 0, 0, 0, 0xdd, 0x36, ...fnstsw(0x70), ...fnstcw(0x72), 0xdd, 0x26];
+    const cases = makeCases('fnsave; frstor', [...eightLoads, 0xd8, 0xf1, 0xdd, 0xc5, 0xdd, 0xc7, 0xde, 0xc9, ...op], 100, 990, { loads: 0 });
+    check(cases);
   });
 });
 

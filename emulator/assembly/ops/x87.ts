@@ -208,7 +208,8 @@ export function FildM(d: usize): void {
 
 function loadCommon(sig: u64, se: u32): void {
   if (faultBlocks()) { finish(false); return; }
-  if (!pushSt(sig, se)) { stackFault(true); return; }
+  // A stack overflow outranks what the conversion raised (DE of a denormal single).
+  if (!pushSt(sig, se)) { clearExceptions(); stackFault(true); return; }
   finish(false);
 }
 
@@ -359,7 +360,10 @@ export function FbstpM(d: usize): void {
     }
   }
   if (invalid) {
+    // Out of range: IE alone (an inexact conversion does not also report PE).
+    clearExceptions();
     raise(IE);
+    c1 = false;
     if (!invalidMasked()) { if (underflow) stackFault(false); else finish(false); return; }
     // The packed BCD indefinite (Vol. 1, 4.7).
     lo = 0xc000000000000000;
