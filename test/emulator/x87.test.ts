@@ -552,3 +552,52 @@ describe('x87 decoding', () => {
     expect(problems.slice(0, 20).join('\n'), `${problems.length} of ${checked} encodings differ`).toBe('');
   });
 });
+
+describe('x87 memory faults are precise', () => {
+  const RO_PAGE = DATA_ADDR + 0x1000; // mapped read-only
+  const UNMAPPED = DATA_ADDR + 0x2000;
+
+  /** Runs `op` (after fld1; fldz) with rsi = target; it must fault and leave the FPU as it was. */
+  function faultCase(name: string, op: number[], target: number): void {
+    it(name, () => {
+      const pre = [...FNINIT, 0xd9, 0xe8, 0xd9, 0xee]; // fld1; fldz
+      const code = Uint8Array.from([...pre, ...op]);
+      cpu.write(CODE_ADDR, code);
+      lastCode = '';
+      ctx.rip = BigInt(CODE_ADDR);
+      ctx.gpr[Reg.RDI] = BigInt(DATA_ADDR);
+      ctx.gpr[Reg.RSI] = BigInt(target);
+      ctx.gpr[Reg.RSP] = BigInt(STACK_ADDR + 0x800);
+      const stop = cpu.run(ctx, 100);
+      expect(StopReason[stop.reason]).toBe('PageFault');
+      expect(Number(stop.rip)).toBe(CODE_ADDR + pre.length);
+      // Continue at a sequence that reports the state: fnstsw [rdi+2]; fstpt [rdi+0x40]; fstpt [rdi+0x50]
+      const report = Uint8Array.from([...fnstsw(0x02), ...fstpt(0x40), ...fstpt(0x50)]);
+      cpu.write(CODE_ADDR + 0x800, report);
+      ctx.rip = BigInt(CODE_ADDR + 0x800);
+      const done = cpu.run(ctx, 100, CODE_ADDR + 0x800 + report.length);
+      expect(StopReason[done.reason]).toBe('Breakpoint');
+      const out = cpu.read(DATA_ADDR, 0x60);
+      const dv = new DataView(out.buffer);
+      expect(dv.getUint16(2, true).toString(16)).toBe('3000'); // TOP = 6, no flags
+      expect(dv.getBigUint64(0x40, true)).toBe(0n); // st0 = +0
+      expect(dv.getUint16(0x48, true)).toBe(0);
+      expect(dv.getBigUint64(0x50, true)).toBe(1n << 63n); // st1 = 1
+      expect(dv.getUint16(0x58, true)).toBe(0x3fff);
+    });
+  }
+
+  beforeAll(() => {
+    cpu.map(RO_PAGE, 0x1000, 1);
+  });
+
+  faultCase('fld m80 straddling into an unmapped page', [0xdb, 0x6e, 0xfc], UNMAPPED - 4); // [rsi-4]: bytes UNMAPPED-8 .. UNMAPPED+1
+  faultCase('fstp m80 to a read-only page', [0xdb, 0x3e], RO_PAGE);
+  faultCase('fst m64 to a read-only page', [0xdd, 0x16], RO_PAGE);
+  faultCase('fistp m16 to a read-only page', [0xdf, 0x1e], RO_PAGE);
+  faultCase('fadd m64 from an unmapped page', [0xdc, 0x06], UNMAPPED);
+  faultCase('fnstenv to a read-only page', [0xd9, 0x36], RO_PAGE);
+  faultCase('fnsave straddling into a read-only page', [0xdd, 0x76, 0xc0], RO_PAGE); // [rsi-0x40]: 108 bytes cross
+  faultCase('frstor from an unmapped page', [0xdd, 0x26], UNMAPPED);
+  faultCase('fldenv from an unmapped page', [0xd9, 0x26], UNMAPPED);
+});
