@@ -30,8 +30,15 @@ function capstone(): Promise<CapstoneModule> {
   return loading;
 }
 
-/** "mov dword ptr [rax], 1", or undefined when the bytes do not decode. */
-export async function disassembleOne(bytes: Uint8Array, address: number): Promise<string | undefined> {
+export interface Disassembled {
+  /** "mov dword ptr [rax], 1" */
+  text: string;
+  /** Length of the instruction in bytes. */
+  size: number;
+}
+
+/** The first instruction in bytes, or undefined when the bytes do not decode. */
+export async function disassembleOne(bytes: Uint8Array, address: number): Promise<Disassembled | undefined> {
   if (bytes.length === 0) return undefined;
   try {
     const cs = await capstone();
@@ -39,7 +46,7 @@ export async function disassembleOne(bytes: Uint8Array, address: number): Promis
     try {
       const [insn] = d.disasm([...bytes], address, 1);
       if (!insn) return undefined;
-      return insn.op_str ? `${insn.mnemonic} ${insn.op_str}` : insn.mnemonic;
+      return { text: insn.op_str ? `${insn.mnemonic} ${insn.op_str}` : insn.mnemonic, size: insn.size };
     } finally {
       d.close();
     }

@@ -38,12 +38,16 @@ function describeFault(f: FaultReport): string {
   }
 }
 
-/** The location and instruction: "at 0x401234 <main+20>: mov dword ptr [rax], 1". */
+/**
+ * The location and instruction: "at 0x401234 <main+20>: mov dword ptr [rax], 1";
+ * for an instruction the CPU does not know, its bytes too.
+ */
 async function describeInstruction(f: FaultReport & { symbol?: string }): Promise<string> {
   const at = f.cause === 'breakpoint' ? f.rip - 1 : f.rip;
   const where = `at ${hex(at)}${f.symbol ? ` <${f.symbol}>` : ''}`;
   const insn = await disassembleOne(f.bytes, at);
-  if (insn) return `${where}: ${insn}`;
+  if (insn && f.cause === 'invalid-opcode') return `${where}: ${insn.text} (bytes ${hexBytes(f.bytes.subarray(0, insn.size))})`;
+  if (insn) return `${where}: ${insn.text}`;
   return f.bytes.length > 0 ? `${where}: bytes ${hexBytes(f.bytes.subarray(0, 8))}` : where;
 }
 
