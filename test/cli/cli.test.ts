@@ -1,23 +1,12 @@
 // The command line's bad-input paths, through the real launcher
 // (node bin/rseqlab.mjs), forced onto the TypeScript sources.
 
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { rseqlab } from './rseqlab.js';
 import { parseRunArguments } from '../../cli/args.js';
 import { gcc, HELLO_C, STATIC, tempDir } from '../kernel-model/gcc.js';
-
-const root = join(import.meta.dirname, '..', '..');
-
-function rseqlab(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'rseqlab.mjs'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, RSEQLAB_FROM_SOURCE: '1', RSEQLAB_DEBUG: '' },
-    input: '',
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stderr.split('\n').filter(Boolean) };
-}
 
 let hello: Uint8Array;
 const bad: Record<string, string> = {};

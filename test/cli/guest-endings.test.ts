@@ -2,22 +2,9 @@
 // naming what happened, where, and the instruction, and the exit status a
 // shell would show (128 + signal), or 124 for the instruction limit.
 
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { rseqlab } from './rseqlab.js';
 import { gcc, STATIC } from '../kernel-model/gcc.js';
-
-const root = join(import.meta.dirname, '..', '..');
-
-function rseqlab(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'rseqlab.mjs'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, RSEQLAB_FROM_SOURCE: '1', RSEQLAB_DEBUG: '' },
-    input: '',
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, lines: r.stderr.split('\n').filter(Boolean) };
-}
 
 describe('guest endings', () => {
   it('an instruction the CPU does not implement: SIGILL, its address, bytes and disassembly', () => {
