@@ -40,7 +40,6 @@ export let SRC_DENORMAL: bool = false;
 
 export function setRounding(rc: u32, pc: u32): void { RC = rc; PC = pc; }
 export function clearExceptions(): void { EXC = 0; UP = false; SRC_DENORMAL = false; }
-export function markSourceDenormal(): void { SRC_DENORMAL = true; }
 /** Raises exception flags from outside the soft-float (stack faults, conversions). */
 export function raise(bits: u32): void { EXC |= bits; }
 
@@ -742,6 +741,8 @@ export function remainder(aSig: u64, aSe: u32, bSig: u64, bSe: u32, nearest: boo
   let steps = d;
   let partial = false;
   if (d >= 64) {
+    // The manual leaves the reduction per step to the implementation (32..63
+    // quotient bits); this choice matches the host's results bit for bit.
     partial = true;
     steps = (d & 31) | 32;
   }

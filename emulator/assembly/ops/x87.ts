@@ -455,7 +455,10 @@ export function FsignOp(d: usize): void {
   finish(false);
 }
 
-/** fxam: C1 = sign; C3 C2 C0 = the class (Vol. 2, FXAM, Table 3-?). */
+/**
+ * fxam (Vol. 2, FXAM): C1 = sign; C3 C2 C0 = 000 unsupported, 001 NaN,
+ * 010 normal, 011 infinity, 100 zero, 101 empty, 110 denormal.
+ */
 export function Fxam(d: usize): void {
   const se = stSe(0);
   let c3 = false, c2 = false, c0 = false;
