@@ -4,7 +4,7 @@
 // instruction (the caller checks FAULT before changing any state).
 
 import { hostAlloc } from './host';
-import { STOP_PAGE_FAULT, STOP_CODE_WRITTEN, stopFault, stopRetired, STOP, STOP_NONE } from './state';
+import { STOP_PAGE_FAULT, STOP_GENERAL_PROTECTION, STOP_CODE_WRITTEN, stopFault, stopRetired, STOP, STOP_NONE } from './state';
 
 export const PROT_READ: u32 = 1;
 export const PROT_WRITE: u32 = 2;
@@ -229,13 +229,19 @@ export function translatePage(addr: u64, need: u32): usize {
 
 // ---- guest accesses ---------------------------------------------------------
 
+/**
+ * Records a failed access. A non-canonical address (bits 63..47 not all
+ * equal) is #GP, not #PF (Vol. 3A, 3.3.7.1); Linux then reports SIGSEGV
+ * without an address.
+ */
 function fault(addr: u64, access: u32): void {
+  const canonical = (<i64>addr >> 47) == 0 || (<i64>addr >> 47) == -1;
   if (!FAULT) {
     FAULT = true;
-    FAULT_ADDR = addr;
+    FAULT_ADDR = canonical ? addr : 0;
     FAULT_ACCESS = access;
   }
-  stopFault(STOP_PAGE_FAULT);
+  stopFault(canonical ? STOP_PAGE_FAULT : STOP_GENERAL_PROTECTION);
 }
 
 export function clearFault(): void { FAULT = false; }
