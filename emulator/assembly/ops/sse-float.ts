@@ -264,17 +264,26 @@ export function fpDiv(dbl: bool, a: u64, b: u64): u64 {
   if (da || db) raise(MX_DE);
   if (ca == CL_INF) return packInf(dbl, s);
   if (cb == CL_INF || ca == CL_ZERO) return packZero(dbl, s);
-  // Long division: 63 quotient bits with the leading one at bit 62, the remainder as sticky.
+  // Long division on the 53-bit significands, 11 quotient bits per native
+  // 64-bit division (the remainder stays below 2^53): 63 quotient bits with
+  // the leading one at bit 62, and the final remainder as the sticky bit.
   let e = ea - eb;
-  let rem = ma;
-  if (rem < mb) { rem <<= 1; e--; }
-  let q: u64 = 0;
-  for (let i = 0; i < 63; i++) {
-    q <<= 1;
-    if (rem >= mb) { rem -= mb; q |= 1; }
-    rem <<= 1;
+  let x = ma >> 10;
+  const y = mb >> 10;
+  if (x < y) { x <<= 1; e--; }
+  let q: u64 = 1;
+  let r = x - y;
+  for (let i = 0; i < 5; i++) {
+    r <<= 11;
+    const t = r / y;
+    q = (q << 11) | t;
+    r -= t * y;
   }
-  return roundPack(dbl, s, e, q | (rem != 0 ? 1 : 0));
+  r <<= 7;
+  const t = r / y;
+  q = (q << 7) | t;
+  r -= t * y;
+  return roundPack(dbl, s, e, q | (r != 0 ? 1 : 0));
 }
 
 export function fpSqrt(dbl: bool, b: u64): u64 {
