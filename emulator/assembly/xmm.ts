@@ -143,16 +143,15 @@ export function fpBegin(): void {
 /**
  * Ends a floating-point instruction: sets the sticky flags it raised and
  * returns true so the handler writes its result. If a raised exception is
- * unmasked, the instruction would raise #XM (SIGFPE under Linux): this CPU
- * has no #XM stop, so it stops with #GP and changes nothing (see the SSE
- * notes in ops/sse-fp.ts).
+ * unmasked, the hardware sets the flags, leaves the destination unchanged
+ * and raises #XM (Vol. 1, 11.5.1; Linux sends SIGFPE). This CPU has no #XM
+ * stop yet: it does the same but stops with #GP, and returns false.
  */
 export function fpCommit(): bool {
-  const unmasked = EXC & ~(MXCSR >> MX_MASK_SHIFT) & 0x3f;
-  if (unmasked != 0) {
+  if (EXC != 0) setMxcsr(getMxcsr() | EXC);
+  if ((EXC & ~(MXCSR >> MX_MASK_SHIFT) & 0x3f) != 0) {
     stopFault(STOP_GENERAL_PROTECTION);
     return false;
   }
-  if (EXC != 0) setMxcsr(getMxcsr() | EXC);
   return true;
 }

@@ -179,10 +179,9 @@ add({ mnemonic: 'fxsave', op: 0xae, reg: 0, mod: 'mem', prefix: 'none', size: 'v
 add({ mnemonic: 'fxrstor', op: 0xae, reg: 1, mod: 'mem', prefix: 'none', size: 'v', handler: 'FxrstorM', test: 'none' });
 add({ mnemonic: 'ldmxcsr', op: 0xae, reg: 2, mod: 'mem', prefix: 'none', handler: 'LdmxcsrMd' });
 add({ mnemonic: 'stmxcsr', op: 0xae, reg: 3, mod: 'mem', prefix: 'none', handler: 'StmxcsrMd' });
-// The fences order memory; one CPU executing one instruction at a time has nothing to order.
-add({ mnemonic: 'lfence', op: 0xae, reg: 5, mod: 'reg', prefix: 'none', handler: 'Nop' });
-add({ mnemonic: 'mfence', op: 0xae, reg: 6, mod: 'reg', prefix: 'none', handler: 'Nop' });
-add({ mnemonic: 'sfence', op: 0xae, reg: 7, mod: 'reg', prefix: 'none', handler: 'Nop' });
+add({ mnemonic: 'lfence', op: 0xae, reg: 5, mod: 'reg', prefix: 'none', handler: 'Fence' });
+add({ mnemonic: 'mfence', op: 0xae, reg: 6, mod: 'reg', prefix: 'none', handler: 'Fence' });
+add({ mnemonic: 'sfence', op: 0xae, reg: 7, mod: 'reg', prefix: 'none', handler: 'Fence' });
 add({ mnemonic: 'clflush', op: 0xae, reg: 7, mod: 'mem', prefix: 'none', handler: 'ClflushMb' });
 
 export const SSE_ROWS: readonly OpcodeRow[] = rows;

@@ -4,10 +4,10 @@
 // sse-float.ts.
 //
 // Every lane is computed into RES first and MXCSR's flags are gathered in
-// EXC; fpCommit() then either sets the sticky flags and the result is
-// written, or, for an exception the program unmasked, stops the CPU with
-// nothing changed. (Real hardware would raise #XM, which Linux reports as
-// SIGFPE; this CPU has no #XM stop yet and reports #GP instead.)
+// EXC; fpCommit() sets the sticky flags and the result is written, unless
+// the program unmasked a raised exception: then the destination is left
+// unchanged and the CPU stops (real hardware raises #XM, which Linux reports
+// as SIGFPE; this CPU has no #XM stop yet and reports #GP instead).
 //
 // Packed forms with a memory operand require 16-byte alignment; scalar
 // forms read 32 or 64 bits at any alignment.

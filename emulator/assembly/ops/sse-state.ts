@@ -86,3 +86,9 @@ export function StmxcsrMd(d: usize): void { write32(ea(d), getMxcsr()); }
 
 /** clflush m8: nothing to flush here, but the address must be valid (a read check). */
 export function ClflushMb(d: usize): void { read8(ea(d)); }
+
+/**
+ * lfence / mfence / sfence: they order memory accesses; one CPU running one
+ * instruction at a time, with no write buffers, has nothing to order.
+ */
+export function Fence(d: usize): void {}
