@@ -99,6 +99,46 @@ export function nonCanonicalCases(table: readonly OpcodeRow[], seed: number, pic
   return cases;
 }
 
+/** The flags each condition code reads (Vol. 1, Appendix B). */
+const CC_FLAGS = ['OF', 'OF', 'CF', 'CF', 'ZF', 'ZF', 'CF ZF', 'CF ZF', 'SF', 'SF', 'PF', 'PF', 'SF OF', 'SF OF', 'ZF SF OF', 'ZF SF OF'];
+
+/**
+ * Cases where the next instruction consumes the flags the row's instruction
+ * left (setcc into a byte register, or jcc over a marker): the flags must be
+ * right when an instruction reads them, not only when RFLAGS is stored.
+ * Conditions that read a flag the row leaves undefined are not used.
+ */
+export function flagConsumerCases(table: readonly OpcodeRow[], opts: GenerateOptions, filter: (row: OpcodeRow) => boolean): DiffCase[] {
+  const ctx = new TableContext(table);
+  const cases: DiffCase[] = [];
+  table.forEach((row, index) => {
+    if (!filter(row) || testKind(row) !== 'alu' || !row.writesFlags) return;
+    const rng = new Rng(hashString('consumer|' + rowKey(row), opts.seed));
+    for (let i = 0; i < opts.casesPerRow; i++) {
+      const b = new CaseBuilder(ctx, row, index, rng);
+      const c = b.build('alu');
+      const undef = new Set(`${row.undefinedFlags ?? ''} ${c.extraUndefined?.flags ?? ''}`.split(/\s+/).filter(Boolean));
+      const usable = CC_FLAGS.map((f, cc) => (f.split(' ').some((x) => undef.has(x)) ? -1 : cc)).filter((cc) => cc >= 0);
+      if (usable.length === 0) continue;
+      const cc = rng.pick(usable);
+      let tail: number[];
+      let form: string;
+      if (rng.chance(0.5)) {
+        tail = [0x0f, 0x90 + cc, 0xc0 | rng.int(4)]; // setcc al/cl/dl/bl
+        form = 'setcc';
+      } else {
+        tail = [0x70 + cc, 6, 0x41, 0xbf, 0xa1, 0xa1, 0xa1, 0xa1]; // jcc over mov r15d, imm32
+        form = 'jcc';
+      }
+      const code = new Uint8Array(c.code.length + tail.length);
+      code.set(c.code);
+      code.set(tail, c.code.length);
+      cases.push({ ...c, code, form: `${c.form}+${form}`, note: `${c.note ? c.note + '; ' : ''}then ${form} cc=${cc} (reads ${CC_FLAGS[cc]})` });
+    }
+  });
+  return cases;
+}
+
 /** Facts about the whole table that encoding one row needs. */
 export class TableContext {
   /** (map, op) keys whose rows use a mandatory 66 / none prefix: 66 is not an operand-size prefix there. */
@@ -317,9 +357,13 @@ class CaseBuilder {
     } else {
       this.gpr[base] = BigInt.asUintN(64, t - BigInt(disp) - (ival << BigInt(scale)));
     }
+    // Segment overrides: gs (its base is 0 on both sides: Linux leaves it so and the harness
+    // sets gsBase 0) and es/cs/ss/ds, which 64-bit mode ignores (Vol. 1, 3.3.7.1); fs holds
+    // the runner's TLS, so it is not used.
+    const seg = rng.chance(0.08) ? [rng.pick([0x65, 0x65, 0x26, 0x2e, 0x36, 0x3e])] : [];
     return {
       mem: { base, index, scale, disp, dispSize: dispSize as 0 | 1 | 4 },
-      prefixes: addr32 ? [0x67] : [],
+      prefixes: [...seg, ...(addr32 ? [0x67] : [])],
       form: (index >= 0 ? 'mem-sib' : 'mem') + (addr32 ? '-a32' : ''),
     };
   }

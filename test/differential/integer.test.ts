@@ -7,7 +7,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OPCODE_TABLE } from '../../emulator/table/index.js';
-import { DIFF_KINDS, defaultOptions, generateCases, nonCanonicalCases, rowName, testKind } from './generate.js';
+import { DIFF_KINDS, defaultOptions, flagConsumerCases, generateCases, nonCanonicalCases, rowName, testKind } from './generate.js';
 import { assertRow, prepareSuite, runCases, skippedSummary, type RowResult } from './suite.js';
 
 const suite = prepareSuite((row) => testKind(row) !== 'sse');
@@ -22,6 +22,19 @@ beforeAll(async () => {
 describe('integer instructions agree with the host CPU', () => {
   for (const index of suite.rows) {
     it(rowName(OPCODE_TABLE[index], index), () => assertRow(index, results.get(index)));
+  }
+});
+
+describe('flags read by the next instruction (setcc / jcc after each flag-writing row)', () => {
+  const cases = flagConsumerCases(OPCODE_TABLE, defaultOptions(), (row) => testKind(row) !== 'sse');
+  const rows = [...new Set(cases.map((c) => c.row))].sort((a, b) => a - b);
+  let consumer: Map<number, RowResult>;
+  beforeAll(async () => {
+    console.log(`flag consumers: ${cases.length} cases over ${rows.length} rows`);
+    consumer = await runCases(cases);
+  }, 300_000);
+  for (const index of rows) {
+    it(`${rowName(OPCODE_TABLE[index], index)} then setcc/jcc`, () => assertRow(index, consumer.get(index)));
   }
 });
 
