@@ -80,6 +80,8 @@ const ALIASES: Record<string, string[]> = {
   // REX.W selects the 64-bit-pointer layout of the same instruction.
   fxsave: ['fxsave', 'fxsave64'],
   fxrstor: ['fxrstor', 'fxrstor64'],
+  // F3 0F AE /5 (reg): REX.W picks the q form.
+  incsspq: ['incsspq', 'incsspd'],
   // D9 D8+i, the undocumented alias of fstp st(i) (iced: fstpnce).
   fstp1: ['fstpnce'],
 };
