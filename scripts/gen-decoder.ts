@@ -2,6 +2,15 @@
 // opcode table (emulator/table). Run by scripts/build-wasm.mjs before asc.
 //
 // Output: emulator/assembly/generated/table.ts and dispatch.ts.
+//
+// Specialised handlers: when an ops file exports, next to handler X, an
+// `@inline` template `XSpec(d: usize, arg: u32, size: u32, mem: bool)`, the
+// rows naming X get one derived handler per (arg, operand size, register or
+// memory operand) they can decode to, each a call of the template with
+// constants, so the size, operation and operand-kind branches fold away. X
+// itself stays the generic form (the template with run-time values). The
+// decoder picks the variant from SPEC_FIRST / SPEC_IDS; the table stays the
+// only list of instructions.
 
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -29,17 +38,47 @@ function fail(msg: string): never {
 }
 
 /** Every exported handler in emulator/assembly/ops, with the file it lives in. */
-function findHandlers(): Map<string, string> {
+function findHandlers(): { handlers: Map<string, string>; templates: Set<string> } {
   const found = new Map<string, string>();
+  const templates = new Set<string>();
   for (const file of readdirSync(join(asmDir, 'ops')).filter((f) => f.endsWith('.ts')).sort()) {
     const text = readFileSync(join(asmDir, 'ops', file), 'utf8');
     for (const m of text.matchAll(/^export function ([A-Z][A-Za-z0-9_]*)\(d: usize\): void/gm)) {
       if (found.has(m[1])) fail(`handler ${m[1]} defined in both ${found.get(m[1])} and ${file}`);
       found.set(m[1], file.replace(/\.ts$/, ''));
     }
+    for (const m of text.matchAll(/^@inline export function ([A-Z][A-Za-z0-9_]*)Spec\(d: usize, arg: u32, size: u32, mem: bool\): void/gm)) {
+      templates.add(m[1]);
+    }
   }
-  return found;
+  for (const t of templates) if (!found.has(t)) fail(`template ${t}Spec has no generic handler ${t}`);
+  return { handlers: found, templates };
 }
+
+/** Operand sizes a row can decode to (decode.ts, SIZE_*); empty for xmm rows. */
+function rowSizes(r: OpcodeRow): number[] {
+  switch (r.size) {
+    case 'b': return [1];
+    case 'w': return [2];
+    case 'd': return [4];
+    case 'q': case 'f64': return [8];
+    case 'v': return [2, 4, 8];
+    case 'd64': return [2, 8];
+    default: return [];
+  }
+}
+
+/** Whether a row's operand can be register (false) and/or memory (true). */
+function rowMemKinds(r: OpcodeRow): boolean[] {
+  if (!r.modrm || r.plusR) return [false];
+  if (r.mod === 'mem') return [true];
+  if (r.mod === 'reg') return [false];
+  return [false, true];
+}
+
+/** Index of a variant in a row's block of SPEC_IDS: log2(size) * 2 + mem (decode.ts reads it the same way). */
+const specSlot = (size: number, mem: boolean) => Math.log2(size) * 2 + (mem ? 1 : 0);
+const SPEC_SLOTS = 8;
 
 function rowInfo(r: OpcodeRow): number {
   const bregs = r.byteRegs ?? (r.size === 'b' ? 'both' : 'none');
@@ -64,7 +103,7 @@ function specificity(r: OpcodeRow): number {
 }
 
 export function generate(): { rows: OpcodeRow[]; handlers: string[] } {
-  const handlerFiles = findHandlers();
+  const { handlers: handlerFiles, templates } = findHandlers();
   // Group rows by opcode key; a +r row covers eight opcodes.
   const byKey = new Map<number, OpcodeRow[]>();
   for (const r of OPCODE_TABLE) {
@@ -91,8 +130,33 @@ export function generate(): { rows: OpcodeRow[]; handlers: string[] } {
     opCount[key] = list.length;
     rowList.push(...list);
   }
-  const rowIndex = (r: OpcodeRow) => rowList.indexOf(r);
-  void rowIndex;
+
+  // Derived variants of rows whose handler has a template, numbered after the generic handlers.
+  const variants: { name: string; template: string; arg: number; size: number; mem: boolean }[] = [];
+  const variantId = new Map<string, number>();
+  const specFirst = new Array<number>(rowList.length).fill(0xffff);
+  const specIds: number[] = [];
+  rowList.forEach((r, row) => {
+    if (!templates.has(r.handler)) return;
+    const sizes = rowSizes(r);
+    if (sizes.length === 0) return;
+    const block = new Array<number>(SPEC_SLOTS).fill(handlerId.get(r.handler)!);
+    for (const size of sizes) {
+      for (const mem of rowMemKinds(r)) {
+        const arg = r.arg ?? 0;
+        const name = `${r.handler}_${arg}_${size}${mem ? 'm' : 'r'}`;
+        let id = variantId.get(name);
+        if (id === undefined) {
+          id = handlers.length + variants.length;
+          variantId.set(name, id);
+          variants.push({ name, template: r.handler + 'Spec', arg, size, mem });
+        }
+        block[specSlot(size, mem)] = id;
+      }
+    }
+    specFirst[row] = specIds.length;
+    specIds.push(...block);
+  });
 
   mkdirSync(outDir, { recursive: true });
   const arr = (name: string, type: string, values: number[]) =>
@@ -105,7 +169,9 @@ export function generate(): { rows: OpcodeRow[]; handlers: string[] } {
     arr('ROW_ARG', 'u8', rowList.map((r) => r.arg ?? 0)) +
     arr('ROW_SOURCE', 'u16', rowList.map((r) => OPCODE_TABLE.indexOf(r))) +
     arr('OP_FIRST', 'u16', opFirst) +
-    arr('OP_COUNT', 'u8', opCount));
+    arr('OP_COUNT', 'u8', opCount) +
+    arr('SPEC_FIRST', 'u16', specFirst) +
+    arr('SPEC_IDS', 'u16', specIds.length ? specIds : [0]));
 
   const byFile = new Map<string, string[]>();
   for (const h of handlers) {
@@ -113,13 +179,23 @@ export function generate(): { rows: OpcodeRow[]; handlers: string[] } {
     if (!f) fail(`handler ${h} not found`);
     byFile.set(f, [...(byFile.get(f) ?? []), h]);
   }
+  for (const t of new Set(variants.map((v) => v.template.slice(0, -4)))) {
+    const f = handlerFiles.get(t)!;
+    byFile.set(f, [...(byFile.get(f) ?? []), t + 'Spec']);
+  }
   const imports = [...byFile].map(([f, hs]) => `import { ${hs.join(', ')} } from '../ops/${f}';`).join('\n');
-  const cases = handlers.map((h, i) => `    case ${i}: ${h}(d); break;`).join('\n');
+  const cases = [
+    ...handlers.map((h, i) => `    case ${i}: ${h}(d); break;`),
+    ...variants.map((v, i) => `    case ${handlers.length + i}: ${v.name}(d); break;`),
+  ].join('\n');
+  const variantFns = variants.map((v) =>
+    `function ${v.name}(d: usize): void { ${v.template}(d, ${v.arg}, ${v.size}, ${v.mem}); }`).join('\n');
   writeFileSync(join(outDir, 'dispatch.ts'), header + imports + '\n\n' +
-    `export const HANDLER_COUNT: u32 = ${handlers.length};\n\n` +
+    `export const HANDLER_COUNT: u32 = ${handlers.length + variants.length};\n\n` +
+    `// Specialised variants (see scripts/gen-decoder.ts).\n${variantFns}\n\n` +
     `/** Runs the handler of decoded instruction d. */\n` +
     `export function dispatch(h: u32, d: usize): void {\n  switch (h) {\n${cases}\n    default: Invalid(d); break;\n  }\n}\n`);
-  return { rows: rowList, handlers };
+  return { rows: rowList, handlers: [...handlers, ...variants.map((v) => v.name)] };
 }
 
 function chunk(values: number[]): string[] {

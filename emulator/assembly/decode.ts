@@ -7,7 +7,7 @@ import { writeInsn, F_MEM, F_REP, F_REPNE, F_LOCK, F_ADDR32, F_REX, F_OPSIZE, F_
 import {
   ROW_INFO, ROW_HANDLER, ROW_ARG, OP_FIRST, OP_COUNT,
   RI_MODRM, RI_IMM_SHIFT, RI_SIZE_SHIFT, RI_BREGS_SHIFT, RI_PREFIX_SHIFT, RI_REG_SHIFT, RI_RM_SHIFT, RI_MOD_SHIFT,
-  RI_LOCK, RI_ENDS, RI_PLUSR,
+  RI_LOCK, RI_ENDS, RI_PLUSR, SPEC_FIRST, SPEC_IDS,
 } from './generated/table';
 
 export const DECODE_OK: u32 = 0;
@@ -286,7 +286,11 @@ export function decodeAt(ip: u64, d: usize): u32 {
   // LOCK is #UD unless the row allows it and the destination is memory (Vol. 2, LOCK).
   if ((flags & F_LOCK) != 0 && ((info & RI_LOCK) == 0 || (flags & F_MEM) == 0)) return failure(d);
 
-  writeInsn(d, <u32>unchecked(ROW_HANDLER[row]), len, size, reg, rm, flags, base, index, scale,
+  // A specialised variant of the row's handler for this operand size and kind, if the generator made one.
+  let handler = <u32>unchecked(ROW_HANDLER[row]);
+  const spec = <u32>unchecked(SPEC_FIRST[row]);
+  if (spec != 0xffff && size <= 8) handler = <u32>unchecked(SPEC_IDS[spec + (ctz(size) << 1) + (flags & F_MEM)]);
+  writeInsn(d, handler, len, size, reg, rm, flags, base, index, scale,
     <u32>unchecked(ROW_ARG[row]), seg, row, disp, imm, ripRelative ? X_RIP_RELATIVE : 0, vvvv);
   DECODED_ENDS = (info & RI_ENDS) != 0;
   DECODED_LEN = len;

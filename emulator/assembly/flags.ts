@@ -129,7 +129,8 @@ export function materializeFlags(): void {
 
 /** Before inc/dec: they keep CF, so CF moves into FLAGS (the lazy kind INC/DEC reads it there). */
 @inline export function keepCarry(): void {
-  if (LZ_KIND != LZ_NONE) FLAGS = (FLAGS & ~CF) | (getCF() ? CF : 0);
+  const k = LZ_KIND;
+  if (k != LZ_NONE && k != LZ_INC && k != LZ_DEC) FLAGS = (FLAGS & ~CF) | (getCF() ? CF : 0);
 }
 
 /** Replaces RFLAGS; bit 1 always reads as one. */
@@ -151,6 +152,7 @@ export function setArithFlags(mask: u64, values: u64): void {
     case LZ_ADD: return (LZ_RES & m) < (LZ_A & m);
     case LZ_SUB: return (LZ_A & m) < (LZ_B & m);
     case LZ_LOGIC: return false;
+    case LZ_INC: case LZ_DEC: return (FLAGS & CF) != 0;
     default: return (getFlags() & CF) != 0;
   }
 }
@@ -166,7 +168,10 @@ export function setArithFlags(mask: u64, values: u64): void {
 }
 
 @inline export function getOF(): bool {
-  if (LZ_KIND == LZ_LOGIC) return false;
+  const k = LZ_KIND;
+  if (k == LZ_LOGIC) return false;
+  if (k == LZ_ADD) return ((LZ_A ^ LZ_RES) & (LZ_B ^ LZ_RES) & signBit(LZ_SIZE)) != 0;
+  if (k == LZ_SUB) return ((LZ_A ^ LZ_B) & (LZ_A ^ LZ_RES) & signBit(LZ_SIZE)) != 0;
   return (getFlags() & OF) != 0;
 }
 
@@ -179,7 +184,10 @@ export function setArithFlags(mask: u64, values: u64): void {
  * Evaluates condition code cc (the low nibble of jcc/setcc/cmovcc, manual
  * Vol. 1, Appendix B): O, NO, B, AE, E, NE, BE, A, S, NS, P, NP, L, GE, LE, G.
  */
-export function condition(cc: u32): bool {
+export function condition(cc: u32): bool { return conditionOf(cc); }
+
+/** condition() for inlining where cc is a constant (specialised handlers). */
+@inline export function conditionOf(cc: u32): bool {
   let r: bool;
   switch (cc >> 1) {
     case 0: r = getOF(); break;

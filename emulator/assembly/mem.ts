@@ -324,54 +324,54 @@ function writeSlow(addr: u64, n: u32, v: u64): void {
   }
 }
 
-export function read8(addr: u64): u64 {
+@inline export function read8(addr: u64): u64 {
   const h = fastRead(addr, 1);
   if (h != 0) return <u64>load<u8>(h);
   return readSlow(addr, 1);
 }
-export function read16(addr: u64): u64 {
+@inline export function read16(addr: u64): u64 {
   const h = fastRead(addr, 2);
   if (h != 0) return <u64>load<u16>(h);
   return readSlow(addr, 2);
 }
-export function read32(addr: u64): u64 {
+@inline export function read32(addr: u64): u64 {
   const h = fastRead(addr, 4);
   if (h != 0) return <u64>load<u32>(h);
   return readSlow(addr, 4);
 }
-export function read64(addr: u64): u64 {
+@inline export function read64(addr: u64): u64 {
   const h = fastRead(addr, 8);
   if (h != 0) return load<u64>(h);
   return readSlow(addr, 8);
 }
-export function readSized(addr: u64, size: u32): u64 {
+@inline export function readSized(addr: u64, size: u32): u64 {
   if (size == 8) return read64(addr);
   if (size == 4) return read32(addr);
   if (size == 2) return read16(addr);
   return read8(addr);
 }
 
-export function write8(addr: u64, v: u64): void {
+@inline export function write8(addr: u64, v: u64): void {
   const h = fastWrite(addr, 1);
   if (h != 0) { store<u8>(h, <u8>v); return; }
   writeSlow(addr, 1, v);
 }
-export function write16(addr: u64, v: u64): void {
+@inline export function write16(addr: u64, v: u64): void {
   const h = fastWrite(addr, 2);
   if (h != 0) { store<u16>(h, <u16>v); return; }
   writeSlow(addr, 2, v);
 }
-export function write32(addr: u64, v: u64): void {
+@inline export function write32(addr: u64, v: u64): void {
   const h = fastWrite(addr, 4);
   if (h != 0) { store<u32>(h, <u32>v); return; }
   writeSlow(addr, 4, v);
 }
-export function write64(addr: u64, v: u64): void {
+@inline export function write64(addr: u64, v: u64): void {
   const h = fastWrite(addr, 8);
   if (h != 0) { store<u64>(h, v); return; }
   writeSlow(addr, 8, v);
 }
-export function writeSized(addr: u64, size: u32, v: u64): void {
+@inline export function writeSized(addr: u64, size: u32, v: u64): void {
   if (size == 8) write64(addr, v);
   else if (size == 4) write32(addr, v);
   else if (size == 2) write16(addr, v);
@@ -382,8 +382,8 @@ export function writeSized(addr: u64, size: u32, v: u64): void {
  * Reads a read-modify-write operand: faults unless the bytes are writable,
  * so the write that follows cannot fault and the instruction stays precise.
  */
-export function readForWrite(addr: u64, size: u32): u64 {
-  if (!checkWrite(addr, size)) return 0;
+@inline export function readForWrite(addr: u64, size: u32): u64 {
+  if (fastWrite(addr, size) == 0 && !checkWrite(addr, size)) return 0;
   return readSized(addr, size);
 }
 

@@ -7,19 +7,26 @@ import { isMem, rmOf, regOf, ea, opSize } from './insn';
 import { getRegSized, setRegSized } from './state';
 import { readSized, writeSized, readForWrite } from './mem';
 
-@inline export function readE(d: usize, size: u32): u64 {
-  if (isMem(d)) return readSized(ea(d), size);
-  return getRegSized(rmOf(d), size);
-}
+@inline export function readE(d: usize, size: u32): u64 { return readEM(d, size, isMem(d)); }
 
 /** Reads E for a read-modify-write: a memory operand must also be writable. */
-@inline export function readEForWrite(d: usize, size: u32): u64 {
-  if (isMem(d)) return readForWrite(ea(d), size);
+@inline export function readEForWrite(d: usize, size: u32): u64 { return readEForWriteM(d, size, isMem(d)); }
+
+@inline export function writeE(d: usize, size: u32, v: u64): void { writeEM(d, size, isMem(d), v); }
+
+// The same with the operand kind given (constant in specialised handlers, see scripts/gen-decoder.ts).
+@inline export function readEM(d: usize, size: u32, mem: bool): u64 {
+  if (mem) return readSized(ea(d), size);
   return getRegSized(rmOf(d), size);
 }
 
-@inline export function writeE(d: usize, size: u32, v: u64): void {
-  if (isMem(d)) writeSized(ea(d), size, v);
+@inline export function readEForWriteM(d: usize, size: u32, mem: bool): u64 {
+  if (mem) return readForWrite(ea(d), size);
+  return getRegSized(rmOf(d), size);
+}
+
+@inline export function writeEM(d: usize, size: u32, mem: bool, v: u64): void {
+  if (mem) writeSized(ea(d), size, v);
   else setRegSized(rmOf(d), size, v);
 }
 

@@ -46,7 +46,7 @@ export let STOP_RETIRES: bool = false;
 
 export function setActive(ctx: usize): void { R = ctx; }
 @inline export function setNextIp(next: u64): void { RIP = next; }
-export function jumpTo(target: u64): void { RIP = target; }
+@inline export function jumpTo(target: u64): void { RIP = target; }
 
 /** Stops after the current instruction retires (syscall, int3). */
 export function stopRetired(reason: u32): void {

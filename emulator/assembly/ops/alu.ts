@@ -1,8 +1,8 @@
 // ALU instructions: add, or, adc, sbb, and, sub, xor, cmp (the /digit order
 // of group 1, manual Vol. 2, Table A-6), test, inc, dec, neg, not.
 
-import { opSize, argOf, immOf } from '../insn';
-import { readE, readEForWrite, writeE, readG, writeG } from '../operand';
+import { opSize, argOf, immOf, isMem } from '../insn';
+import { readEForWrite, writeE, readG, writeG, readEM, readEForWriteM, writeEM } from '../operand';
 import { getRegSized, setRegSized } from '../state';
 import { FAULT } from '../mem';
 import {
@@ -13,7 +13,13 @@ import {
 const ALU_CMP: u32 = 7;
 
 /** Computes ALU operation k on a and b and records its flags. */
-export function alu(k: u32, size: u32, a: u64, b: u64): u64 {
+export function alu(k: u32, size: u32, a: u64, b: u64): u64 { return aluOp(k, size, a, b); }
+
+// The handlers below come in two forms: XSpec, a template the generator
+// instantiates with a constant operation (arg), operand size and operand kind
+// (scripts/gen-decoder.ts), and X, the generic form with run-time values.
+
+@inline function aluOp(k: u32, size: u32, a: u64, b: u64): u64 {
   let r: u64;
   switch (k) {
     case 0: r = a + b; setLazy(LZ_ADD, size, a, b, r); break;
@@ -38,41 +44,40 @@ export function alu(k: u32, size: u32, a: u64, b: u64): u64 {
 }
 
 /** op E, src: E is read-modify-written unless the operation is cmp. */
-@inline function aluE(d: usize, size: u32, src: u64): void {
-  const k = argOf(d);
-  const a = k == ALU_CMP ? readE(d, size) : readEForWrite(d, size);
-  if (FAULT) return;
-  const r = alu(k, size, a, src);
-  if (k != ALU_CMP) writeE(d, size, r);
+@inline function aluE(d: usize, k: u32, size: u32, mem: bool, src: u64): void {
+  const a = k == ALU_CMP ? readEM(d, size, mem) : readEForWriteM(d, size, mem);
+  if (mem && FAULT) return;
+  const r = aluOp(k, size, a, src);
+  if (k != ALU_CMP) writeEM(d, size, mem, r);
 }
 
-@inline function aluG(d: usize, size: u32): void {
-  const b = readE(d, size);
-  if (FAULT) return;
-  const k = argOf(d);
-  const r = alu(k, size, readG(d, size), b);
+@inline function aluG(d: usize, k: u32, size: u32, mem: bool): void {
+  const b = readEM(d, size, mem);
+  if (mem && FAULT) return;
+  const r = aluOp(k, size, readG(d, size), b);
   if (k != ALU_CMP) writeG(d, size, r);
 }
 
-export function AluEbGb(d: usize): void { aluE(d, 1, readG(d, 1)); }
-export function AluEvGv(d: usize): void { const s = opSize(d); aluE(d, s, readG(d, s)); }
-export function AluGbEb(d: usize): void { aluG(d, 1); }
-export function AluGvEv(d: usize): void { aluG(d, opSize(d)); }
-export function AluEbIb(d: usize): void { aluE(d, 1, immOf(d)); }
-export function AluEvIz(d: usize): void { aluE(d, opSize(d), immOf(d)); }
-
-export function AluAlIb(d: usize): void {
-  const k = argOf(d);
-  const r = alu(k, 1, getRegSized(0, 1), immOf(d));
-  if (k != ALU_CMP) setRegSized(0, 1, r);
+@inline export function AluEbGbSpec(d: usize, arg: u32, size: u32, mem: bool): void { aluE(d, arg, 1, mem, readG(d, 1)); }
+@inline export function AluEvGvSpec(d: usize, arg: u32, size: u32, mem: bool): void { aluE(d, arg, size, mem, readG(d, size)); }
+@inline export function AluGbEbSpec(d: usize, arg: u32, size: u32, mem: bool): void { aluG(d, arg, 1, mem); }
+@inline export function AluGvEvSpec(d: usize, arg: u32, size: u32, mem: bool): void { aluG(d, arg, size, mem); }
+@inline export function AluEbIbSpec(d: usize, arg: u32, size: u32, mem: bool): void { aluE(d, arg, 1, mem, immOf(d)); }
+@inline export function AluEvIzSpec(d: usize, arg: u32, size: u32, mem: bool): void { aluE(d, arg, size, mem, immOf(d)); }
+@inline export function AluRaxIzSpec(d: usize, arg: u32, size: u32, mem: bool): void {
+  const r = aluOp(arg, size, getRegSized(0, size), immOf(d));
+  if (arg != ALU_CMP) setRegSized(0, size, r);
 }
 
-export function AluRaxIz(d: usize): void {
-  const s = opSize(d);
-  const k = argOf(d);
-  const r = alu(k, s, getRegSized(0, s), immOf(d));
-  if (k != ALU_CMP) setRegSized(0, s, r);
-}
+export function AluEbGb(d: usize): void { AluEbGbSpec(d, argOf(d), 1, isMem(d)); }
+export function AluEvGv(d: usize): void { AluEvGvSpec(d, argOf(d), opSize(d), isMem(d)); }
+export function AluGbEb(d: usize): void { AluGbEbSpec(d, argOf(d), 1, isMem(d)); }
+export function AluGvEv(d: usize): void { AluGvEvSpec(d, argOf(d), opSize(d), isMem(d)); }
+export function AluEbIb(d: usize): void { AluEbIbSpec(d, argOf(d), 1, isMem(d)); }
+export function AluEvIz(d: usize): void { AluEvIzSpec(d, argOf(d), opSize(d), isMem(d)); }
+@inline export function AluAlIbSpec(d: usize, arg: u32, size: u32, mem: bool): void { AluRaxIzSpec(d, arg, 1, false); }
+export function AluAlIb(d: usize): void { AluRaxIzSpec(d, argOf(d), 1, false); }
+export function AluRaxIz(d: usize): void { AluRaxIzSpec(d, argOf(d), opSize(d), false); }
 
 // ---- test ---------------------------------------------------------------------
 
@@ -80,26 +85,43 @@ export function AluRaxIz(d: usize): void {
   setLazy(LZ_LOGIC, size, a, b, a & b);
 }
 
-export function TestEbGb(d: usize): void { const a = readE(d, 1); if (FAULT) return; test(1, a, readG(d, 1)); }
-export function TestEvGv(d: usize): void { const s = opSize(d); const a = readE(d, s); if (FAULT) return; test(s, a, readG(d, s)); }
-export function TestEbI(d: usize): void { const a = readE(d, 1); if (FAULT) return; test(1, a, immOf(d)); }
-export function TestEvI(d: usize): void { const s = opSize(d); const a = readE(d, s); if (FAULT) return; test(s, a, immOf(d)); }
-export function TestAlIb(d: usize): void { test(1, getRegSized(0, 1), immOf(d)); }
-export function TestRaxIz(d: usize): void { const s = opSize(d); test(s, getRegSized(0, s), immOf(d)); }
+@inline export function TestEvGvSpec(d: usize, arg: u32, size: u32, mem: bool): void {
+  const a = readEM(d, size, mem);
+  if (mem && FAULT) return;
+  test(size, a, readG(d, size));
+}
+@inline export function TestEvISpec(d: usize, arg: u32, size: u32, mem: bool): void {
+  const a = readEM(d, size, mem);
+  if (mem && FAULT) return;
+  test(size, a, immOf(d));
+}
+@inline export function TestRaxIzSpec(d: usize, arg: u32, size: u32, mem: bool): void { test(size, getRegSized(0, size), immOf(d)); }
+
+@inline export function TestEbGbSpec(d: usize, arg: u32, size: u32, mem: bool): void { TestEvGvSpec(d, arg, 1, mem); }
+@inline export function TestEbISpec(d: usize, arg: u32, size: u32, mem: bool): void { TestEvISpec(d, arg, 1, mem); }
+@inline export function TestAlIbSpec(d: usize, arg: u32, size: u32, mem: bool): void { TestRaxIzSpec(d, arg, 1, false); }
+
+export function TestEbGb(d: usize): void { TestEvGvSpec(d, 0, 1, isMem(d)); }
+export function TestEvGv(d: usize): void { TestEvGvSpec(d, 0, opSize(d), isMem(d)); }
+export function TestEbI(d: usize): void { TestEvISpec(d, 0, 1, isMem(d)); }
+export function TestEvI(d: usize): void { TestEvISpec(d, 0, opSize(d), isMem(d)); }
+export function TestAlIb(d: usize): void { TestRaxIzSpec(d, 0, 1, false); }
+export function TestRaxIz(d: usize): void { TestRaxIzSpec(d, 0, opSize(d), false); }
 
 // ---- inc, dec (CF unchanged), neg, not ------------------------------------------
 
-@inline function incDec(d: usize, size: u32): void {
-  const a = readEForWrite(d, size);
-  if (FAULT) return;
+@inline export function IncDecEvSpec(d: usize, arg: u32, size: u32, mem: bool): void {
+  const a = readEForWriteM(d, size, mem);
+  if (mem && FAULT) return;
   keepCarry(); // CF survives inc/dec
-  const dec = argOf(d) != 0;
+  const dec = arg != 0;
   const r = dec ? a - 1 : a + 1;
   setLazy(dec ? LZ_DEC : LZ_INC, size, a, 1, r);
-  writeE(d, size, r);
+  writeEM(d, size, mem, r);
 }
-export function IncDecEb(d: usize): void { incDec(d, 1); }
-export function IncDecEv(d: usize): void { incDec(d, opSize(d)); }
+@inline export function IncDecEbSpec(d: usize, arg: u32, size: u32, mem: bool): void { IncDecEvSpec(d, arg, 1, mem); }
+export function IncDecEb(d: usize): void { IncDecEvSpec(d, argOf(d), 1, isMem(d)); }
+export function IncDecEv(d: usize): void { IncDecEvSpec(d, argOf(d), opSize(d), isMem(d)); }
 
 @inline function neg(d: usize, size: u32): void {
   const a = readEForWrite(d, size);

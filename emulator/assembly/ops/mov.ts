@@ -1,49 +1,76 @@
 // Data movement: mov, movzx/movsx/movsxd, lea, xchg, cmovcc, setcc, bswap,
 // cbw/cwde/cdqe, cwd/cdq/cqo, moffs forms.
 
-import { opSize, argOf, immOf, rmOf, regOf, eaOffset, segBase } from '../insn';
-import { readE, readEForWrite, writeE, readG, writeG } from '../operand';
+import { opSize, argOf, immOf, rmOf, regOf, eaOffset, segBase, isMem } from '../insn';
+import { readE, readEForWrite, writeE, readG, writeG, readEM, writeEM } from '../operand';
 import { getReg64, setReg64, getRegSized, setRegSized, signExtend } from '../state';
 import { FAULT, readSized, writeSized } from '../mem';
-import { condition } from '../flags';
+import { conditionOf } from '../flags';
 
-export function MovEbGb(d: usize): void { writeE(d, 1, readG(d, 1)); }
-export function MovEvGv(d: usize): void { const s = opSize(d); writeE(d, s, readG(d, s)); }
-export function MovGbEb(d: usize): void { const v = readE(d, 1); if (FAULT) return; writeG(d, 1, v); }
-export function MovGvEv(d: usize): void { const s = opSize(d); const v = readE(d, s); if (FAULT) return; writeG(d, s, v); }
-export function MovEbIb(d: usize): void { writeE(d, 1, immOf(d)); }
-export function MovEvIz(d: usize): void { writeE(d, opSize(d), immOf(d)); }
+// Handlers with an XSpec template are instantiated per operand size and
+// kind (and condition code) by scripts/gen-decoder.ts; X is the generic form.
+
+@inline export function MovEbGbSpec(d: usize, arg: u32, size: u32, mem: bool): void { writeEM(d, 1, mem, readG(d, 1)); }
+@inline export function MovEvGvSpec(d: usize, arg: u32, size: u32, mem: bool): void { writeEM(d, size, mem, readG(d, size)); }
+@inline export function MovGvEvSpec(d: usize, arg: u32, size: u32, mem: bool): void {
+  const v = readEM(d, size, mem);
+  if (mem && FAULT) return;
+  writeG(d, size, v);
+}
+@inline export function MovGbEbSpec(d: usize, arg: u32, size: u32, mem: bool): void { MovGvEvSpec(d, arg, 1, mem); }
+@inline export function MovEvIzSpec(d: usize, arg: u32, size: u32, mem: bool): void { writeEM(d, size, mem, immOf(d)); }
+@inline export function MovEbIbSpec(d: usize, arg: u32, size: u32, mem: bool): void { writeEM(d, 1, mem, immOf(d)); }
+@inline export function MovZvIvSpec(d: usize, arg: u32, size: u32, mem: bool): void { setRegSized(rmOf(d), size, immOf(d)); }
+
+export function MovEbGb(d: usize): void { MovEbGbSpec(d, 0, 1, isMem(d)); }
+export function MovEvGv(d: usize): void { MovEvGvSpec(d, 0, opSize(d), isMem(d)); }
+export function MovGbEb(d: usize): void { MovGvEvSpec(d, 0, 1, isMem(d)); }
+export function MovGvEv(d: usize): void { MovGvEvSpec(d, 0, opSize(d), isMem(d)); }
+export function MovEbIb(d: usize): void { MovEbIbSpec(d, 0, 1, isMem(d)); }
+export function MovEvIz(d: usize): void { MovEvIzSpec(d, 0, opSize(d), isMem(d)); }
 export function MovZbIb(d: usize): void { setRegSized(rmOf(d), 1, immOf(d)); }
-export function MovZvIv(d: usize): void { setRegSized(rmOf(d), opSize(d), immOf(d)); }
+export function MovZvIv(d: usize): void { MovZvIvSpec(d, 0, opSize(d), false); }
 
 /** lea computes the address without any segment base (Vol. 2, LEA). */
-export function LeaGvM(d: usize): void {
-  setRegSized(regOf(d), opSize(d), eaOffset(d));
+@inline export function LeaGvMSpec(d: usize, arg: u32, size: u32, mem: bool): void {
+  setRegSized(regOf(d), size, eaOffset(d));
 }
+export function LeaGvM(d: usize): void { LeaGvMSpec(d, 0, opSize(d), true); }
 
-export function MovzxGvEb(d: usize): void { const v = readE(d, 1); if (FAULT) return; writeG(d, opSize(d), v); }
-export function MovzxGvEw(d: usize): void { const v = readE(d, 2); if (FAULT) return; writeG(d, opSize(d), v); }
-export function MovsxGvEb(d: usize): void { const v = readE(d, 1); if (FAULT) return; writeG(d, opSize(d), signExtend(v, 1)); }
-export function MovsxGvEw(d: usize): void { const v = readE(d, 2); if (FAULT) return; writeG(d, opSize(d), signExtend(v, 2)); }
+/** movzx / movsx from `from` bytes (arg 0: zero-extend, 1: sign-extend). */
+@inline function movx(d: usize, from: u32, signed: bool, size: u32, mem: bool): void {
+  const v = readEM(d, from, mem);
+  if (mem && FAULT) return;
+  writeG(d, size, signed ? signExtend(v, from) : v);
+}
+@inline export function MovzxGvEbSpec(d: usize, arg: u32, size: u32, mem: bool): void { movx(d, 1, false, size, mem); }
+@inline export function MovzxGvEwSpec(d: usize, arg: u32, size: u32, mem: bool): void { movx(d, 2, false, size, mem); }
+@inline export function MovsxGvEbSpec(d: usize, arg: u32, size: u32, mem: bool): void { movx(d, 1, true, size, mem); }
+@inline export function MovsxGvEwSpec(d: usize, arg: u32, size: u32, mem: bool): void { movx(d, 2, true, size, mem); }
+export function MovzxGvEb(d: usize): void { MovzxGvEbSpec(d, 0, opSize(d), isMem(d)); }
+export function MovzxGvEw(d: usize): void { MovzxGvEwSpec(d, 0, opSize(d), isMem(d)); }
+export function MovsxGvEb(d: usize): void { MovsxGvEbSpec(d, 0, opSize(d), isMem(d)); }
+export function MovsxGvEw(d: usize): void { MovsxGvEwSpec(d, 0, opSize(d), isMem(d)); }
 
 /** movsxd: sign-extends a dword; without REX.W it is a plain 32- or 16-bit move. */
-export function MovsxdGvEd(d: usize): void {
-  const s = opSize(d);
-  const v = readE(d, s == 8 ? 4 : s);
-  if (FAULT) return;
-  writeG(d, s, s == 8 ? signExtend(v, 4) : v);
+@inline export function MovsxdGvEdSpec(d: usize, arg: u32, size: u32, mem: bool): void {
+  const v = readEM(d, size == 8 ? 4 : size, mem);
+  if (mem && FAULT) return;
+  writeG(d, size, size == 8 ? signExtend(v, 4) : v);
 }
+export function MovsxdGvEd(d: usize): void { MovsxdGvEdSpec(d, 0, opSize(d), isMem(d)); }
 
 /** cmovcc reads its source even when the condition is false, and a 32-bit form always zero-extends (Vol. 2, CMOVcc). */
-export function CmovGvEv(d: usize): void {
-  const s = opSize(d);
-  const v = readE(d, s);
-  if (FAULT) return;
-  if (condition(argOf(d))) writeG(d, s, v);
-  else if (s == 4) writeG(d, 4, readG(d, 4));
+@inline export function CmovGvEvSpec(d: usize, arg: u32, size: u32, mem: bool): void {
+  const v = readEM(d, size, mem);
+  if (mem && FAULT) return;
+  if (conditionOf(arg)) writeG(d, size, v);
+  else if (size == 4) writeG(d, 4, readG(d, 4));
 }
+export function CmovGvEv(d: usize): void { CmovGvEvSpec(d, argOf(d), opSize(d), isMem(d)); }
 
-export function SetccEb(d: usize): void { writeE(d, 1, condition(argOf(d)) ? 1 : 0); }
+@inline export function SetccEbSpec(d: usize, arg: u32, size: u32, mem: bool): void { writeEM(d, 1, mem, conditionOf(arg) ? 1 : 0); }
+export function SetccEb(d: usize): void { SetccEbSpec(d, argOf(d), 1, isMem(d)); }
 
 export function XchgEbGb(d: usize): void {
   const a = readEForWrite(d, 1);

@@ -5,7 +5,7 @@ import { opSize, argOf, immOf, rmOf, isMem, ea, addrMask } from '../insn';
 import { readE } from '../operand';
 import { getReg64, setReg64, getRegSized, setRegSized, RIP, jumpTo } from '../state';
 import { FAULT, readSized, writeSized, read64, checkWrite } from '../mem';
-import { condition, getFlags, setFlags, getZF, ARITH, TF, DF, AC, ID } from '../flags';
+import { condition, conditionOf, getFlags, setFlags, getZF, ARITH, TF, DF, AC, ID } from '../flags';
 
 const RSP: u32 = 4;
 const RBP: u32 = 5;
@@ -20,7 +20,8 @@ const RCX: u32 = 1;
   return true;
 }
 
-export function PushZv(d: usize): void { const s = opSize(d); push(getRegSized(rmOf(d), s), s); }
+@inline export function PushZvSpec(d: usize, arg: u32, size: u32, mem: bool): void { push(getRegSized(rmOf(d), size), size); }
+export function PushZv(d: usize): void { PushZvSpec(d, 0, opSize(d), false); }
 export function PushIz(d: usize): void { push(immOf(d), opSize(d)); }
 export function PushEv(d: usize): void {
   const s = opSize(d);
@@ -29,14 +30,14 @@ export function PushEv(d: usize): void {
   push(v, s);
 }
 
-export function PopZv(d: usize): void {
-  const s = opSize(d);
+@inline export function PopZvSpec(d: usize, arg: u32, size: u32, mem: bool): void {
   const sp = getReg64(RSP);
-  const v = readSized(sp, s);
+  const v = readSized(sp, size);
   if (FAULT) return;
-  setReg64(RSP, sp + s);
-  setRegSized(rmOf(d), s, v); // pop rsp: rsp gets the popped value
+  setReg64(RSP, sp + size);
+  setRegSized(rmOf(d), size, v); // pop rsp: rsp gets the popped value
 }
+export function PopZv(d: usize): void { PopZvSpec(d, 0, opSize(d), false); }
 
 /** pop Ev: an rsp-based address is computed after rsp is incremented (Vol. 2, POP). */
 export function PopEv(d: usize): void {
@@ -113,6 +114,7 @@ export function Enter(d: usize): void {
 // ---- branches ---------------------------------------------------------------------
 
 export function JmpJz(d: usize): void { jumpTo(immOf(d)); }
+@inline export function JccJzSpec(d: usize, arg: u32, size: u32, mem: bool): void { if (conditionOf(arg)) jumpTo(immOf(d)); }
 export function JccJz(d: usize): void { if (condition(argOf(d))) jumpTo(immOf(d)); }
 
 export function JmpEq(d: usize): void {
