@@ -13,8 +13,9 @@ const MAX_BLOCK_INSNS: u32 = 64;
 const BLOCK_SLOTS: u32 = 1 << 16;
 const INSN_CAPACITY: u32 = 1 << 20;
 
-// Slot: u64 start address (NO_BLOCK when empty), u32 first record index, u32 count.
-const SLOT_SIZE: usize = 16;
+// Slot: u64 start address (NO_BLOCK when empty), u64 end address (just past
+// the last instruction), u32 first record index, u32 count.
+const SLOT_SIZE: usize = 32;
 const NO_BLOCK: u64 = 0xffffffffffffffff;
 
 let slots: usize = 0;
@@ -23,6 +24,8 @@ let used: u32 = 0;
 
 export let BLOCK_FIRST: usize = 0;
 export let BLOCK_COUNT: u32 = 0;
+/** Address just past the block's last instruction (where it falls through to). */
+export let BLOCK_END: u64 = 0;
 /** Set by findBlock when the first instruction could not be fetched. */
 export let BLOCK_FETCH_FAULT: bool = false;
 export let BLOCK_FAULT_ADDR: u64 = 0;
@@ -55,8 +58,9 @@ export function findBlock(ip: u64): void {
   BLOCK_FETCH_FAULT = false;
   const slot = slotOf(ip);
   if (load<u64>(slot) == ip) {
-    BLOCK_FIRST = records + <usize>load<u32>(slot, 8) * INSN_SIZE;
-    BLOCK_COUNT = load<u32>(slot, 12);
+    BLOCK_END = load<u64>(slot, 8);
+    BLOCK_FIRST = records + <usize>load<u32>(slot, 16) * INSN_SIZE;
+    BLOCK_COUNT = load<u32>(slot, 20);
     return;
   }
   if (used + MAX_BLOCK_INSNS > INSN_CAPACITY) flushDecodeCache();
@@ -77,13 +81,15 @@ export function findBlock(ip: u64): void {
     markCodePage(at >> 12);
     if (status == DECODE_OK) markCodePage((at + DECODED_LEN - 1) >> 12);
     n++;
-    if (status != DECODE_OK || DECODED_ENDS) break;
     at += DECODED_LEN;
+    if (status != DECODE_OK || DECODED_ENDS) break;
   }
   used = first + n;
   store<u64>(slot, ip);
-  store<u32>(slot, first, 8);
-  store<u32>(slot, n, 12);
+  store<u64>(slot, at, 8);
+  store<u32>(slot, first, 16);
+  store<u32>(slot, n, 20);
   BLOCK_FIRST = records + <usize>first * INSN_SIZE;
   BLOCK_COUNT = n;
+  BLOCK_END = at;
 }

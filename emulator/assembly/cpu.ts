@@ -8,7 +8,7 @@ import {
 } from './state';
 import { loadFlags, saveFlags } from './flags';
 import { FAULT, FAULT_ADDR, FAULT_ACCESS, ACCESS_EXEC, clearFault, CODE_WRITTEN, clearCodeWritten } from './mem';
-import { findBlock, flushDecodeCache, BLOCK_FIRST, BLOCK_COUNT, BLOCK_FETCH_FAULT, BLOCK_FAULT_ADDR } from './cache';
+import { findBlock, flushDecodeCache, BLOCK_FIRST, BLOCK_COUNT, BLOCK_END, BLOCK_FETCH_FAULT, BLOCK_FAULT_ADDR } from './cache';
 import { INSN_SIZE, lenOf, handlerOf } from './insn';
 import { dispatch } from './generated/dispatch';
 import { setRunRetired } from './run-state';
@@ -60,12 +60,29 @@ export function run(ctx: usize, maxInsns: u64, useBreakpoint: bool, breakpoint: 
   return reason;
 }
 
+/** Address of record k of the block starting at ip whose first record is first. */
+function addressOf(ip: u64, first: usize, k: u32): u64 {
+  let a = ip;
+  for (let j: u32 = 0; j < k; j++) a += lenOf(first + <usize>j * INSN_SIZE);
+  return a;
+}
+
+/** Index of the record of the block at ip that starts at target, or count when none does. */
+function indexOf(ip: u64, first: usize, count: u32, target: u64): u32 {
+  let a = ip;
+  for (let j: u32 = 0; j < count; j++) {
+    if (a == target) return j;
+    a += lenOf(first + <usize>j * INSN_SIZE);
+  }
+  return count;
+}
+
 function runBlocks(maxInsns: u64, useBreakpoint: bool, breakpoint: u64): void {
   let ip = runIp;
   let retired = runRetired;
   let reason = runReason;
   let running = true;
-  for (let slice: u32 = 0; slice < BLOCKS_PER_SLICE && running; slice++) {
+  for (let slice: u32 = 0; slice < BLOCKS_PER_SLICE; slice++) {
     if (retired >= maxInsns) { reason = STOP_BUDGET; running = false; break; }
     if (useBreakpoint && ip == breakpoint) { reason = STOP_BREAKPOINT; running = false; break; }
     findBlock(ip);
@@ -76,47 +93,57 @@ function runBlocks(maxInsns: u64, useBreakpoint: bool, breakpoint: u64): void {
       running = false;
       break;
     }
-    let n = BLOCK_COUNT;
+    const first = BLOCK_FIRST;
+    const count = BLOCK_COUNT;
+    let n = count;
     const left = maxInsns - retired;
     if (<u64>n > left) n = <u32>left;
+    // A breakpoint inside the block: run up to it; the check above stops there.
+    if (useBreakpoint && breakpoint > ip && breakpoint < BLOCK_END) {
+      const k = indexOf(ip, first, count, breakpoint);
+      if (k < n) n = k;
+    }
     setRunRetired(retired);
-    // Only the last instruction of a block can branch, so rip simply
-    // advances; a handler that stops the CPU says so through STOP.
-    let d = BLOCK_FIRST;
+    // Only the last instruction of a block can branch, so RIP (which only
+    // block-ending handlers read or write) starts at the fall-through
+    // address; a handler that stops the CPU says so through STOP.
+    setNextIp(BLOCK_END);
+    let d = first;
     let i: u32 = 0;
     for (; i < n; i++) {
-      const cur = ip;
-      if (useBreakpoint && i > 0 && cur == breakpoint) { reason = STOP_BREAKPOINT; running = false; break; }
-      ip += lenOf(d);
-      setNextIp(ip);
       dispatch(handlerOf(d), d);
-      if (STOP != STOP_NONE) {
-        if (STOP_RETIRES) {
-          i++;
-          ip = RIP;
-        } else {
-          ip = cur;
-          if (FAULT) {
-            LAST_FAULT_ADDR = FAULT_ADDR;
-            LAST_FAULT_ACCESS = FAULT_ACCESS;
-          }
-        }
-        if (CODE_WRITTEN) {
-          // An instruction wrote to a page holding decoded code: decode again.
-          clearCodeWritten();
-          flushDecodeCache();
-        }
-        if (STOP != STOP_CODE_WRITTEN) {
-          reason = STOP;
-          running = false;
-        }
-        clearStop();
-        break;
-      }
+      if (STOP != STOP_NONE) break;
       d += INSN_SIZE;
     }
-    retired += i;
-    if (i == n && running) ip = RIP;
+    if (i < n) {
+      // Instruction i stopped the CPU.
+      if (STOP_RETIRES) {
+        i++;
+        ip = i == count ? RIP : addressOf(ip, first, i);
+      } else {
+        ip = addressOf(ip, first, i);
+        if (FAULT) {
+          LAST_FAULT_ADDR = FAULT_ADDR;
+          LAST_FAULT_ACCESS = FAULT_ACCESS;
+        }
+      }
+      retired += i;
+      if (CODE_WRITTEN) {
+        // An instruction wrote to a page holding decoded code: decode again.
+        clearCodeWritten();
+        flushDecodeCache();
+      }
+      const stop = STOP;
+      clearStop();
+      if (stop != STOP_CODE_WRITTEN) {
+        reason = stop;
+        running = false;
+        break;
+      }
+      continue;
+    }
+    retired += n;
+    ip = n == count ? RIP : addressOf(ip, first, n);
   }
   runIp = ip;
   runRetired = retired;

@@ -37,7 +37,12 @@ export const STOP_CODE_WRITTEN: u32 = 0xfe;
 
 /** Base address of the active register file. */
 export let R: usize = 0;
-/** Address of the next instruction; branches overwrite it. */
+/**
+ * Where execution continues after the current block: the run loop sets it to
+ * the block's fall-through address and branches overwrite it. Only the last
+ * instruction of a block (the one that may branch: rows with `ends`) may read
+ * it as "the address of the next instruction" (call, syscall).
+ */
 export let RIP: u64 = 0;
 /** Set by a handler to stop the run loop after this instruction. */
 export let STOP: u32 = STOP_NONE;
