@@ -3,6 +3,10 @@
 //
 // Output: emulator/assembly/generated/table.ts and dispatch.ts.
 //
+// dispatch() is @inline: the run loop holds the br_table and the handler
+// bodies, with no call per instruction (runBlocks still returns per slice, so
+// the engine tiers it up).
+//
 // Specialised handlers: when an ops file exports, next to handler X, an
 // `@inline` template `XSpec(d: usize, arg: u32, size: u32, mem: bool)`, the
 // rows naming X get one derived handler per (arg, operand size, register or
@@ -194,7 +198,7 @@ export function generate(): { rows: OpcodeRow[]; handlers: string[] } {
     `export const HANDLER_COUNT: u32 = ${handlers.length + variants.length};\n\n` +
     `// Specialised variants (see scripts/gen-decoder.ts).\n${variantFns}\n\n` +
     `/** Runs the handler of decoded instruction d. */\n` +
-    `export function dispatch(h: u32, d: usize): void {\n  switch (h) {\n${cases}\n    default: Invalid(d); break;\n  }\n}\n`);
+    `@inline export function dispatch(h: u32, d: usize): void {\n  switch (h) {\n${cases}\n    default: Invalid(d); break;\n  }\n}\n`);
   return { rows: rowList, handlers: [...handlers, ...variants.map((v) => v.name)] };
 }
 
