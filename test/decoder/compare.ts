@@ -3,7 +3,7 @@
 // family, register operands, the memory operand, the immediate and the
 // operand size. Differences are grouped by kind with a few examples each.
 
-import { Decoder, DecoderOptions, EncodingKind, Formatter, FormatterSyntax, Instruction, Mnemonic, OpCodeOperandKind, OpKind, Register } from 'iced-x86';
+import { CpuidFeature, Decoder, DecoderOptions, EncodingKind, Formatter, FormatterSyntax, Instruction, Mnemonic, OpCodeOperandKind, OpKind, Register } from 'iced-x86';
 import { PROT_EXEC, PROT_READ, type Cpu, type DecodedInstruction } from '../../emulator/index.js';
 import { OPCODE_TABLE, type OpcodeRow } from '../../emulator/table/index.js';
 import { rowName } from '../differential/generate.js';
@@ -15,8 +15,17 @@ export class DecodeStats {
   compared = 0;
   /** Byte positions iced rejects (skipped one byte at a time in linear walks). */
   icedInvalid = 0;
-  /** iced decodes it, we do not: by mnemonic (and encoding when not legacy). */
+  /** iced decodes it, it belongs to a feature our CPUID advertises, and we do not decode it: a failure. */
   readonly unimplemented = new Map<string, { count: number; example: string }>();
+  /**
+   * Instructions of extensions our CPUID does not advertise (AVX, SSSE3,
+   * SSE4, TSX, XSAVE, ...): a CPU without them raises #UD, and so must we.
+   * glibc keeps such variants in .text and picks them only when cpuid says so.
+   * Our decoder does not yet know their lengths, so they are counted here and
+   * checked only for being rejected.
+   */
+  readonly notAdvertised = new Map<string, number>();
+  notAdvertisedCount = 0;
   /** Encodings we decode that iced rejects. */
   readonly weAcceptInvalid: string[] = [];
   weAcceptInvalidCount = 0;
@@ -161,8 +170,17 @@ export class DecodeComparer {
   compare(addr: number, bytes: Uint8Array, insn: Instruction, ours: DecodedInstruction): void {
     const st = this.stats;
     const icedName = Mnemonic[insn.mnemonic].toLowerCase();
+    const enc = insn.encoding === EncodingKind.Legacy ? '' : ` (${EncodingKind[insn.encoding]})`;
+    // An instruction we do decode is compared in full whatever its feature
+    // (hint-space nops such as rdssp or prefetchit0 run as nops on CPUs
+    // without the feature). One we reject is a failure only if cpuid says
+    // the CPU has its feature.
+    if (ours.status !== 'ok' && !isAdvertised(insn)) {
+      st.notAdvertisedCount++;
+      st.notAdvertised.set(icedName + enc, (st.notAdvertised.get(icedName + enc) ?? 0) + 1);
+      return;
+    }
     if (ours.status !== 'ok') {
-      const enc = insn.encoding === EncodingKind.Legacy ? '' : ` (${EncodingKind[insn.encoding]})`;
       const key = icedName + enc;
       const u = st.unimplemented.get(key) ?? { count: 0, example: `${addr.toString(16)}: ${Buffer.from(bytes.subarray(0, insn.length)).toString('hex')}  ${this.formatter.format(insn)}` };
       u.count++;
@@ -349,4 +367,21 @@ export function compareEncodings(cpu: Cpu, encodings: Uint8Array[], addr: number
     insn.free();
     fmt.free();
   }
+}
+
+/**
+ * The CPUID features of emulator/assembly/cpuid.ts (plus what every x86-64
+ * CPU has: the 8086..486 base, x64, cpuid, syscall, clflush, multi-byte
+ * nops, pause, and endbr64, which is a nop without CET).
+ */
+const ADVERTISED = new Set<number>([
+  CpuidFeature.INTEL8086, CpuidFeature.INTEL186, CpuidFeature.INTEL286, CpuidFeature.INTEL386, CpuidFeature.INTEL486,
+  CpuidFeature.X64, CpuidFeature.CPUID, CpuidFeature.SYSCALL, CpuidFeature.CLFSH, CpuidFeature.MULTIBYTENOP, CpuidFeature.PAUSE,
+  CpuidFeature.CET_IBT, CpuidFeature.FPU, CpuidFeature.FPU287, CpuidFeature.FPU387, CpuidFeature.TSC, CpuidFeature.CX8,
+  CpuidFeature.CMOV, CpuidFeature.FXSR, CpuidFeature.SSE, CpuidFeature.SSE2, CpuidFeature.CMPXCHG16B, CpuidFeature.POPCNT,
+  CpuidFeature.BMI1, CpuidFeature.LZCNT,
+]);
+
+function isAdvertised(insn: Instruction): boolean {
+  return [...insn.cpuidFeatures()].every((f) => ADVERTISED.has(f));
 }
