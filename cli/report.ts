@@ -29,6 +29,8 @@ function describeFault(f: FaultReport): string {
       return 'divide error (division by zero or quotient overflow)';
     case 'general-protection':
       return 'general protection fault';
+    case 'stack-segment':
+      return 'stack-segment fault (non-canonical address through rsp/rbp)';
     case 'hlt':
       return 'privileged instruction (hlt) in user mode';
     case 'breakpoint':

@@ -30,6 +30,11 @@ export enum StopReason {
   Int3 = 8,
   /** ud2 / ud1 / ud0 executed (#UD on purpose). */
   Ud = 9,
+  /**
+   * #SS: a non-canonical address reached through the stack segment (an
+   * rsp or rbp base); rip is the instruction. Linux delivers SIGBUS.
+   */
+  StackFault = 10,
 }
 
 export const PROT_NONE = 0;

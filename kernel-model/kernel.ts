@@ -24,7 +24,7 @@ export interface FaultReport {
   bytes: Uint8Array;
   access?: AccessKind;
   /** 'unmapped' (SEGV_MAPERR) or 'protection' (SEGV_ACCERR) for page faults. */
-  cause?: 'unmapped' | 'protection' | 'invalid-opcode' | 'ud' | 'divide-error' | 'general-protection' | 'hlt' | 'breakpoint';
+  cause?: 'unmapped' | 'protection' | 'invalid-opcode' | 'ud' | 'divide-error' | 'general-protection' | 'stack-segment' | 'hlt' | 'breakpoint';
 }
 
 export type Termination =

@@ -23,7 +23,7 @@ import { loadElf, setInitialRegisters, type LoadedProgram } from './loader.js';
 import type { Vma } from './memory-map.js';
 import { SeededRandom } from './prng.js';
 import { rseqSyscallCheck } from './rseq.js';
-import { SIGFPE, SIGILL, SIGSEGV, SIGTRAP, signalName } from './signals.js';
+import { SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP, signalName } from './signals.js';
 import { buildSyscallTable, dispatchSyscall, type SyscallEntry } from './syscalls/index.js';
 import { Task } from './task.js';
 import { ThreadGroup } from './thread-group.js';
@@ -213,6 +213,10 @@ export class Machine {
         return;
       case StopReason.GeneralProtection:
         this.fault(SIGSEGV, stop, 0, 'general-protection');
+        return;
+      case StopReason.StackFault:
+        // do_stack_segment (arch/x86/kernel/traps.c): SIGBUS, no address.
+        this.fault(SIGBUS, stop, 0, 'stack-segment');
         return;
       case StopReason.Hlt:
         this.fault(SIGSEGV, stop, 0, 'hlt');

@@ -3,13 +3,13 @@
 // breakpoint address is reached, or a handler stops the CPU.
 
 import {
-  RIP, STOP, STOP_NONE, STOP_RETIRES, STOP_BUDGET, STOP_BREAKPOINT, STOP_PAGE_FAULT, STOP_CODE_WRITTEN,
+  RIP, STOP, STOP_NONE, STOP_RETIRES, STOP_GENERAL_PROTECTION, STOP_STACK_FAULT, setStop, STOP_BUDGET, STOP_BREAKPOINT, STOP_PAGE_FAULT, STOP_CODE_WRITTEN,
   CTX_RIP, CTX_RETIRED, setActive, setNextIp, clearStop,
 } from './state';
 import { loadFlags, saveFlags } from './flags';
 import { FAULT, FAULT_ADDR, FAULT_ACCESS, ACCESS_EXEC, clearFault, CODE_WRITTEN, clearCodeWritten } from './mem';
 import { findBlock, flushDecodeCache, BLOCK_FIRST, BLOCK_COUNT, BLOCK_END, BLOCK_FETCH_FAULT, BLOCK_FAULT_ADDR } from './cache';
-import { INSN_SIZE, lenOf, handlerOf } from './insn';
+import { INSN_SIZE, lenOf, handlerOf, usesStackSegment } from './insn';
 import { dispatch } from './generated/dispatch';
 import { setRunRetired } from './run-state';
 
@@ -122,6 +122,9 @@ function runBlocks(maxInsns: u64, useBreakpoint: bool, breakpoint: u64): void {
         ip = i == count ? RIP : addressOf(ip, first, i);
       } else {
         ip = addressOf(ip, first, i);
+        if (STOP == STOP_GENERAL_PROTECTION && FAULT && usesStackSegment(first + <usize>i * INSN_SIZE)) {
+          setStop(STOP_STACK_FAULT);
+        }
         if (FAULT) {
           LAST_FAULT_ADDR = FAULT_ADDR;
           LAST_FAULT_ACCESS = FAULT_ACCESS;

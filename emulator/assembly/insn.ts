@@ -74,6 +74,17 @@ export const SEG_GS: u32 = 2;
   return eaOffset(d) + (seg == SEG_FS ? fsBase() : gsBase());
 }
 
+/**
+ * The memory operand goes through the stack segment: rsp or rbp as base and
+ * no fs/gs override (Vol. 1, 3.7.4.1). Non-canonical addresses then raise
+ * #SS instead of #GP.
+ */
+export function usesStackSegment(d: usize): bool {
+  if ((load<u8>(d + O_FLAGS) & F_MEM) == 0 || load<u8>(d + O_SEG) != SEG_NONE) return false;
+  const base = <u32>load<u8>(d + O_BASE);
+  return base == 4 || base == 5;
+}
+
 /** The address-size mask for rsi/rdi/rcx in string instructions. */
 @inline export function addrMask(d: usize): u64 {
   return (load<u8>(d + O_FLAGS) & F_ADDR32) != 0 ? 0xffffffff : 0xffffffffffffffff;

@@ -32,6 +32,7 @@ export const STOP_DIVIDE_ERROR: u32 = 6;
 export const STOP_GENERAL_PROTECTION: u32 = 7;
 export const STOP_INT3: u32 = 8;
 export const STOP_UD: u32 = 9;
+export const STOP_STACK_FAULT: u32 = 10;
 /** Internal: an instruction wrote to decoded code; the run loop re-decodes and goes on. */
 export const STOP_CODE_WRITTEN: u32 = 0xfe;
 
@@ -66,6 +67,8 @@ export function stopFault(reason: u32): void {
     STOP_RETIRES = false;
   }
 }
+
+export function setStop(reason: u32): void { STOP = reason; }
 
 export function clearStop(): void {
   STOP = STOP_NONE;

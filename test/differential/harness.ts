@@ -41,6 +41,7 @@ export function emulatorStop(r: EmulatorResult, end: number): StopKind {
     case StopReason.DivideError: return 'divide-error';
     case StopReason.InvalidOpcode: case StopReason.Ud: return 'invalid-opcode';
     case StopReason.Int3: return 'breakpoint-trap';
+    case StopReason.StackFault: return 'bus-error';
     case StopReason.Budget: return 'did-not-finish';
     default: return 'other';
   }
