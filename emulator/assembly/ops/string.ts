@@ -73,8 +73,11 @@ export function Lods(d: usize): void {
   }
 }
 
-/** cmps compares [rsi] with [rdi]; repe stops on a difference, repne on equality. */
-export function Cmps(d: usize): void {
+/**
+ * cmps compares [rsi] with [rdi]; scas compares rax with [rdi]. Under repe
+ * the loop stops on a difference, under repne on equality.
+ */
+@inline function compareString(d: usize, withRsi: bool): void {
   const s = opSize(d);
   const m = addrMask(d);
   const delta = step(s);
@@ -83,12 +86,17 @@ export function Cmps(d: usize): void {
   const repne = hasRepne(d);
   while (true) {
     if ((repe || repne) && (getReg64(RCX) & m) == 0) return;
-    const a = readSized(seg + (getReg64(RSI) & m), s);
-    if (FAULT) return;
+    let a: u64;
+    if (withRsi) {
+      a = readSized(seg + (getReg64(RSI) & m), s);
+      if (FAULT) return;
+    } else {
+      a = getRegSized(0, s);
+    }
     const b = readSized(getReg64(RDI) & m, s);
     if (FAULT) return;
     setLazy(LZ_SUB, s, a, b, a - b);
-    advance(RSI, delta, m);
+    if (withRsi) advance(RSI, delta, m);
     advance(RDI, delta, m);
     if (!repe && !repne) return;
     advance(RCX, <u64>-1, m);
@@ -97,23 +105,5 @@ export function Cmps(d: usize): void {
   }
 }
 
-/** scas compares rax with [rdi]. */
-export function Scas(d: usize): void {
-  const s = opSize(d);
-  const m = addrMask(d);
-  const delta = step(s);
-  const a = getRegSized(0, s);
-  const repe = hasRep(d);
-  const repne = hasRepne(d);
-  while (true) {
-    if ((repe || repne) && (getReg64(RCX) & m) == 0) return;
-    const b = readSized(getReg64(RDI) & m, s);
-    if (FAULT) return;
-    setLazy(LZ_SUB, s, a, b, a - b);
-    advance(RDI, delta, m);
-    if (!repe && !repne) return;
-    advance(RCX, <u64>-1, m);
-    if (repe && !getZF()) return;
-    if (repne && getZF()) return;
-  }
-}
+export function Cmps(d: usize): void { compareString(d, true); }
+export function Scas(d: usize): void { compareString(d, false); }
