@@ -14,7 +14,6 @@ const add = (r: Omit<OpcodeRow, 'map' | 'modrm' | 'test'>) => rows.push({ map: '
 // Memory operand formats (ops/x87.ts FMT_*).
 const M32 = 0, M64 = 1, I32 = 2, I16 = 3, M80 = 4, I64 = 5;
 const POP = 8;
-const TRUNC = 16;
 
 // Arithmetic operation numbers (ops/x87arith.ts OP_*): "dest op src".
 const ARITH = ['fadd', 'fmul', 'fcom', 'fcomp', 'fsub', 'fsubr', 'fdiv', 'fdivr'];
@@ -91,7 +90,7 @@ add({ mnemonic: 'fucompp', op: 0xda, reg: 5, rm: 1, mod: 'reg', size: 'v', handl
 
 // ---- DB memory: fild/fisttp/fist/fistp m32, fld/fstp m80 --------------------------------------
 add({ mnemonic: 'fild', op: 0xdb, reg: 0, mod: 'mem', size: 'd', handler: 'FildM', arg: I32 });
-add({ mnemonic: 'fisttp', op: 0xdb, reg: 1, mod: 'mem', size: 'd', handler: 'FistM', arg: I32 | POP | TRUNC });
+// fisttp (this /1 slot) is SSE3, which cpuid does not advertise: #UD, as on such a CPU.
 add({ mnemonic: 'fist', op: 0xdb, reg: 2, mod: 'mem', size: 'd', handler: 'FistM', arg: I32 });
 add({ mnemonic: 'fistp', op: 0xdb, reg: 3, mod: 'mem', size: 'd', handler: 'FistM', arg: I32 | POP });
 add({ mnemonic: 'fld', op: 0xdb, reg: 5, mod: 'mem', size: 'v', handler: 'FldM', arg: M80 });
@@ -109,7 +108,7 @@ add({ mnemonic: 'fcomi', op: 0xdb, reg: 6, mod: 'reg', size: 'v', handler: 'Fcom
 
 // ---- DD memory: fld/fisttp/fst/fstp m64, frstor, fnsave, fnstsw ----------------------------------
 add({ mnemonic: 'fld', op: 0xdd, reg: 0, mod: 'mem', size: 'q', handler: 'FldM', arg: M64 });
-add({ mnemonic: 'fisttp', op: 0xdd, reg: 1, mod: 'mem', size: 'q', handler: 'FistM', arg: I64 | POP | TRUNC });
+// fisttp (this /1 slot) is SSE3, which cpuid does not advertise: #UD, as on such a CPU.
 add({ mnemonic: 'fst', op: 0xdd, reg: 2, mod: 'mem', size: 'q', handler: 'FstM', arg: M64 });
 add({ mnemonic: 'fstp', op: 0xdd, reg: 3, mod: 'mem', size: 'q', handler: 'FstM', arg: M64 | POP });
 add({ mnemonic: 'frstor', op: 0xdd, reg: 4, mod: 'mem', size: 'v', handler: 'FrstorM' });
@@ -126,7 +125,7 @@ add({ mnemonic: 'fucomp', op: 0xdd, reg: 5, mod: 'reg', size: 'v', handler: 'Fco
 
 // ---- DF memory: fild/fisttp/fist/fistp m16, fbld, fild m64, fbstp, fistp m64 ---------------------
 add({ mnemonic: 'fild', op: 0xdf, reg: 0, mod: 'mem', size: 'w', handler: 'FildM', arg: I16 });
-add({ mnemonic: 'fisttp', op: 0xdf, reg: 1, mod: 'mem', size: 'w', handler: 'FistM', arg: I16 | POP | TRUNC });
+// fisttp (this /1 slot) is SSE3, which cpuid does not advertise: #UD, as on such a CPU.
 add({ mnemonic: 'fist', op: 0xdf, reg: 2, mod: 'mem', size: 'w', handler: 'FistM', arg: I16 });
 add({ mnemonic: 'fistp', op: 0xdf, reg: 3, mod: 'mem', size: 'w', handler: 'FistM', arg: I16 | POP });
 add({ mnemonic: 'fbld', op: 0xdf, reg: 4, mod: 'mem', size: 'v', handler: 'FbldM' });

@@ -299,7 +299,10 @@ export function FstM(d: usize): void {
   finish(UP);
 }
 
-/** fist/fistp/fisttp m16/m32/m64: arg bits 0..2 format, bit 3 pop, bit 4 truncate. */
+/**
+ * fist/fistp m16/m32/m64: arg bits 0..2 format, bit 3 pop, bit 4 truncate
+ * (fisttp; no row uses it while cpuid does not advertise SSE3).
+ */
 export function FistM(d: usize): void {
   beginFpu();
   const fmt = argOf(d) & 7;
