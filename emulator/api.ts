@@ -97,7 +97,8 @@ export class MemoryError extends Error {
 
 /** One instruction as the decoder sees it (for tests, tools and the playground). */
 export interface DecodedInstruction {
-  status: 'ok' | 'invalid' | 'fetch-fault';
+  /** 'not-advertised': an extension cpuid does not advertise (AVX, SSE4, ...): #UD, length known. */
+  status: 'ok' | 'invalid' | 'not-advertised' | 'fetch-fault';
   /** Length in bytes (1 for invalid encodings). */
   length: number;
   /** Index into OPCODE_TABLE (emulator/table), or -1 when invalid. */

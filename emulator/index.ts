@@ -204,7 +204,7 @@ class WasmCpu implements Cpu {
     const base = dv.getUint8(7);
     const seg = dv.getUint8(11);
     const out: DecodedInstruction = {
-      status: status === 0 ? 'ok' : 'invalid',
+      status: status === 0 ? 'ok' : status === 3 ? 'not-advertised' : 'invalid',
       length: dv.getUint8(2),
       row: status === 0 ? this.x.tableRowOf(decoderRow) : -1,
       operandSize: dv.getUint8(3),

@@ -15,6 +15,8 @@ export const DECODE_OK: u32 = 0;
 export const DECODE_FETCH_FAULT: u32 = 1;
 /** Not an instruction we implement; the record's handler is 0 (invalid). */
 export const DECODE_INVALID: u32 = 2;
+/** An encoding of an extension cpuid does not advertise: #UD, with its length known. */
+export const DECODE_NOT_ADVERTISED: u32 = 3;
 
 export let FETCH_FAULT_ADDR: u64 = 0;
 /** Whether the last decoded instruction ends a block (branch, syscall, ...). */
@@ -299,8 +301,101 @@ export function decodeAt(ip: u64, d: usize): u32 {
 
 function failure(d: usize): u32 {
   if (fetchFailed) return DECODE_FETCH_FAULT;
-  writeInsn(d, 0, 1, 0, 0, 0, 0, NO_REG, NO_REG, 0, 0, 0, 0xffff, 0, 0, 0, 0);
+  // An encoding of an extension cpuid does not advertise still has a known
+  // length (for disassembly and tools); executing it is #UD either way.
+  const len = tooLong ? 0 : extensionLength(start);
+  writeInsn(d, 0, len > 0 ? len : 1, 0, 0, 0, 0, NO_REG, NO_REG, 0, 0, 0, 0xffff, 0, 0, 0, 0);
   DECODED_ENDS = true;
-  DECODED_LEN = 1;
-  return DECODE_INVALID;
+  DECODED_LEN = len > 0 ? len : 1;
+  return len > 0 ? DECODE_NOT_ADVERTISED : DECODE_INVALID;
+}
+
+// ---- lengths of extensions we do not implement ---------------------------------
+
+let xPos: u64 = 0;
+let xOk: bool = true;
+
+function xNext(): u32 {
+  const b = fetchByte(xPos);
+  if (b < 0) { xOk = false; return 0; }
+  xPos++;
+  return <u32>b;
+}
+
+/** Skips a ModRM operand (SIB, displacement) and returns the ModRM byte. */
+function xModrm(): u32 {
+  const modrm = xNext();
+  const mod = modrm >> 6;
+  const rm = modrm & 7;
+  if (mod != 3) {
+    let base: u32 = rm;
+    if (rm == 4) base = xNext() & 7;
+    if (mod == 1) xPos += 1;
+    else if (mod == 2 || (mod == 0 && (rm == 5 || (rm == 4 && base == 5)))) xPos += 4;
+  }
+  return modrm;
+}
+
+/** 0F-map opcodes without a ModRM byte (Vol. 2, Table A-3). */
+function twoByteHasModrm(op: u32): bool {
+  if (op >= 0x05 && op <= 0x0b && op != 0x0a) return false;
+  if (op == 0x0e || op == 0x77) return false;
+  if (op >= 0x30 && op <= 0x37) return false;
+  if (op >= 0x80 && op <= 0x8f) return false;
+  if (op == 0xa0 || op == 0xa1 || op == 0xa2 || op == 0xa8 || op == 0xa9 || op == 0xaa) return false;
+  if (op >= 0xc8 && op <= 0xcf) return false;
+  return true;
+}
+
+/** 0F-map (and VEX 0F-map) opcodes with an imm8. */
+function twoByteHasImm8(op: u32): bool {
+  return (op >= 0x70 && op <= 0x73) || op == 0xa4 || op == 0xac || op == 0xba || op == 0xc2 || op == 0xc4 || op == 0xc5 || op == 0xc6;
+}
+
+/**
+ * Length of an instruction from an extension this CPU does not implement
+ * (SSE3..SSE4.2, AVX/AVX2/AVX-512 via VEX and EVEX, TSX, XSAVE, CET), or 0
+ * when the bytes are not such an encoding.
+ */
+function extensionLength(ip: u64): u32 {
+  xPos = ip;
+  xOk = true;
+  let opsize = false;
+  let b: u32 = 0;
+  for (let i = 0; i < 15; i++) {
+    b = xNext();
+    if (b == 0x66) { opsize = true; continue; }
+    if (b == 0x67 || b == 0xf0 || b == 0xf2 || b == 0xf3 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65) continue;
+    if ((b & 0xf0) == 0x40) continue;
+    break;
+  }
+  let imm: u32 = 0;
+  if (b == 0xc4 || b == 0xc5 || b == 0x62) {
+    let map: u32 = 1;
+    if (b == 0xc5) xNext();
+    else if (b == 0xc4) { map = xNext() & 0x1f; xNext(); }
+    else { map = xNext() & 7; xNext(); xNext(); }
+    const op = xNext();
+    if (map == 1 && op == 0x77 && b != 0x62) return xOk ? <u32>(xPos - ip) : 0; // vzeroupper / vzeroall
+    xModrm();
+    if (map == 3 || (map == 1 && twoByteHasImm8(op))) imm = 1;
+  } else if (b == 0x0f) {
+    const b2 = xNext();
+    if (b2 == 0x38) { xNext(); xModrm(); }
+    else if (b2 == 0x3a) { xNext(); xModrm(); imm = 1; }
+    else {
+      if (twoByteHasModrm(b2)) xModrm();
+      if (twoByteHasImm8(b2)) imm = 1;
+      if (b2 >= 0x80 && b2 <= 0x8f) imm = 4;
+    }
+  } else if (b == 0xc6 || b == 0xc7) {
+    // xabort imm8 (C6 F8), xbegin rel16/32 (C7 F8): RTM.
+    if (xNext() != 0xf8) return 0;
+    imm = b == 0xc6 ? 1 : opsize ? 2 : 4;
+  } else {
+    return 0;
+  }
+  const len = <u32>(xPos - ip) + imm;
+  if (!xOk || len > MAX_INSN_LEN) return 0;
+  return len;
 }

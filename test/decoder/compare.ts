@@ -21,8 +21,8 @@ export class DecodeStats {
    * Instructions of extensions our CPUID does not advertise (AVX, SSSE3,
    * SSE4, TSX, XSAVE, ...): a CPU without them raises #UD, and so must we.
    * glibc keeps such variants in .text and picks them only when cpuid says so.
-   * Our decoder does not yet know their lengths, so they are counted here and
-   * checked only for being rejected.
+   * Our decoder reports them as 'not-advertised' with their length, which
+   * must agree with iced; their operands are not compared.
    */
   readonly notAdvertised = new Map<string, number>();
   notAdvertisedCount = 0;
@@ -178,6 +178,9 @@ export class DecodeComparer {
     if (ours.status !== 'ok' && !isAdvertised(insn)) {
       st.notAdvertisedCount++;
       st.notAdvertised.set(icedName + enc, (st.notAdvertised.get(icedName + enc) ?? 0) + 1);
+      // It must be rejected as #UD with its length known.
+      if (ours.status !== 'not-advertised') st.addMismatch(`not recognised as an unadvertised extension: ${icedName}${enc}`, this.describe(addr, bytes, insn, ours));
+      else if (ours.length !== insn.length) st.addMismatch(`length of an unadvertised extension: ${icedName}${enc}`, this.describe(addr, bytes, insn, ours));
       return;
     }
     if (ours.status !== 'ok') {

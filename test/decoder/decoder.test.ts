@@ -113,7 +113,7 @@ describe('decoder agrees with iced-x86 over the .text of every program', () => {
       }
       console.log(`decoder vs iced, ${name}: ${stats.compared} instructions compared in ${bytes} bytes of .text; ` +
         `${stats.icedInvalid} bytes iced rejects; ${[...stats.unimplemented.values()].reduce((n, v) => n + v.count, 0)} not implemented; ${stats.mismatchCount} differ; ` +
-        `${stats.notAdvertisedCount} instructions of extensions cpuid does not advertise, rejected as #UD (${stats.notAdvertised.size} mnemonics, lengths not compared)`);
+        `${stats.notAdvertisedCount} instructions of extensions cpuid does not advertise, rejected as #UD (${stats.notAdvertised.size} mnemonics, lengths compared)`);
       expect(bytes, '.text found').toBeGreaterThan(0);
       const msg = stats.report(`${name}: ${stats.compared} instructions compared`);
       if (msg) throw new Error(msg);
