@@ -152,3 +152,32 @@ export interface Cpu {
   /** Decodes the instruction at addr (mapped executable) without running it. */
   decode(addr: number): DecodedInstruction;
 }
+
+/**
+ * The word-sized kernel-side accessors of Cpu, built on read/write, so every
+ * Cpu (the wasm one, test fakes) gets them from one place.
+ */
+export abstract class CpuWords {
+  abstract read(addr: number, length: number): Uint8Array;
+  abstract write(addr: number, data: Uint8Array): void;
+
+  readU32(addr: number): number {
+    return new DataView(this.read(addr, 4).buffer).getUint32(0, true);
+  }
+
+  readU64(addr: number): bigint {
+    return new DataView(this.read(addr, 8).buffer).getBigUint64(0, true);
+  }
+
+  writeU32(addr: number, value: number): void {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, value >>> 0, true);
+    this.write(addr, b);
+  }
+
+  writeU64(addr: number, value: bigint): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
+    this.write(addr, b);
+  }
+}

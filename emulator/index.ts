@@ -4,7 +4,7 @@
 
 import { CTX } from './context-layout.js';
 import {
-  MemoryError, StopReason, type AccessKind, type Cpu, type CpuContext, type StopInfo, type DecodedInstruction,
+  CpuWords, MemoryError, StopReason, type AccessKind, type Cpu, type CpuContext, type StopInfo, type DecodedInstruction,
 } from './api.js';
 
 export * from './api.js';
@@ -107,10 +107,11 @@ class WasmContext implements CpuContext {
   get retired() { return this.v().u64[CTX.RETIRED / 8]; }
 }
 
-class WasmCpu implements Cpu {
+class WasmCpu extends CpuWords implements Cpu {
   private readonly x: CpuExports;
 
   constructor(instance: WebAssembly.Instance) {
+    super();
     this.x = instance.exports as unknown as CpuExports;
   }
 
@@ -151,26 +152,6 @@ class WasmCpu implements Cpu {
     const buf = this.x.transferBuffer(data.length);
     new Uint8Array(this.x.memory.buffer, buf, data.length).set(data);
     if (!this.x.writeGuest(BigInt(addr), data.length)) throw new MemoryError(Number(this.x.failedAddress()), 'write');
-  }
-
-  readU32(addr: number): number {
-    return new DataView(this.read(addr, 4).buffer).getUint32(0, true);
-  }
-
-  readU64(addr: number): bigint {
-    return new DataView(this.read(addr, 8).buffer).getBigUint64(0, true);
-  }
-
-  writeU32(addr: number, value: number): void {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, value >>> 0, true);
-    this.write(addr, b);
-  }
-
-  writeU64(addr: number, value: bigint): void {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
-    this.write(addr, b);
   }
 
   run(ctx: CpuContext, maxInstructions: number, breakpoint?: number): StopInfo {

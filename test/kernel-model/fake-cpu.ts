@@ -4,7 +4,7 @@
 // and returns the stop. Enough to test the kernel model without the real
 // CPU.
 
-import { MemoryError, type AccessKind, type Cpu, type CpuContext, type DecodedInstruction, type StopInfo, StopReason } from '../../emulator/api.js';
+import { CpuWords, MemoryError, type AccessKind, type Cpu, type CpuContext, type DecodedInstruction, type StopInfo, StopReason } from '../../emulator/api.js';
 
 const PAGE = 4096;
 
@@ -30,7 +30,7 @@ class FakeContext implements CpuContext {
 
 export type ScriptStep = (ctx: CpuContext, cpu: FakeCpu) => Partial<StopInfo> & { reason: StopReason };
 
-export class FakeCpu implements Cpu {
+export class FakeCpu extends CpuWords implements Cpu {
   private readonly prot = new Map<number, number>();
   private readonly pages = new Map<number, Uint8Array>();
   readonly script: ScriptStep[] = [];
@@ -110,26 +110,6 @@ export class FakeCpu implements Cpu {
       page.set(data.subarray(i, i + n), off);
       i += n;
     }
-  }
-
-  readU32(addr: number): number {
-    return new DataView(this.read(addr, 4).buffer).getUint32(0, true);
-  }
-
-  readU64(addr: number): bigint {
-    return new DataView(this.read(addr, 8).buffer).getBigUint64(0, true);
-  }
-
-  writeU32(addr: number, value: number): void {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, value >>> 0, true);
-    this.write(addr, b);
-  }
-
-  writeU64(addr: number, value: bigint): void {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
-    this.write(addr, b);
   }
 
   decode(): DecodedInstruction {

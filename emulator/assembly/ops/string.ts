@@ -17,8 +17,9 @@ const RDI: u32 = 7;
   return (FLAGS & DF) != 0 ? <u64>0 - size : <u64>size;
 }
 
+/** Steps rsi/rdi/rcx; with a 67 prefix the 32-bit result is zero-extended. */
 @inline function advance(r: u32, delta: u64, m: u64): void {
-  setReg64(r, m == 0xffffffff ? (getReg64(r) + delta) & m : getReg64(r) + delta);
+  setReg64(r, (getReg64(r) + delta) & m);
 }
 
 export function Movs(d: usize): void {
