@@ -18,6 +18,12 @@ const COMMON = ['-O2', '-g', '-Wall', '-Wextra', '-Werror=implicit-function-decl
 const LINK_STATIC = ['-static', '-fno-pie', '-no-pie'];
 const LINK_STATIC_PIE = ['-static-pie', '-fpie'];
 const LIBS = ['-lm'];
+// Extra flags for single programs (added after COMMON).
+/** @type {Record<string, string[]>} */
+const EXTRA = {
+  // lets gcc inline lock cmpxchg16b for the 16-byte __sync compare-exchange
+  thread_atomics: ['-mcx16'],
+};
 
 /** @typedef {{ name: string, src: string, out: string, flags: string[] }} Target */
 
@@ -29,7 +35,7 @@ function targets() {
     name: f.slice(0, -2),
     src: join(srcDir, f),
     out: join(outDir, f.slice(0, -2)),
-    flags: LINK_STATIC,
+    flags: [...(EXTRA[f.slice(0, -2)] ?? []), ...LINK_STATIC],
   }));
   if (sources.includes('hello.c')) {
     list.push({ name: 'hello-pie', src: join(srcDir, 'hello.c'), out: join(outDir, 'hello-pie'), flags: LINK_STATIC_PIE });
