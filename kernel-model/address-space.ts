@@ -46,9 +46,59 @@ export class AddressSpace {
   /** mm->start_brk and mm->brk. */
   brkStart = 0;
   brk = 0;
+  /** Processes using this address space (vfork children share their parent's). */
+  users = 1;
+  /** Concurrency IDs in use (mm->cid bitmap): index = cid, value = the running task's tid or 0. */
+  private readonly cids: number[] = [];
 
-  constructor(private readonly cpu: Cpu) {
+  constructor(
+    private readonly cpu: Cpu,
+    /** The CPU's address-space id: futex keys and the machine's address-space switch use it. */
+    readonly id = 0,
+  ) {
     this.map = new MemoryMap(cpu);
+  }
+
+  /**
+   * dup_mm for fork: the CPU copies the page table copy-on-write
+   * (Cpu.forkAddressSpace); this copies the areas and the break. The caller
+   * switches to the new address space before touching its memory.
+   */
+  fork(): AddressSpace {
+    const child = new AddressSpace(this.cpu, this.cpu.forkAddressSpace(this.id));
+    child.map.copyFrom(this.map);
+    child.brkStart = this.brkStart;
+    child.brk = this.brk;
+    return child;
+  }
+
+  /** The address space is no longer used by any process (exit, exec). */
+  destroy(): void {
+    if (this.cpu.currentAddressSpace() === this.id) return;
+    this.cpu.destroyAddressSpace(this.id);
+  }
+
+  /**
+   * mm_cid_get at switch-in: the lowest concurrency ID free in this mm.
+   * A task holds it while it runs and gives it back when switched out, so
+   * IDs stay below min(threads, CPUs) and are unique among the tasks running
+   * at the same moment (rseq-abi.md section 3; the model's policy: lowest
+   * free first, released at every switch-out).
+   */
+  allocateCid(task: { tid: number; mmCid: number }): void {
+    if (task.mmCid >= 0) return;
+    let cid = this.cids.indexOf(0);
+    if (cid < 0) {
+      cid = this.cids.length;
+      this.cids.push(0);
+    }
+    this.cids[cid] = task.tid;
+    task.mmCid = cid;
+  }
+
+  releaseCid(task: { tid: number; mmCid: number }): void {
+    if (task.mmCid >= 0 && this.cids[task.mmCid] === task.tid) this.cids[task.mmCid] = 0;
+    task.mmCid = -1;
   }
 
   /** Sets start_brk after the ELF image (fs/binfmt_elf.c: mm->start_brk = mm->brk = ELF_PAGEALIGN(elf_brk)). */

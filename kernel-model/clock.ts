@@ -1,8 +1,7 @@
-// The machine's virtual clock. Time is a function of the run alone, never of
-// the host: every retired instruction takes 1 ns, and sleeps move the clock
-// forward by the time slept (nothing else can run meanwhile). CLOCK_REALTIME
-// starts at a fixed epoch; CLOCK_MONOTONIC / BOOTTIME at a fixed uptime; the
-// CPU-time clocks count instructions only.
+// The machine's virtual clocks. Time is a function of the run alone, never
+// of the host: every retired instruction takes 1 ns of its vCPU's time.
+// CLOCK_REALTIME starts at a fixed epoch; CLOCK_MONOTONIC / BOOTTIME at a
+// fixed uptime.
 
 import { EINVAL } from './errno.js';
 
@@ -26,53 +25,41 @@ export const DEFAULT_EPOCH_NS = 1_735_689_600n * NSEC_PER_SEC;
 export const DEFAULT_UPTIME_NS = 100n * NSEC_PER_SEC;
 export const NS_PER_INSTRUCTION = 1n;
 
+/**
+ * The wall and monotonic clocks over machine time. Machine time (ns since
+ * the model booted) comes from the vCPUs' clocks (vcpu.ts): every retired
+ * instruction takes NS_PER_INSTRUCTION, and idle time passes when nothing
+ * runs until the next timer. The CPU-time clocks are per task (kernel.ts).
+ */
 export class VirtualClock {
-  private cpuNs = 0n;
-  private sleptNs = 0n;
-
   constructor(
     private readonly epochNs = DEFAULT_EPOCH_NS,
     private readonly uptimeNs = DEFAULT_UPTIME_NS,
   ) {}
 
-  /** Called with each batch of retired instructions. */
-  retire(instructions: number): void {
-    this.cpuNs += BigInt(instructions) * NS_PER_INSTRUCTION;
-  }
-
-  /** The task blocks for ns nanoseconds. */
-  sleep(ns: bigint): void {
-    if (ns > 0n) this.sleptNs += ns;
-  }
-
-  private elapsed(): bigint {
-    return this.cpuNs + this.sleptNs;
-  }
-
-  /** Nanoseconds on `clockId`, or -EINVAL for a clock that does not exist. */
-  read(clockId: number): bigint | number {
+  /** Nanoseconds on `clockId` at machine time `machineNs`, or -EINVAL for a clock that does not exist here. */
+  read(clockId: number, machineNs: bigint): bigint | number {
     switch (clockId) {
       case CLOCK_REALTIME:
       case CLOCK_REALTIME_COARSE:
       case CLOCK_REALTIME_ALARM:
-        return this.epochNs + this.elapsed();
+        return this.epochNs + machineNs;
       case CLOCK_TAI:
-        return this.epochNs + this.elapsed() + 37n * NSEC_PER_SEC;
+        return this.epochNs + machineNs + 37n * NSEC_PER_SEC;
       case CLOCK_MONOTONIC:
       case CLOCK_MONOTONIC_RAW:
       case CLOCK_MONOTONIC_COARSE:
       case CLOCK_BOOTTIME:
       case CLOCK_BOOTTIME_ALARM:
-        return this.uptimeNs + this.elapsed();
-      case CLOCK_PROCESS_CPUTIME_ID:
-      case CLOCK_THREAD_CPUTIME_ID:
-        return this.cpuNs;
+        return this.uptimeNs + machineNs;
       default:
         return -EINVAL;
     }
   }
 
-  realtimeNs(): bigint {
-    return this.epochNs + this.elapsed();
+  /** Machine time at which clock `clockId` (REALTIME or MONOTONIC family) shows `clockNs`. */
+  machineTimeAt(clockId: number, clockNs: bigint): bigint {
+    const zero = this.read(clockId, 0n);
+    return clockNs - (typeof zero === 'number' ? 0n : zero);
   }
 }

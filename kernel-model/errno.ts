@@ -29,3 +29,22 @@ export const ELOOP = 40;
 export const EOVERFLOW = 75;
 export const EOPNOTSUPP = 95;
 export const ETIMEDOUT = 110;
+export const ECHILD = 10;
+export const E2BIG = 7;
+export const ENOEXEC = 8;
+export const EPIPE = 32;
+export const ENOSPC = 28;
+export const ENXIO = 6;
+export const ENOTRECOVERABLE = 131;
+export const EOWNERDEAD = 130;
+export const ENOTSUP = 95;
+export const ENOTSUPP = 524;
+
+// Kernel-internal restart codes (include/linux/errno.h): a system call
+// interrupted by a signal returns one of these; the signal code turns it
+// into EINTR or restarts the call (arch/x86/kernel/signal.c
+// arch_do_signal_or_restart, handle_signal). They never reach user space.
+export const ERESTARTSYS = 512;
+export const ERESTARTNOINTR = 513;
+export const ERESTARTNOHAND = 514;
+export const ERESTART_RESTARTBLOCK = 516;

@@ -5,6 +5,24 @@
 import { EBADF, EMFILE } from './errno.js';
 import type { OpenFile } from './files.js';
 
+/**
+ * Open file descriptions may count the descriptors that refer to them (a
+ * pipe needs to know when its last writer is gone): every table entry holds
+ * one reference, taken on insert and dropped on removal.
+ */
+interface Counted {
+  retain?(): void;
+  release?(): void;
+}
+
+function retain(f: OpenFile): void {
+  (f as OpenFile & Counted).retain?.();
+}
+
+function release(f: OpenFile): void {
+  (f as OpenFile & Counted).release?.();
+}
+
 export interface FdEntry {
   file: OpenFile;
   closeOnExec: boolean;
@@ -25,7 +43,10 @@ export class FdTable {
 
   /** Installs at a given number (used for 0, 1, 2 at start-up and by dup2). */
   install(fd: number, file: OpenFile, closeOnExec = false): void {
+    const old = this.entries.get(fd);
     this.entries.set(fd, { file, closeOnExec });
+    retain(file);
+    if (old) release(old.file);
   }
 
   /** The lowest free descriptor at or above `min`, or -EMFILE. */
@@ -33,6 +54,7 @@ export class FdTable {
     const limit = this.limit();
     for (let fd = min; fd < limit; fd++) {
       if (!this.entries.has(fd)) {
+        retain(file);
         this.entries.set(fd, { file, closeOnExec });
         return fd;
       }
@@ -40,7 +62,42 @@ export class FdTable {
     return -EMFILE;
   }
 
+  /** Every descriptor is closed (the last process using the table exited). */
+  closeAll(): void {
+    const files = [...this.entries.values()].map((e) => e.file);
+    this.entries.clear();
+    for (const f of files) release(f);
+  }
+
+  /** Descriptors marked close-on-exec are closed (execve). */
+  closeOnExec(): void {
+    for (const [fd, e] of [...this.entries]) {
+      if (e.closeOnExec) {
+        this.entries.delete(fd);
+        release(e.file);
+      }
+    }
+  }
+
+  /** A copy for fork (or clone without CLONE_FILES): the same open files, each referenced once more. */
+  clone(limit: () => number = this.limit): FdTable {
+    const copy = new FdTable(limit);
+    for (const [fd, e] of this.entries) {
+      retain(e.file);
+      copy.entries.set(fd, { ...e });
+    }
+    return copy;
+  }
+
+  numbers(): number[] {
+    return [...this.entries.keys()].sort((a, b) => a - b);
+  }
+
   close(fd: number): number {
-    return this.entries.delete(fd) ? 0 : -EBADF;
+    const e = this.entries.get(fd);
+    if (!e) return -EBADF;
+    this.entries.delete(fd);
+    release(e.file);
+    return 0;
   }
 }

@@ -1,17 +1,25 @@
 // The kernel: the objects one machine shares (CPU, profile, clock, random
-// source, the process) and the decisions that end a run (exit, death by
-// signal, something rseqlab does not model yet). System calls live in
-// syscalls/ and call into these objects.
+// sources, vCPUs, scheduler, timers, futexes, the process and thread
+// tables, the event stream) and the transitions of a task's life: sleeping
+// and waking, exiting, and the end of a process. System calls live in
+// syscalls/ and call into these objects; signals in signal-delivery.ts;
+// the loop that runs user code in machine.ts.
 
 import type { AccessKind, Cpu } from '../emulator/api.js';
-import type { VirtualClock } from './clock.js';
+import { CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_THREAD_CPUTIME_ID, VirtualClock } from './clock.js';
+import { hashEvent, TraceHash, type MachineEvent } from './events.js';
+import { FutexTable } from './futex.js';
 import type { KernelProfile } from './kernel-profile.js';
+import { hex } from './layout.js';
 import type { SeededRandom } from './prng.js';
-import { rseqNotifyResume } from './rseq.js';
-import { NSIG, SIGKILL, SIGSEGV, SIGSTOP, UNBLOCKABLE, defaultAction, sigmaskBit, signalName } from './signals.js';
+import { Scheduler, type QuantumPolicy } from './scheduler.js';
+import { signalName } from './signals.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
+import { TimerQueue } from './timers.js';
 import { UserMemory } from './user-memory.js';
+import { VCpu, nodeOfCpu } from './vcpu.js';
+import type { WakeReason } from './wait.js';
 
 /** What the CPU reported when an instruction faulted. */
 export interface FaultReport {
@@ -24,23 +32,43 @@ export interface FaultReport {
   bytes: Uint8Array;
   access?: AccessKind;
   /** 'unmapped' (SEGV_MAPERR) or 'protection' (SEGV_ACCERR) for page faults. */
-  cause?: 'unmapped' | 'protection' | 'invalid-opcode' | 'ud' | 'divide-error' | 'general-protection' | 'stack-segment' | 'hlt' | 'breakpoint';
+  cause?: 'unmapped' | 'protection' | 'invalid-opcode' | 'ud' | 'divide-error' | 'general-protection' | 'stack-segment' | 'hlt' | 'breakpoint' | 'out-of-memory';
 }
 
+/** How the run ended: the first process's fate, or a machine-wide stop. */
 export type Termination =
   | { kind: 'exited'; code: number }
   | { kind: 'killed'; signal: number; fault?: FaultReport; reason?: string }
   | { kind: 'unsupported'; message: string }
   | { kind: 'deadlock'; message: string };
 
+/**
+ * The address-space and register-file recycling part of the CPU API,
+ * optional so that CPUs without it (test fakes) still run one process.
+ */
+export interface CpuExtras {
+  currentAddressSpace?(): number;
+  useAddressSpace?(id: number): void;
+  releaseContext?(ctx: import('../emulator/api.js').CpuContext): void;
+}
+
+export function cpuExtras(cpu: Cpu): CpuExtras {
+  return cpu as unknown as CpuExtras;
+}
+
 export interface KernelOptions {
   cpu: Cpu;
   profile: KernelProfile;
-  clock: VirtualClock;
-  /** The stream getrandom reads. */
+  /** The stream getrandom and /dev/urandom read. */
   random: SeededRandom;
-  group: ThreadGroup;
+  /** The stream the scheduler draws from. */
+  schedulerRandom: SeededRandom;
+  cpus: number;
+  nodes: number;
+  quantum?: QuantumPolicy;
   warn: (message: string) => void;
+  /** Thread and process limit (RLIMIT_NPROC-style, machine-wide). */
+  maxTasks: number;
 }
 
 export class Kernel {
@@ -48,29 +76,76 @@ export class Kernel {
   readonly profile: KernelProfile;
   readonly clock: VirtualClock;
   readonly random: SeededRandom;
-  readonly group: ThreadGroup;
   readonly mem: UserMemory;
+  readonly vcpus: VCpu[];
+  readonly nodes: number;
+  readonly scheduler: Scheduler;
+  readonly timers = new TimerQueue();
+  readonly futexes: FutexTable;
+  readonly tasks = new Map<number, Task>();
+  readonly processes = new Map<number, ThreadGroup>();
+  readonly maxTasks: number;
+  /** The first process: its exit status is the run's. */
+  init: ThreadGroup | undefined;
   /** Set once the run is over. */
   termination?: Termination;
-  private readonly warned = new Set<string>();
-  private readonly warnSink: (message: string) => void;
   /** Syscall names reported as not implemented, in first-seen order. */
   readonly notImplemented: string[] = [];
+  readonly traceHash = new TraceHash();
+  private readonly listeners: ((e: MachineEvent) => void)[] = [];
+  private readonly warned = new Set<string>();
+  private readonly warnSink: (message: string) => void;
+  private nextPid = 1000;
+  /** Machine time no clock read may go below (keeps CLOCK_MONOTONIC monotonic across vCPUs). */
+  private observed = 0n;
 
   constructor(options: KernelOptions) {
     this.cpu = options.cpu;
     this.profile = options.profile;
-    this.clock = options.clock;
     this.random = options.random;
-    this.group = options.group;
     this.warnSink = options.warn;
+    this.maxTasks = options.maxTasks;
     this.mem = new UserMemory(options.cpu);
+    this.clock = new VirtualClock();
+    this.nodes = options.nodes;
+    this.vcpus = Array.from({ length: options.cpus }, (_, i) => new VCpu(i, nodeOfCpu(i, options.cpus, options.nodes)));
+    this.futexes = new FutexTable({ wake: (t, r) => this.wake(t, r), taskByTid: (tid) => this.tasks.get(tid) });
+    this.scheduler = new Scheduler(this.vcpus, options.schedulerRandom, {
+      emit: (e) => this.emit(e),
+      switchedIn: (t, v) => this.switchedIn(t, v),
+      switchedOut: (t, v) => this.switchedOut(t, v),
+      migrated: (t) => t.rseq.migrated(),
+    }, options.quantum);
+  }
+
+  // --- events -----------------------------------------------------------------
+
+  /** Subscribes to the event stream; returns the unsubscribe function. */
+  subscribe(listener: (e: MachineEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  get tracing(): boolean {
+    return this.listeners.length > 0;
+  }
+
+  emit(e: MachineEvent): void {
+    hashEvent(this.traceHash, e);
+    for (const l of this.listeners) l(e);
   }
 
   /** Reports `message` the first time `key` is seen. */
   warnOnce(key: string, message: string): void {
     if (this.warned.has(key)) return;
     this.warned.add(key);
+    this.warnSink(message);
+  }
+
+  warn(message: string): void {
     this.warnSink(message);
   }
 
@@ -82,15 +157,145 @@ export class Kernel {
       : `rseqlab: syscall ${nr} does not exist on x86-64; returned ENOSYS`);
   }
 
-  /** exit_group (and exit of the last thread): the process is gone. */
-  exitGroup(code: number): void {
-    this.termination ??= { kind: 'exited', code: code & 0xff };
+  // --- time -------------------------------------------------------------------
+
+  /** Machine time as the task sees it: its vCPU's clock, never below a time another task has read. */
+  timeOf(task: Task | undefined): bigint {
+    const local = task ? this.vcpus[task.cpu].clock : this.globalTime();
+    if (local > this.observed) this.observed = local;
+    return this.observed;
   }
 
-  /** The process dies from `signal` (default action terminate or core dump). */
-  killBySignal(signal: number, fault?: FaultReport, reason?: string): void {
-    this.termination ??= { kind: 'killed', signal, fault, reason };
+  /** The earliest clock among busy vCPUs (or the latest clock when all are idle). */
+  globalTime(): bigint {
+    let min: bigint | undefined;
+    let max = 0n;
+    for (const v of this.vcpus) {
+      if (v.clock > max) max = v.clock;
+      if (v.busy && (min === undefined || v.clock < min)) min = v.clock;
+    }
+    return min ?? max;
   }
+
+  /** clock_gettime for a task: ns on clockId, or -EINVAL. */
+  readClock(clockId: number, task: Task): bigint | number {
+    if (clockId === CLOCK_THREAD_CPUTIME_ID) return task.cpuNs;
+    if (clockId === CLOCK_PROCESS_CPUTIME_ID) return task.group.cpuNs();
+    return this.clock.read(clockId, this.timeOf(task));
+  }
+
+  /** Machine time of an absolute deadline on CLOCK_REALTIME or CLOCK_MONOTONIC. */
+  deadlineFrom(clockId: number, absoluteNs: bigint): bigint {
+    return this.clock.machineTimeAt(clockId === CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC, absoluteNs);
+  }
+
+  // --- tasks ------------------------------------------------------------------
+
+  allocatePid(): number {
+    while (this.tasks.has(this.nextPid) || this.processes.has(this.nextPid)) this.nextPid++;
+    return this.nextPid++;
+  }
+
+  /** The address-space id the futex keys of a task use. */
+  mmId(task: Task): number {
+    return task.group.mm.id;
+  }
+
+  private switchedIn(task: Task, v: VCpu): void {
+    task.group.mm.allocateCid(task);
+    // Returning to user space on this vCPU: signals, then rseq notify-resume.
+    task.returnWork = true;
+    void v;
+  }
+
+  private switchedOut(task: Task, _v: VCpu): void {
+    // rseq_preempt: every context switch away records the preempt event.
+    task.rseq.event(1);
+    task.group.mm.releaseCid(task);
+  }
+
+  /**
+   * The task sleeps in the system call it is executing (wait.ts). It leaves
+   * its vCPU, and a timer is armed for the deadline.
+   */
+  sleep(task: Task, wait: NonNullable<Task['wait']>): void {
+    task.wait = wait;
+    task.wakeReason = undefined;
+    const now = this.timeOf(task);
+    if (wait.deadline !== undefined) {
+      const at = wait.deadline > now ? wait.deadline : now;
+      task.waitTimer = this.timers.add(at, `${wait.what.kind} timeout of tid ${task.tid}`, () => this.wake(task, 'timeout'));
+    }
+    this.scheduler.switchOut(task, 'block', now);
+    task.state = 'blocked';
+  }
+
+  /** Ends a task's sleep: it becomes runnable and computes its result when it next runs. */
+  wake(task: Task, reason: WakeReason): void {
+    if (task.state !== 'blocked' || !task.wait) return;
+    task.wait.cancel?.();
+    this.timers.cancel(task.waitTimer);
+    task.waitTimer = undefined;
+    task.wakeReason = reason;
+    this.scheduler.wake(task, this.globalTime());
+  }
+
+  /** A blocked task that a signal should interrupt (signal_wake_up). */
+  interrupt(task: Task, fatal: boolean): void {
+    if (task.state !== 'blocked' || !task.wait) return;
+    if (task.wait.interruptible || fatal) this.wake(task, 'signal');
+  }
+
+  /** Runs fn with the task's address space current (kernel work on behalf of another process). */
+  withAddressSpaceOf<T>(task: Task, fn: () => T): T {
+    return this.withAddressSpace(task.group.mm.id, fn);
+  }
+
+  withAddressSpace<T>(id: number, fn: () => T): T {
+    const x = cpuExtras(this.cpu);
+    const before = x.currentAddressSpace?.() ?? 0;
+    if (before === id) return fn();
+    x.useAddressSpace?.(id);
+    try {
+      return fn();
+    } finally {
+      x.useAddressSpace?.(before);
+    }
+  }
+
+  /** The task's register file is no longer needed. */
+  releaseTask(task: Task): void {
+    this.deadContexts.push(task.ctx);
+  }
+
+  /** Register files of dead tasks, returned to the CPU between steps (never while one may still be running). */
+  readonly deadContexts: import('../emulator/api.js').CpuContext[] = [];
+
+  /** A process has exited (it may still be a zombie). */
+  processGone(group: ThreadGroup): void {
+    if (group === this.init) this.initStatus = group.exitHow;
+    this.checkFinished();
+  }
+
+  /** A zombie was collected. */
+  processReaped(_group: ThreadGroup): void {
+    this.checkFinished();
+  }
+
+  /** How the first process ended, once it has. */
+  initStatus: import('./exit.js').ExitHow | undefined;
+
+  /** The run is over when the first process has exited and no process is left running. */
+  private checkFinished(): void {
+    if (this.termination || !this.initStatus) return;
+    for (const p of this.processes.values()) if (p.state === 'alive') return;
+    const how = this.initStatus;
+    this.termination = how.signal !== undefined
+      ? { kind: 'killed', signal: how.signal, fault: how.fault, reason: how.reason }
+      : { kind: 'exited', code: (how.code ?? 0) & 0xff };
+  }
+
+  // --- the end of a run -------------------------------------------------------
 
   /** Stops the run at something rseqlab does not model yet, saying what. */
   unsupported(message: string): void {
@@ -101,66 +306,17 @@ export class Kernel {
     this.termination ??= { kind: 'deadlock', message };
   }
 
-  /** Marks a signal pending on a task (kernel/signal.c send_signal, minus queuing of siginfo). */
-  sendSignal(task: Task, sig: number): void {
-    if (sig < 1 || sig > NSIG) throw new Error(`internal: signal ${sig} out of range`);
-    const disposition = this.group.actions.disposition(sig);
-    // Ignored signals are discarded at generation time (sig_ignored), unless blocked.
-    if ((disposition === 'ignore') && !(task.blocked & sigmaskBit(sig))) return;
-    task.pending |= sigmaskBit(sig);
+  /** Describes a task's wait in one line (deadlock and budget reports). */
+  describeWait(task: Task): string {
+    const state = task.state === 'blocked' && task.wait ? `blocked in ${task.wait.what.detail}` : task.state;
+    return `tid ${task.tid} (pid ${task.group.tgid}, ${task.group.comm}) on vCPU ${task.cpu}: ${state}`;
   }
 
-  /**
-   * A fault the CPU raised (force_sig_fault): a blocked or ignored signal
-   * is unblocked and reset to the default action first, so it kills.
-   */
-  forceFaultSignal(task: Task, fault: FaultReport): void {
-    const sig = fault.signal;
-    if (this.group.actions.disposition(sig) === 'handler' && !(task.blocked & sigmaskBit(sig))) {
-      this.unsupported(`the program installed a handler for ${signalName(sig)}, and signal delivery is not implemented yet (fault at rip 0x${fault.rip.toString(16)})`);
-      return;
-    }
-    this.killBySignal(sig, fault);
+  signalName(sig: number): string {
+    return signalName(sig);
   }
 
-  /**
-   * The return-to-user-space work (exit_to_user_mode_loop): deliver
-   * pending unblocked signals (do_signal), then the rseq notify-resume
-   * step. Signal frames would be built after the rseq fixup.
-   */
-  returnToUser(task: Task, fromSyscall: boolean): void {
-    if (this.termination) return;
-    this.deliverSignals(task);
-    if (this.termination) return;
-    const violation = rseqNotifyResume(task.rseq, this.mem, this.profile, task.ctx, { cpu: task.cpu, node: 0, mmCid: 0 }, fromSyscall);
-    if (violation) {
-      this.killBySignal(SIGSEGV, undefined, `rseq: ${violation.reason}`);
-    }
-  }
-
-  private deliverSignals(task: Task): void {
-    const deliverable = task.pending & ~(task.blocked & ~UNBLOCKABLE);
-    if (deliverable === 0n) return;
-    for (let sig = 1; sig <= NSIG; sig++) {
-      const bit = sigmaskBit(sig);
-      if (!(deliverable & bit)) continue;
-      task.pending &= ~bit;
-      const disposition = sig === SIGKILL || sig === SIGSTOP ? defaultAction(sig) : this.group.actions.disposition(sig);
-      switch (disposition) {
-        case 'ignore':
-        case 'continue':
-          continue;
-        case 'stop':
-          this.unsupported(`${signalName(sig)} would stop the process; job control is not modelled`);
-          return;
-        case 'handler':
-          this.unsupported(`${signalName(sig)} arrived and the program has a handler for it; signal delivery to handlers is not implemented yet`);
-          return;
-        case 'terminate':
-        case 'core':
-          this.killBySignal(sig);
-          return;
-      }
-    }
+  hex(v: number | bigint): string {
+    return hex(v);
   }
 }

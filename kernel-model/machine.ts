@@ -1,32 +1,41 @@
-// One machine: a CPU, the kernel model and one program. The CLI, the
-// tests, the fuzzer and the playground all drive this object.
+// One machine: a CPU, several vCPUs, the kernel model and the processes it
+// runs. The CLI, the tests, the fuzzer and the playground all drive this
+// object.
 //
-//   const m = Machine.create({ cpu, program, path, argv, envp, seed });
+//   const m = Machine.create({ cpu, program, path, argv, envp, seed, cpus: 4 });
 //   const result = m.run({ maxInstructions: 1e9 });
 //
-// run() hands the task's register file to the CPU for the remaining budget
-// and acts on each stop: a system call is dispatched, a fault becomes the
-// signal Linux would send (arch/x86/kernel/traps.c, arch/x86/mm/fault.c),
-// and every return to user space goes through the kernel's return path
-// (signals, then rseq notify-resume). The registers live in the CpuContext
-// only.
+// run() is the machine's loop: the scheduler picks the vCPU whose clock is
+// furthest behind, the CPU runs that vCPU's task for a seeded quantum (or
+// until the next timer, time slice end or the budget), and the kernel acts
+// on the stop: a system call is dispatched (it may put the task to sleep), a
+// fault becomes the signal Linux would send (arch/x86/kernel/traps.c,
+// arch/x86/mm/fault.c). Before a task runs user code again it goes through
+// the kernel's return path (exit_to_user_mode: signals, then rseq
+// notify-resume). Nothing here reads the host clock or Math.random: the
+// same options and seed give the same run, event for event.
 
-import { StopReason, type Cpu, type StopInfo } from '../emulator/api.js';
-import { VirtualClock } from './clock.js';
+import { StopReason, type Cpu, type CpuContext, type StopInfo } from '../emulator/api.js';
 import { parseElf, type CriticalSection, type ElfImage, type ParseOptions, type SymbolTable } from './elf.js';
+import type { MachineEvent } from './events.js';
+import { exitGroup } from './exit.js';
 import { InputPipe, OutputPipe } from './files.js';
 import type { AuxEntry } from './initial-stack.js';
-import { Kernel, type FaultReport, type Termination } from './kernel.js';
+import { Kernel, cpuExtras, type FaultReport, type Termination } from './kernel.js';
 import { kernelProfile, type KernelProfileName } from './kernel-profile.js';
 import { hex } from './layout.js';
 import { loadElf, setInitialRegisters, type LoadedProgram } from './loader.js';
 import type { Vma } from './memory-map.js';
 import { SeededRandom } from './prng.js';
-import { rseqSyscallCheck } from './rseq.js';
-import { SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP, signalName } from './signals.js';
-import { buildSyscallTable, dispatchSyscall, type SyscallEntry } from './syscalls/index.js';
+import { rseqNotifyResume, rseqSyscallCheck } from './rseq.js';
+import { TIME_SLICE_NS } from './scheduler.js';
+import { FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, type SigInfo } from './siginfo.js';
+import { doSignal, forceFault, hasDeliverable, sendSignal } from './signal-delivery.js';
+import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGPROF, SIGSEGV, SIGTRAP, SIGVTALRM, signalName } from './signals.js';
+import { buildSyscallTable, completeSyscall, dispatchSyscall, type SyscallEntry } from './syscalls/index.js';
 import { Task } from './task.js';
-import { ThreadGroup } from './thread-group.js';
+import { AddressSpace, FdTable, ResourceLimits, SignalActions, ThreadGroup } from './thread-group.js';
+import { allCpusMask } from './vcpu.js';
 import { Vfs } from './vfs.js';
 
 /**
@@ -35,8 +44,10 @@ import { Vfs } from './vfs.js';
  */
 export const DEFAULT_HWCAP = 0x07008111;
 export const DEFAULT_UID = 1000;
-const TGID = 1000;
-const PPID = 1;
+export const DEFAULT_CPUS = 4;
+export const MAX_CPUS = 64;
+/** Threads and processes the machine allows at once (fork and clone fail with EAGAIN beyond). */
+export const DEFAULT_MAX_TASKS = 4096;
 
 export interface MachineOptions {
   cpu: Cpu;
@@ -50,9 +61,17 @@ export interface MachineOptions {
   stdin?: Uint8Array;
   /** Read-only files the guest can open, path -> bytes. */
   files?: ReadonlyMap<string, Uint8Array>;
-  /** Seeds every random choice (AT_RANDOM, getrandom). */
+  /** Seeds every choice: scheduling, AT_RANDOM, getrandom. */
   seed: number;
   kernelProfile?: KernelProfileName;
+  /** Virtual CPUs (default 4, at most 64). */
+  cpus?: number;
+  /** NUMA nodes; the CPUs are split evenly across them (default 1). */
+  nodes?: number;
+  /** Mean instructions a vCPU runs before another busy vCPU may interleave (default 1000). */
+  quantum?: number;
+  /** Thread and process limit (default 4096). */
+  maxTasks?: number;
   /** Target of /proc/self/exe (default: path, made absolute against cwd). */
   exePath?: string;
   cwd?: string;
@@ -79,10 +98,16 @@ export interface RunResult {
   fault?: FaultReport & { symbol?: string };
   /** Why, in words: rseq violations, deadlocks, unmodelled features, the budget. */
   message?: string;
+  /** One line per live thread when the run stopped without the program ending (deadlock, budget). */
+  threads?: string[];
   stdout: Uint8Array;
   stderr: Uint8Array;
   /** Instructions retired since the machine was created. */
   retired: number;
+  /** Machine time (ns) at the end. */
+  timeNs: bigint;
+  /** FNV-1a over every event so far: same program, options and seed, same hash. */
+  traceHash: string;
   syscallsNotImplemented: string[];
 }
 
@@ -90,15 +115,38 @@ export interface RunOptions {
   maxInstructions: number;
 }
 
+/** One thread as the Machine API shows it. */
+export interface ThreadInfo {
+  tid: number;
+  pid: number;
+  name: string;
+  state: Task['state'];
+  cpu: number;
+  rip: bigint;
+  waitingOn?: string;
+}
+
+export interface VCpuInfo {
+  id: number;
+  node: number;
+  /** The running thread, or 0 when idle. */
+  current: number;
+  queued: number[];
+  clockNs: bigint;
+}
+
+const TGID = 1000;
+
 export class Machine {
   readonly kernel: Kernel;
-  readonly task: Task;
   readonly image: ElfImage;
   readonly loaded: LoadedProgram;
   private readonly stdout: OutputPipe;
   private readonly stderr: OutputPipe;
   private readonly syscalls: ReadonlyMap<number, SyscallEntry>;
   private retiredTotal = 0;
+  private currentMm = -1;
+  private readonly mainTask: Task;
 
   private constructor(
     readonly cpu: Cpu,
@@ -108,14 +156,34 @@ export class Machine {
     const warn = options.onWarning ?? (() => {});
     const profile = kernelProfile(options.kernelProfile ?? 'current');
     const random = new SeededRandom(options.seed);
+    const cpus = options.cpus ?? DEFAULT_CPUS;
+    const nodes = options.nodes ?? 1;
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > MAX_CPUS) throw new RangeError(`cpus must be 1..${MAX_CPUS}, not ${cpus}`);
+    if (!Number.isInteger(nodes) || nodes < 1 || nodes > cpus) throw new RangeError(`nodes must be 1..cpus (${cpus}), not ${nodes}`);
+    this.kernel = new Kernel({
+      cpu,
+      profile,
+      random: random.fork('getrandom'),
+      schedulerRandom: random.fork('scheduler'),
+      cpus,
+      nodes,
+      quantum: options.quantum === undefined ? undefined : { mean: options.quantum },
+      warn,
+      maxTasks: options.maxTasks ?? DEFAULT_MAX_TASKS,
+    });
     const uid = options.uid ?? DEFAULT_UID;
     const gid = options.gid ?? DEFAULT_UID;
     const cwd = options.cwd ?? '/';
     const exePath = options.exePath ?? options.path;
     const files = new Map(options.files ?? []);
     const vfs = new Vfs({ files, exePath, cwd, uid, gid });
-    const group = new ThreadGroup(cpu, TGID, PPID, { uid, euid: uid, gid, egid: gid }, vfs, exePath);
-    this.kernel = new Kernel({ cpu, profile, clock: new VirtualClock(), random: random.fork('getrandom'), group, warn });
+    const rlimits = new ResourceLimits();
+    const argv = options.argv ?? [options.path];
+    const envp = options.envp ?? [];
+    const mm = new AddressSpace(cpu, cpuExtras(cpu).currentAddressSpace?.() ?? 0);
+    const group = new ThreadGroup(TGID, undefined, { uid, euid: uid, gid, egid: gid }, mm, new FdTable(() => rlimits.fileLimit()), new SignalActions(), rlimits, vfs, exePath, argv, envp);
+    this.kernel.processes.set(TGID, group);
+    this.kernel.init = group;
     this.image = image;
     for (const w of image.warnings) warn(`rseqlab: ${options.path}: ${w}`);
 
@@ -126,8 +194,8 @@ export class Machine {
     group.fds.install(2, this.stderr);
 
     this.loaded = loadElf(image, group.mm, cpu, {
-      argv: options.argv ?? [options.path],
-      envp: options.envp ?? [],
+      argv,
+      envp,
       execFn: options.path,
       randomBytes: random.fork('at_random').bytes(16),
       profile,
@@ -137,9 +205,13 @@ export class Machine {
       gid,
       egid: gid,
     }, options.path);
-    this.task = new Task(TGID, cpu.createContext(), group);
-    group.tasks.push(this.task);
-    setInitialRegisters(this.task.ctx, this.loaded);
+    const task = new Task(TGID, cpu.createContext(), group, allCpusMask(cpus), exePath.split('/').pop() ?? '');
+    group.tasks.push(task);
+    this.kernel.tasks.set(TGID, task);
+    this.mainTask = task;
+    setInitialRegisters(task.ctx, this.loaded);
+    this.kernel.emit({ kind: 'task-new', t: 0n, tid: TGID, pid: TGID, parent: 0, cpu: 0, thread: false });
+    this.kernel.scheduler.enqueueNew(task, 0n);
     this.syscalls = buildSyscallTable();
   }
 
@@ -147,6 +219,16 @@ export class Machine {
   static create(options: MachineOptions): Machine {
     const parse: ParseOptions = options.pieBase === undefined ? {} : { pieBase: options.pieBase };
     return new Machine(options.cpu, options, parseElf(options.program, parse));
+  }
+
+  /** The first process (the program the machine was created with). */
+  get process(): ThreadGroup {
+    return this.kernel.init!;
+  }
+
+  /** The first process's main thread (its register file stays readable after the run). */
+  get task(): Task {
+    return this.mainTask;
   }
 
   get symbols(): SymbolTable {
@@ -165,83 +247,264 @@ export class Machine {
     return this.retiredTotal;
   }
 
+  get traceHash(): string {
+    return this.kernel.traceHash.hex();
+  }
+
   memoryMap(): readonly Vma[] {
-    return this.kernel.group.mm.map.areas();
+    return this.process.mm.map.areas();
+  }
+
+  /** Subscribes to the event stream (scheduling, system calls, signals, lifetimes); returns the unsubscribe function. */
+  onEvent(listener: (e: MachineEvent) => void): () => void {
+    return this.kernel.subscribe(listener);
+  }
+
+  threads(): ThreadInfo[] {
+    return [...this.kernel.tasks.values()].sort((a, b) => a.tid - b.tid).map((t) => ({
+      tid: t.tid,
+      pid: t.group.tgid,
+      name: t.name,
+      state: t.state,
+      cpu: t.cpu,
+      rip: t.ctx.rip,
+      waitingOn: t.state === 'blocked' ? t.wait?.what.detail : undefined,
+    }));
+  }
+
+  vcpus(): VCpuInfo[] {
+    return this.kernel.vcpus.map((v) => ({ id: v.id, node: v.node, current: v.current?.tid ?? 0, queued: v.queue.map((t) => t.tid), clockNs: v.clock }));
+  }
+
+  /** Reads guest memory of a process (default: the first one). */
+  readMemory(addr: number, length: number, pid = TGID): Uint8Array {
+    const p = this.kernel.processes.get(pid);
+    if (!p) throw new RangeError(`no process ${pid}`);
+    return this.kernel.withAddressSpace(p.mm.id, () => this.cpu.read(addr, length));
+  }
+
+  /** Reads guest memory at a symbol of the program. */
+  readSymbol(name: string, length?: number, pid = TGID): Uint8Array {
+    const s = this.image.symbols.lookup(name);
+    if (!s) throw new RangeError(`no symbol ${name} in the program`);
+    return this.readMemory(s.address, length ?? Math.max(1, s.size), pid);
   }
 
   /** Runs until the program ends or maxInstructions more instructions have retired. */
   run(options: RunOptions): RunResult {
+    const kernel = this.kernel;
     const limit = this.retiredTotal + Math.max(0, Math.floor(options.maxInstructions));
-    while (!this.kernel.termination) {
+    while (!kernel.termination) {
+      this.recycleContexts();
+      kernel.timers.fireDue(kernel.globalTime());
+      if (kernel.termination) break;
+      const v = kernel.scheduler.nextVcpu();
+      if (!v) {
+        if (!this.idleUntilNextTimer()) break;
+        continue;
+      }
+      if (!v.current) kernel.scheduler.pickNext(v, v.clock, 'wake');
+      const task = v.current;
+      if (!task) continue;
+      this.useAddressSpace(task);
+      if (task.wait) {
+        completeSyscall(kernel, task);
+        continue;
+      }
+      if (task.returnWork) {
+        this.returnToUser(task);
+        if (v.current !== task || task.state !== 'running') continue;
+      }
       const budget = limit - this.retiredTotal;
       if (budget <= 0) return this.result(undefined);
-      const stop = this.cpu.run(this.task.ctx, budget);
-      this.retiredTotal += stop.retired;
-      this.kernel.clock.retire(stop.retired);
-      this.handleStop(stop, budget);
+      const quantum = this.quantumFor(v, task, budget);
+      const stop = this.cpu.run(task.ctx, quantum);
+      this.account(v, task, stop);
+      this.handleStop(task, stop, quantum);
+      if (v.current === task && kernel.scheduler.sliceExpired(v)) kernel.scheduler.switchOut(task, 'preempt', v.clock);
+      kernel.scheduler.balance(kernel.globalTime());
     }
-    return this.result(this.kernel.termination);
+    if (!kernel.termination) return this.deadlockResult();
+    return this.result(kernel.termination);
   }
 
-  private handleStop(stop: StopInfo, budget: number): void {
-    const task = this.task;
+  /** The instructions the vCPU may run now: the scheduler's quantum, bounded by the budget, the next timer and the time slice. */
+  private quantumFor(v: Kernel['vcpus'][number], task: Task, budget: number): number {
+    const kernel = this.kernel;
+    let q = Math.min(budget, kernel.scheduler.drawQuantum(kernel.scheduler.busyCount() > 1));
+    const next = kernel.timers.nextDeadline();
+    if (next !== undefined) q = Math.min(q, Math.max(1, Number(next - v.clock)));
+    if (v.queue.length > 0) q = Math.min(q, Math.max(1, Number(TIME_SLICE_NS - task.sliceNs)));
+    const cpuTimer = this.nextCpuTimer(task);
+    if (cpuTimer !== undefined) q = Math.min(q, Math.max(1, Number(cpuTimer)));
+    return q;
+  }
+
+  /** Instructions until the process's ITIMER_VIRTUAL or ITIMER_PROF expires. */
+  private nextCpuTimer(task: Task): bigint | undefined {
+    const g = task.group;
+    let best: bigint | undefined;
+    const used = g.cpuNs();
+    for (const which of [1, 2]) {
+      const it = g.itimers[which];
+      if (it.value === 0n) continue;
+      const left = it.value - used;
+      if (best === undefined || left < best) best = left;
+    }
+    return best;
+  }
+
+  private account(v: Kernel['vcpus'][number], task: Task, stop: StopInfo): void {
+    const n = stop.retired;
+    this.retiredTotal += n;
+    const ns = BigInt(n);
+    v.clock += ns;
+    v.userNs += ns;
+    task.cpuNs += ns;
+    task.sliceNs += ns;
+    const k = this.kernel;
+    k.traceHash.word(v.id);
+    k.traceHash.word(task.tid);
+    k.traceHash.word(n);
+    if (k.tracing) k.emit({ kind: 'run', t: v.clock - ns, cpu: v.id, tid: task.tid, retired: n, stop: StopReason[stop.reason] ?? String(stop.reason) });
+    this.checkCpuTimers(task);
+  }
+
+  /** ITIMER_VIRTUAL (SIGVTALRM) and ITIMER_PROF (SIGPROF) count the process's CPU time. */
+  private checkCpuTimers(task: Task): void {
+    const g = task.group;
+    const used = g.cpuNs();
+    for (const [which, sig] of [[1, SIGVTALRM], [2, SIGPROF]] as const) {
+      const it = g.itimers[which];
+      if (it.value === 0n || used < it.value) continue;
+      it.value = it.interval > 0n ? it.value + it.interval : 0n;
+      sendSignal(this.kernel, g, sig, { kind: 'kill', signo: sig, errno: 0, code: SI_KERNEL, pid: 0, uid: 0 }, 'process');
+    }
+  }
+
+  /** Nothing can run: jump to the next timer, or the machine is deadlocked. */
+  private idleUntilNextTimer(): boolean {
+    const next = this.kernel.timers.nextDeadline();
+    if (next === undefined) return false;
+    for (const v of this.kernel.vcpus) if (v.clock < next) v.clock = next;
+    this.kernel.timers.fireDue(next);
+    return true;
+  }
+
+  private useAddressSpace(task: Task): void {
+    const id = task.group.mm.id;
+    if (id === this.currentMm) return;
+    cpuExtras(this.cpu).useAddressSpace?.(id);
+    this.currentMm = id;
+  }
+
+  private recycleContexts(): void {
+    const dead = this.kernel.deadContexts;
+    if (dead.length === 0) return;
+    for (const ctx of dead.splice(0)) {
+      // The main thread's register file stays for inspection after the run.
+      if (ctx !== this.mainTask.ctx) cpuExtras(this.cpu).releaseContext?.(ctx as CpuContext);
+    }
+  }
+
+  /**
+   * exit_to_user_mode_loop: deliver pending signals (the handler's frame is
+   * built after the rseq fixup), then rseq notify-resume writes the IDs.
+   */
+  private returnToUser(task: Task): void {
+    const kernel = this.kernel;
+    task.returnWork = false;
+    if (hasDeliverable(task)) {
+      doSignal(kernel, task, { rseqBeforeFrame: (t) => this.rseqSignalDeliver(t) });
+      if (!task.alive || task.state !== 'running') return;
+    }
+    const fromSyscall = task.fromSyscall;
+    task.fromSyscall = false;
+    task.syscallNr = -1;
+    this.rseqNotifyResume(task, fromSyscall);
+  }
+
+  /** rseq_signal_deliver: the signal event, then notify-resume with the fixup, before the frame exists. */
+  private rseqSignalDeliver(task: Task): boolean {
+    task.rseq.event(2);
+    return this.rseqNotifyResume(task, false);
+  }
+
+  private rseqNotifyResume(task: Task, fromSyscall: boolean): boolean {
+    const kernel = this.kernel;
+    const v = kernel.vcpus[task.cpu];
+    const violation = rseqNotifyResume(task.rseq, kernel.mem, kernel.profile, task.ctx, { cpu: task.cpu, node: v.node, mmCid: Math.max(0, task.mmCid) }, fromSyscall);
+    if (!violation) return true;
+    kernel.emit({ kind: 'rseq', t: kernel.timeOf(task), tid: task.tid, what: 'violation', detail: violation.reason });
+    exitGroup(kernel, task.group, { signal: SIGSEGV, core: true, reason: `rseq: ${violation.reason}` });
+    return false;
+  }
+
+  private handleStop(task: Task, stop: StopInfo, quantum: number): void {
     switch (stop.reason) {
       case StopReason.Budget:
-        if (stop.retired === 0) throw new Error(`internal: the CPU stopped for budget without retiring an instruction (budget ${budget})`);
+        if (stop.retired === 0) throw new Error(`internal: the CPU stopped for budget without retiring an instruction (quantum ${quantum})`);
         return;
       case StopReason.Syscall: {
         const violation = rseqSyscallCheck(task.rseq, this.kernel.mem, task.ctx.rip - 2n);
         if (violation) this.kernel.warnOnce(`rseq-syscall:${task.ctx.rip}`, `rseqlab: rseq ABI violation: ${violation.reason}`);
         dispatchSyscall(this.kernel, task, this.syscalls);
-        this.kernel.returnToUser(task, true);
         return;
       }
       case StopReason.PageFault: {
         const address = stop.faultAddress ?? Number(stop.rip);
         const mapped = this.cpu.pageProt(address) >= 0;
-        this.fault(SIGSEGV, stop, address, mapped ? 'protection' : 'unmapped');
+        // do_user_addr_fault: SEGV_ACCERR for a present page the access may not touch, else SEGV_MAPERR.
+        this.fault(task, stop, { signo: SIGSEGV, code: mapped ? SEGV_ACCERR : SEGV_MAPERR, addr: BigInt(address) }, address, mapped ? 'protection' : 'unmapped');
         return;
       }
       case StopReason.InvalidOpcode:
-        this.fault(SIGILL, stop, Number(stop.rip), 'invalid-opcode');
+        this.fault(task, stop, { signo: SIGILL, code: ILL_ILLOPN, addr: stop.rip }, Number(stop.rip), 'invalid-opcode');
         return;
       case StopReason.Ud:
-        this.fault(SIGILL, stop, Number(stop.rip), 'ud');
+        this.fault(task, stop, { signo: SIGILL, code: ILL_ILLOPN, addr: stop.rip }, Number(stop.rip), 'ud');
         return;
       case StopReason.DivideError:
-        this.fault(SIGFPE, stop, Number(stop.rip), 'divide-error');
+        this.fault(task, stop, { signo: SIGFPE, code: FPE_INTDIV, addr: stop.rip }, Number(stop.rip), 'divide-error');
         return;
       case StopReason.GeneralProtection:
-        this.fault(SIGSEGV, stop, 0, 'general-protection');
+        // A #GP in user mode is SIGSEGV with SI_KERNEL and no address (exc_general_protection).
+        this.fault(task, stop, { signo: SIGSEGV, code: SI_KERNEL, addr: 0n }, 0, 'general-protection');
         return;
       case StopReason.StackFault:
         // do_stack_segment (arch/x86/kernel/traps.c): SIGBUS, no address.
-        this.fault(SIGBUS, stop, 0, 'stack-segment');
+        this.fault(task, stop, { signo: SIGBUS, code: SI_KERNEL, addr: 0n }, 0, 'stack-segment');
         return;
       case StopReason.Hlt:
-        this.fault(SIGSEGV, stop, 0, 'hlt');
+        this.fault(task, stop, { signo: SIGSEGV, code: SI_KERNEL, addr: 0n }, 0, 'hlt');
         return;
       case StopReason.Int3:
-        this.fault(SIGTRAP, stop, Number(stop.rip) - 1, 'breakpoint');
+        this.fault(task, stop, { signo: SIGTRAP, code: SI_KERNEL, addr: 0n }, Number(stop.rip) - 1, 'breakpoint');
         return;
       case StopReason.Breakpoint:
         throw new Error(`internal: the CPU stopped at a breakpoint (${hex(stop.rip)}) nobody asked for`);
       default:
+        if ((stop.reason as number) === 11) {
+          // StopReason.OutOfMemory: the machine's memory is exhausted; the OOM killer picks the process that asked.
+          exitGroup(this.kernel, task.group, { signal: SIGKILL, reason: `out of memory: the guest touched ${hex(stop.faultAddress ?? 0)} and the machine has no free page left (OOM kill)` });
+          return;
+        }
         throw new Error(`internal: unknown stop reason ${String(stop.reason)}`);
     }
   }
 
-  private fault(signal: number, stop: StopInfo, address: number, cause: FaultReport['cause']): void {
+  private fault(task: Task, stop: StopInfo, sig: { signo: number; code: number; addr: bigint }, address: number, cause: FaultReport['cause']): void {
     const rip = Number(stop.rip);
     const report: FaultReport = {
-      signal,
+      signal: sig.signo,
       address,
       rip,
       bytes: stop.bytes ?? this.instructionBytes(cause === 'breakpoint' ? rip - 1 : rip),
       access: stop.faultAccess,
       cause,
     };
-    this.kernel.forceFaultSignal(this.task, report);
+    const info: SigInfo = { kind: 'fault', signo: sig.signo, errno: 0, code: sig.code, addr: sig.addr };
+    forceFault(this.kernel, task, info, report);
   }
 
   /** Up to 15 bytes at addr, stopping at the first unreadable page. */
@@ -254,15 +517,37 @@ export class Machine {
     return new Uint8Array(out);
   }
 
+  /** One line per live thread: vCPU, state, what it waits on (with the symbol of a futex word). */
+  threadReport(): string[] {
+    return [...this.kernel.tasks.values()].sort((a, b) => a.tid - b.tid).map((t) => {
+      let line = this.kernel.describeWait(t);
+      const addr = t.wait?.what.address;
+      if (addr !== undefined) {
+        const sym = this.image.symbols.describe(addr);
+        if (sym) line += ` <${sym}>`;
+      }
+      return line;
+    });
+  }
+
+  private deadlockResult(): RunResult {
+    const threads = this.threadReport();
+    const message = `deadlock: every thread is blocked and no timer is pending (${threads.length} thread${threads.length === 1 ? '' : 's'})`;
+    this.kernel.deadlock(message);
+    return { ...this.result(this.kernel.termination), threads };
+  }
+
   private result(t: Termination | undefined): RunResult {
     const base = {
       stdout: this.stdout.captured(),
       stderr: this.stderr.captured(),
       retired: this.retiredTotal,
+      timeNs: this.kernel.globalTime(),
+      traceHash: this.traceHash,
       syscallsNotImplemented: [...this.kernel.notImplemented],
     };
     if (!t) {
-      return { ...base, kind: 'budget-exhausted', exitCode: null, message: `stopped after ${this.retiredTotal} instructions (the instruction budget) without exiting` };
+      return { ...base, kind: 'budget-exhausted', exitCode: null, threads: this.threadReport(), message: `stopped after ${this.retiredTotal} instructions (the instruction budget) without exiting` };
     }
     switch (t.kind) {
       case 'exited':
@@ -272,7 +557,7 @@ export class Machine {
         return { ...base, kind: 'killed', exitCode: 128 + t.signal, signal: { number: t.signal, name: signalName(t.signal) }, fault, message: t.reason };
       }
       case 'deadlock':
-        return { ...base, kind: 'deadlock', exitCode: null, message: t.message };
+        return { ...base, kind: 'deadlock', exitCode: null, message: t.message, threads: this.threadReport() };
       case 'unsupported':
         return { ...base, kind: 'unsupported', exitCode: null, message: t.message };
     }

@@ -29,6 +29,11 @@ export class MemoryMap {
 
   constructor(private readonly cpu: Cpu) {}
 
+  /** The same list of areas, for a forked address space (the CPU copied the page table). */
+  copyFrom(other: MemoryMap): void {
+    this.vmas = other.vmas.map((v) => ({ ...v, file: v.file ? { ...v.file } : undefined }));
+  }
+
   areas(): readonly Vma[] {
     return this.vmas;
   }

@@ -61,6 +61,11 @@ export class TaskRseq {
     this.notifyResume = true;
   }
 
+  /** rseq_migrate (__set_task_cpu): the task's CPU changed. */
+  migrated(): void {
+    this.event(RSEQ_EVENT_MIGRATE);
+  }
+
   /** execve drops the registration; CLONE_VM children start without one. */
   clear(): void {
     this.registration = undefined;

@@ -13,6 +13,7 @@ export interface RunProgramOptions {
   stdin?: Uint8Array;
   maxInstructions?: number;
   seed?: number;
+  cpus?: number;
 }
 
 export interface RunProgramResult {
@@ -22,6 +23,7 @@ export interface RunProgramResult {
   /** The signal that killed the guest, if one did. */
   signal?: number;
   retired: number;
+  traceHash: string;
   result: RunResult;
 }
 
@@ -35,6 +37,7 @@ export async function runProgram(options: RunProgramOptions): Promise<RunProgram
     envp: options.envp ?? [],
     stdin: options.stdin,
     seed: options.seed ?? 1,
+    cpus: options.cpus,
   });
   const result = machine.run({ maxInstructions: options.maxInstructions ?? 20e9 });
   if (result.kind !== 'exited' && result.kind !== 'killed') {
@@ -46,6 +49,7 @@ export async function runProgram(options: RunProgramOptions): Promise<RunProgram
     stderr: result.stderr,
     signal: result.signal?.number,
     retired: result.retired,
+    traceHash: result.traceHash,
     result,
   };
 }

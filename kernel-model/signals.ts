@@ -1,7 +1,6 @@
 // Signal numbers, names, default actions (include/uapi/asm-generic/signal.h,
 // kernel/signal.c sig_kernel_* sets) and the per-process table of actions
-// set by rt_sigaction. Delivery to handlers is not implemented yet; the
-// kernel reports it clearly instead of pretending.
+// set by rt_sigaction. Generation and delivery: signal-delivery.ts.
 
 export const SIGHUP = 1;
 export const SIGINT = 2;
@@ -85,7 +84,19 @@ export interface SigAction {
   mask: bigint;
 }
 
+export const SA_NOCLDSTOP = 0x1n;
+export const SA_NOCLDWAIT = 0x2n;
+export const SA_SIGINFO = 0x4n;
 export const SA_RESTORER = 0x04000000n;
+export const SA_ONSTACK = 0x08000000n;
+export const SA_RESTART = 0x10000000n;
+export const SA_NODEFER = 0x40000000n;
+export const SA_RESETHAND = 0x80000000n;
+
+/** SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU (SIG_KERNEL_STOP_MASK). */
+export const STOP_SIGNALS = sigmaskBit(SIGSTOP) | sigmaskBit(SIGTSTP) | sigmaskBit(SIGTTIN) | sigmaskBit(SIGTTOU);
+/** Faults raised by an instruction: dequeued before any other signal (kernel/signal.c SYNCHRONOUS_MASK). */
+export const SYNCHRONOUS_MASK = sigmaskBit(SIGSEGV) | sigmaskBit(SIGBUS) | sigmaskBit(SIGILL) | sigmaskBit(SIGTRAP) | sigmaskBit(SIGFPE) | sigmaskBit(SIGSYS);
 
 /** The signal handlers of a thread group (struct sighand_struct). */
 export class SignalActions {
@@ -93,6 +104,22 @@ export class SignalActions {
 
   constructor() {
     for (let i = 0; i <= NSIG; i++) this.actions.push({ handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n });
+  }
+
+  /** A copy for a fork child (copy_sighand). */
+  copy(): SignalActions {
+    const c = new SignalActions();
+    for (let i = 0; i <= NSIG; i++) c.actions[i] = { ...this.actions[i] };
+    return c;
+  }
+
+  /** execve: handled signals go back to the default action; ignored ones stay ignored (flush_signal_handlers). */
+  resetForExec(): void {
+    for (let i = 1; i <= NSIG; i++) {
+      const a = this.actions[i];
+      if (a.handler !== SIG_IGN) this.actions[i] = { handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n };
+      else this.actions[i] = { ...a, flags: 0n, restorer: 0n, mask: 0n };
+    }
   }
 
   get(sig: number): SigAction {

@@ -5,6 +5,7 @@
 // Unknown numbers return -ENOSYS and are reported once by name.
 
 import { Reg } from '../../emulator/api.js';
+import { isBlock, type SyscallResult } from '../wait.js';
 import { EFAULT, ENOSYS } from '../errno.js';
 import type { Kernel } from '../kernel.js';
 import { syscallName, syscallNumber } from '../syscall-names.js';
@@ -44,26 +45,62 @@ export function implementedSyscalls(): string[] {
   return FAMILIES.flatMap((f) => Object.keys(f)).sort();
 }
 
+/** A handler's result, with user-memory faults turned into -EFAULT as the kernel's uaccess does. */
+function guarded(f: () => SyscallResult): SyscallResult {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof UserFault) return -EFAULT;
+    if (e instanceof NameTooLong) return -e.errno;
+    throw e;
+  }
+}
+
 export function dispatchSyscall(kernel: Kernel, task: Task, table: ReadonlyMap<number, SyscallEntry>): void {
   const ctx = task.ctx;
   // The syscall instruction itself left rcx = rip and r11 = rflags (the CPU does that).
   const g = ctx.gpr;
   const nr = Number(BigInt.asIntN(32, g[Reg.RAX]));
   const entry = table.get(nr);
-  let result: number | bigint;
+  task.syscallNr = nr;
+  let result: SyscallResult;
+  const args = [g[Reg.RDI], g[Reg.RSI], g[Reg.RDX], g[Reg.R10], g[Reg.R8], g[Reg.R9]];
   if (!entry) {
     kernel.reportNotImplemented(nr, syscallName(nr));
     result = -ENOSYS;
   } else {
-    const args = [g[Reg.RDI], g[Reg.RSI], g[Reg.RDX], g[Reg.R10], g[Reg.R8], g[Reg.R9]];
-    try {
-      result = entry.handler({ nr, args, kernel, task, group: task.group, mem: kernel.mem });
-    } catch (e) {
-      if (e instanceof UserFault) result = -EFAULT;
-      else if (e instanceof NameTooLong) result = -e.errno;
-      else throw e;
-    }
+    result = guarded(() => entry.handler({ nr, args, kernel, task, group: task.group, mem: kernel.mem }));
   }
-  // Not `g`: the handler may have grown wasm memory, which detaches old views.
-  ctx.gpr[Reg.RAX] = BigInt.asUintN(64, BigInt(result));
+  if (kernel.tracing) {
+    kernel.emit({ kind: 'syscall', t: kernel.timeOf(task), cpu: task.cpu, tid: task.tid, nr, name: entry?.name ?? syscallName(nr) ?? `#${nr}`, args, result: isBlock(result) ? 'blocked' : BigInt(result) });
+  } else {
+    kernel.traceHash.word(nr);
+  }
+  finish(kernel, task, result);
+}
+
+/** A sleeping task runs again: its system call computes its result (or sleeps once more). */
+export function completeSyscall(kernel: Kernel, task: Task): void {
+  const wait = task.wait!;
+  const reason = task.wakeReason ?? 'woken';
+  task.wait = undefined;
+  task.wakeReason = undefined;
+  const result = guarded(() => wait.resume(reason));
+  if (kernel.tracing) {
+    const name = syscallName(task.syscallNr) ?? `#${task.syscallNr}`;
+    kernel.emit({ kind: 'syscall-resume', t: kernel.timeOf(task), cpu: task.cpu, tid: task.tid, nr: task.syscallNr, name, reason, result: isBlock(result) ? 'blocked' : BigInt(result) });
+  }
+  finish(kernel, task, result);
+}
+
+function finish(kernel: Kernel, task: Task, result: SyscallResult): void {
+  if (!task.alive) return;
+  if (isBlock(result)) {
+    if (task.state === 'running') kernel.sleep(task, result);
+    return;
+  }
+  // Read ctx.gpr again: the handler may have grown wasm memory, which detaches old views.
+  task.ctx.gpr[Reg.RAX] = BigInt.asUintN(64, BigInt(result));
+  task.fromSyscall = true;
+  task.returnWork = true;
 }

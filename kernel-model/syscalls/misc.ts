@@ -53,13 +53,13 @@ const SYSINFO_SIZE = 112;
 function sysSysinfo(call: SyscallCall): number {
   const buf = new Uint8Array(SYSINFO_SIZE);
   const v = new DataView(buf.buffer);
-  const uptimeNs = BigInt(call.kernel.clock.read(CLOCK_BOOTTIME));
+  const uptimeNs = BigInt(call.kernel.readClock(CLOCK_BOOTTIME, call.task));
   v.setBigInt64(0, uptimeNs / 1_000_000_000n, true); //  uptime (s)
   // loads[3] at 8..31 stay 0: nothing else runs on the modelled machine.
   v.setBigUint64(32, MODELLED_RAM_BYTES, true); //          totalram
   v.setBigUint64(40, MODELLED_FREE_RAM_BYTES, true); //     freeram
   // sharedram, bufferram, totalswap, freeswap: 0
-  v.setUint16(80, call.group.tasks.length, true); //        procs
+  v.setUint16(80, call.kernel.tasks.size, true); //          procs
   // totalhigh, freehigh: 0
   v.setUint32(104, 1, true); //                              mem_unit
   call.mem.write(ptr(call.args[0]), buf);

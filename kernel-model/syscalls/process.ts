@@ -1,12 +1,22 @@
-// Process and thread calls (kernel/exit.c, kernel/sys.c, kernel/fork.c
-// set_tid_address, kernel/futex/syscalls.c, arch/x86/kernel/process_64.c
-// arch_prctl, kernel/sched/core.c affinity and yield).
+// Process and thread calls (kernel/exit.c, kernel/sys.c, kernel/fork.c,
+// kernel/futex/syscalls.c, arch/x86/kernel/process_64.c arch_prctl,
+// kernel/sched/core.c affinity, yield and policies, kernel/sched/membarrier.c).
+// Argument conversion only: clone.ts, exit.ts, futex.ts and the scheduler do
+// the work.
 
-
-import { EAGAIN, EINVAL, ENOSYS, EPERM, ESRCH, ETIMEDOUT } from '../errno.js';
-import { TASK_SIZE, hex } from '../layout.js';
+import { kernelClone, readCloneArgs, CLONE_VFORK, CLONE_VM } from '../clone.js';
+import { EINVAL, ENOSYS, EPERM, ESRCH } from '../errno.js';
+import { exitGroup, exitTask } from '../exit.js';
+import {
+  FUTEX_CLOCK_REALTIME, FUTEX_CMD_MASK, FUTEX_CMP_REQUEUE, FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_REQUEUE, FUTEX_TRYLOCK_PI,
+  FUTEX_UNLOCK_PI, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET, FUTEX_WAKE_OP, FUTEX_BITSET_MATCH_ANY, FutexTable,
+} from '../futex.js';
+import { TASK_SIZE } from '../layout.js';
 import { RLIM_NLIMITS } from '../rlimits.js';
 import { CLOCK_MONOTONIC, CLOCK_REALTIME, NSEC_PER_SEC } from '../clock.js';
+import type { Task } from '../task.js';
+import { allCpusMask, cpuAllowed } from '../vcpu.js';
+import type { SyscallResult } from '../wait.js';
 import { int, length, ptr, uint } from './args.js';
 import type { SyscallCall, SyscallFamily } from './types.js';
 
@@ -17,25 +27,17 @@ const ARCH_GET_GS = 0x1004;
 
 /** sizeof(struct robust_list_head). */
 const ROBUST_LIST_HEAD_SIZE = 24n;
-
-const FUTEX_WAIT = 0;
-const FUTEX_WAKE = 1;
-const FUTEX_WAIT_BITSET = 9;
-const FUTEX_WAKE_BITSET = 10;
-const FUTEX_PRIVATE_FLAG = 128;
-const FUTEX_CLOCK_REALTIME = 256;
-
-/** The number of vCPUs the process may run on. */
-const NR_CPUS = 1;
+const SIGCHLD = 17;
 
 function sysExit(call: SyscallCall): number {
-  // The only thread exiting ends the process with its status.
-  call.kernel.exitGroup(int(call.args[0]));
+  const code = int(call.args[0]) & 0xff;
+  if (call.task.isLeader) call.group.leaderExitCode = code;
+  exitTask(call.kernel, call.task, code);
   return 0;
 }
 
 function sysExitGroup(call: SyscallCall): number {
-  call.kernel.exitGroup(int(call.args[0]));
+  exitGroup(call.kernel, call.group, { code: int(call.args[0]) & 0xff });
   return 0;
 }
 
@@ -50,11 +52,17 @@ function sysSetRobustList(call: SyscallCall): number {
   return 0;
 }
 
+/** A thread for calls whose "pid" names a thread (0: the caller). */
+function threadArg(call: SyscallCall, pid: number): Task | undefined {
+  if (pid === 0) return call.task;
+  return call.kernel.tasks.get(pid);
+}
+
 function sysGetRobustList(call: SyscallCall): number {
-  const pid = int(call.args[0]);
-  if (pid !== 0 && pid !== call.task.tid) return -ESRCH;
-  call.mem.writeU64(ptr(call.args[2]), call.task.robustList.length);
-  call.mem.writeU64(ptr(call.args[1]), call.task.robustList.head);
+  const t = threadArg(call, int(call.args[0]));
+  if (!t) return -ESRCH;
+  call.mem.writeU64(ptr(call.args[2]), t.robustList.length);
+  call.mem.writeU64(ptr(call.args[1]), t.robustList.head);
   return 0;
 }
 
@@ -121,74 +129,346 @@ function sysSetrlimit(call: SyscallCall): number {
   return call.group.rlimits.set(resource, { cur: call.mem.readU64(at), max: call.mem.readU64(at + 8) });
 }
 
-/** sched_getaffinity: returns the number of bytes written (one unsigned long). */
+/** The cpumask size the kernel copies (BITS_TO_LONGS(nr_cpu_ids) longs: 8 bytes for up to 64 vCPUs). */
+const CPUMASK_BYTES = 8;
+
+/** sched_getaffinity: the allowed CPUs that are online; returns the bytes written. */
 function sysSchedGetaffinity(call: SyscallCall): number {
   const [pid, len, mask] = call.args;
   const size = length(len);
-  if (size * 8 < NR_CPUS || size % 8 !== 0) return -EINVAL;
-  if (!isSelf(call, int(pid)) && int(pid) !== call.task.tid) return -ESRCH;
-  call.mem.writeU64(ptr(mask), (1n << BigInt(NR_CPUS)) - 1n);
-  return 8;
+  const cpus = call.kernel.vcpus.length;
+  if (size * 8 < cpus || size % 8 !== 0) return -EINVAL;
+  const t = threadArg(call, int(pid));
+  if (!t) return -ESRCH;
+  call.mem.writeU64(ptr(mask), t.allowed & allCpusMask(cpus));
+  return Math.min(size, CPUMASK_BYTES);
 }
 
+/** sched_setaffinity: a thread leaves a vCPU its new mask forbids at once. */
 function sysSchedSetaffinity(call: SyscallCall): number {
   const [pid, len, mask] = call.args;
-  if (!isSelf(call, int(pid)) && int(pid) !== call.task.tid) return -ESRCH;
-  const size = Math.min(length(len), 8);
-  if (size === 0) return -EINVAL;
+  const t = threadArg(call, int(pid));
+  if (!t) return -ESRCH;
+  const size = Math.min(length(len), CPUMASK_BYTES);
   const bytes = call.mem.read(ptr(mask), size);
-  // The only CPU is 0: a mask without it leaves no allowed CPU.
-  return (bytes[0] & 1) !== 0 ? 0 : -EINVAL;
+  let requested = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) requested = (requested << 8n) | BigInt(bytes[i]);
+  const allowed = requested & allCpusMask(call.kernel.vcpus.length);
+  if (allowed === 0n) return -EINVAL;
+  t.allowed = allowed;
+  if (!cpuAllowed(allowed, t.cpu)) {
+    let target = 0;
+    while (!cpuAllowed(allowed, target)) target++;
+    call.kernel.scheduler.migrate(t, leastLoadedAllowed(call, allowed) ?? target, call.kernel.timeOf(call.task), 'affinity');
+  }
+  return 0;
+}
+
+function leastLoadedAllowed(call: SyscallCall, allowed: bigint): number | undefined {
+  let best: number | undefined;
+  for (const v of call.kernel.vcpus) {
+    if (!cpuAllowed(allowed, v.id)) continue;
+    if (best === undefined || v.load < call.kernel.vcpus[best].load) best = v.id;
+  }
+  return best;
 }
 
 function sysGetcpu(call: SyscallCall): number {
   const [cpu, node] = call.args;
-  if (cpu !== 0n) call.mem.writeU32(ptr(cpu), call.task.cpu);
-  if (node !== 0n) call.mem.writeU32(ptr(node), 0);
+  const t = call.task;
+  if (cpu !== 0n) call.mem.writeU32(ptr(cpu), t.cpu);
+  if (node !== 0n) call.mem.writeU32(ptr(node), call.kernel.vcpus[t.cpu].node);
   return 0;
 }
 
-/**
- * futex with one thread: a wake finds no waiter (0 woken); a wait whose
- * value matches could only be woken by another thread, so it would hang for
- * ever; with a timeout it times out after the clock moves on.
- */
-function sysFutex(call: SyscallCall): number {
-  const [uaddr, opArg, val, timeout] = call.args;
+/** sched_yield: to the tail of the vCPU's queue, if anyone else waits there. */
+function sysSchedYield(call: SyscallCall): number {
+  const v = call.kernel.vcpus[call.task.cpu];
+  if (v.current === call.task && v.queue.length > 0) call.kernel.scheduler.switchOut(call.task, 'yield', v.clock);
+  return 0;
+}
+
+const SCHED_OTHER = 0;
+const SCHED_FIFO = 1;
+const SCHED_RR = 2;
+const SCHED_BATCH = 3;
+const SCHED_IDLE = 5;
+
+function sysSchedGetscheduler(call: SyscallCall): number {
+  const pid = int(call.args[0]);
+  if (pid < 0) return -EINVAL;
+  return threadArg(call, pid) ? SCHED_OTHER : -ESRCH;
+}
+
+function sysSchedSetscheduler(call: SyscallCall): number {
+  const pid = int(call.args[0]);
+  const policy = int(call.args[1]);
+  if (pid < 0 || call.args[2] === 0n) return -EINVAL;
+  if (!threadArg(call, pid)) return -ESRCH;
+  const prio = call.mem.readU32(ptr(call.args[2])) | 0;
+  if (policy === SCHED_FIFO || policy === SCHED_RR) return -EPERM; // real-time policies need privileges (RLIMIT_RTPRIO is 0)
+  if (policy !== SCHED_OTHER && policy !== SCHED_BATCH && policy !== SCHED_IDLE) return -EINVAL;
+  return prio === 0 ? 0 : -EINVAL;
+}
+
+function sysSchedGetparam(call: SyscallCall): number {
+  const pid = int(call.args[0]);
+  if (pid < 0 || call.args[1] === 0n) return -EINVAL;
+  if (!threadArg(call, pid)) return -ESRCH;
+  call.mem.writeU32(ptr(call.args[1]), 0);
+  return 0;
+}
+
+function sysSchedSetparam(call: SyscallCall): number {
+  const pid = int(call.args[0]);
+  if (pid < 0 || call.args[1] === 0n) return -EINVAL;
+  if (!threadArg(call, pid)) return -ESRCH;
+  return (call.mem.readU32(ptr(call.args[1])) | 0) === 0 ? 0 : -EINVAL;
+}
+
+function sysPriorityMax(call: SyscallCall): number {
+  const policy = int(call.args[0]);
+  if (policy === SCHED_FIFO || policy === SCHED_RR) return 99;
+  return policy === SCHED_OTHER || policy === SCHED_BATCH || policy === SCHED_IDLE ? 0 : -EINVAL;
+}
+
+function sysPriorityMin(call: SyscallCall): number {
+  const policy = int(call.args[0]);
+  if (policy === SCHED_FIFO || policy === SCHED_RR) return 1;
+  return policy === SCHED_OTHER || policy === SCHED_BATCH || policy === SCHED_IDLE ? 0 : -EINVAL;
+}
+
+function sysSchedRrGetInterval(call: SyscallCall): number {
+  const pid = int(call.args[0]);
+  if (pid < 0) return -EINVAL;
+  if (!threadArg(call, pid)) return -ESRCH;
+  // SCHED_OTHER tasks report 0 (no fixed slice), as fair_sched_class's get_rr_interval does on an idle queue.
+  call.mem.writeU64(ptr(call.args[1]), 0n);
+  call.mem.writeU64(ptr(call.args[1]) + 8, 0n);
+  return 0;
+}
+
+/** getpriority returns 20 - nice (kernel/sys.c); every task runs at nice 0 unless set. */
+function sysGetpriority(call: SyscallCall): number {
+  const which = int(call.args[0]);
+  if (which < 0 || which > 2) return -EINVAL;
+  return 20 - call.task.nice;
+}
+
+function sysSetpriority(call: SyscallCall): number {
+  const which = int(call.args[0]);
+  const nice = Math.max(-20, Math.min(19, int(call.args[2])));
+  if (which < 0 || which > 2) return -EINVAL;
+  if (nice < call.task.nice) return -EPERM; // lowering nice needs CAP_SYS_NICE (RLIMIT_NICE is 0)
+  call.task.nice = nice;
+  return 0;
+}
+
+/** futex(2): the operations glibc uses, with Linux's argument rules. */
+function sysFutex(call: SyscallCall): SyscallResult {
+  const [uaddr, opArg, valArg, timeoutArg, uaddr2Arg, val3Arg] = call.args;
   const op = int(opArg);
-  const cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+  const cmd = op & FUTEX_CMD_MASK;
+  const k = call.kernel;
   const addr = ptr(uaddr);
   if (addr % 4 !== 0) return -EINVAL;
+  const mm = k.mmId(call.task);
+  const key = FutexTable.key(mm, addr);
+  const val = uint(valArg);
+  const realtime = (op & FUTEX_CLOCK_REALTIME) !== 0;
+  if (realtime && cmd !== FUTEX_WAIT && cmd !== FUTEX_WAIT_BITSET && cmd !== FUTEX_LOCK_PI2 && cmd !== 11) return -ENOSYS;
+  /** The timeout as an absolute machine time: relative for FUTEX_WAIT, absolute otherwise. */
+  const deadline = (relative: boolean, clock: number): bigint | number | undefined => {
+    if (timeoutArg === 0n) return undefined;
+    const sec = call.mem.readI64(ptr(timeoutArg));
+    const nsec = call.mem.readI64(ptr(timeoutArg) + 8);
+    if (sec < 0n || nsec < 0n || nsec >= NSEC_PER_SEC) return -EINVAL;
+    const ns = sec * NSEC_PER_SEC + nsec;
+    return relative ? k.timeOf(call.task) + ns : k.deadlineFrom(clock, ns);
+  };
   switch (cmd) {
-    case FUTEX_WAKE:
-    case FUTEX_WAKE_BITSET:
-      return 0;
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {
-      const current = call.mem.readU32(addr);
-      if (current !== uint(val)) return -EAGAIN;
-      if (timeout !== 0n) {
-        const sec = call.mem.readI64(ptr(timeout));
-        const nsec = call.mem.readI64(ptr(timeout) + 8);
-        if (sec < 0n || nsec < 0n || nsec >= NSEC_PER_SEC) return -EINVAL;
-        const ns = sec * NSEC_PER_SEC + nsec;
-        if (cmd === FUTEX_WAIT) {
-          call.kernel.clock.sleep(ns); // relative timeout
-        } else {
-          const now = call.kernel.clock.read(op & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC) as bigint;
-          call.kernel.clock.sleep(ns - now); // absolute timeout
-        }
-        return -ETIMEDOUT;
-      }
-      call.kernel.deadlock(
-        `futex wait on ${hex(addr)} (value ${current}) with no other thread to wake it: the program would hang for ever (rip ${hex(call.task.ctx.rip)})`,
-      );
-      return 0;
+      const d = deadline(cmd === FUTEX_WAIT, realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC);
+      if (typeof d === 'number') return d;
+      const bitset = cmd === FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : uint(val3Arg);
+      return k.futexes.wait(call.task, call.mem, key, addr, val, bitset, d);
     }
+    case FUTEX_WAKE:
+      return k.futexes.wakeUp(key, int(valArg) < 0 ? 0x7fffffff : val);
+    case FUTEX_WAKE_BITSET:
+      return k.futexes.wakeUp(key, int(valArg) < 0 ? 0x7fffffff : val, uint(val3Arg));
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE: {
+      const addr2 = ptr(uaddr2Arg);
+      if (addr2 % 4 !== 0) return -EINVAL;
+      const nRequeue = int(timeoutArg);
+      return k.futexes.requeue(call.mem, key, addr, FutexTable.key(mm, addr2), int(valArg), nRequeue, cmd === FUTEX_CMP_REQUEUE ? uint(val3Arg) : undefined);
+    }
+    case FUTEX_WAKE_OP: {
+      const addr2 = ptr(uaddr2Arg);
+      if (addr2 % 4 !== 0) return -EINVAL;
+      return k.futexes.wakeOp(call.mem, key, FutexTable.key(mm, addr2), addr2, int(valArg), int(timeoutArg), uint(val3Arg));
+    }
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+    case FUTEX_TRYLOCK_PI: {
+      // LOCK_PI's timeout is absolute on CLOCK_REALTIME; LOCK_PI2's on CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME.
+      const d = cmd === FUTEX_TRYLOCK_PI ? undefined : deadline(false, cmd === FUTEX_LOCK_PI || realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC);
+      if (typeof d === 'number') return d;
+      return k.futexes.lockPi(call.task, call.mem, key, addr, d, cmd === FUTEX_TRYLOCK_PI);
+    }
+    case FUTEX_UNLOCK_PI:
+      return k.futexes.unlockPi(call.task, call.mem, key, addr);
     default:
-      call.kernel.warnOnce(`futex:${cmd}`, `rseqlab: futex operation ${cmd} not implemented; returned ENOSYS`);
+      k.warnOnce(`futex:${cmd}`, `rseqlab: futex operation ${cmd} is not implemented; returned ENOSYS`);
       return -ENOSYS;
   }
+}
+
+function sysClone(call: SyscallCall): SyscallResult {
+  const [flags, stack, parentTid, childTid, tls] = call.args;
+  const f = Number(flags & 0xffffffffn);
+  return kernelClone(call.kernel, call.task, { flags: f & ~0xff, stack, parentTid, childTid, tls, exitSignal: f & 0xff });
+}
+
+function sysClone3(call: SyscallCall): SyscallResult {
+  const args = readCloneArgs(call.kernel, ptr(call.args[0]), length(call.args[1]));
+  if (typeof args === 'number') return args;
+  return kernelClone(call.kernel, call.task, args);
+}
+
+const PR_SET_PDEATHSIG = 1;
+const PR_GET_PDEATHSIG = 2;
+const PR_GET_DUMPABLE = 3;
+const PR_SET_DUMPABLE = 4;
+const PR_SET_NAME = 15;
+const PR_GET_NAME = 16;
+const PR_GET_TIMERSLACK = 30;
+const PR_SET_TIMERSLACK = 29;
+const PR_SET_VMA = 0x53564d41;
+
+/** prctl as glibc and test programs use it. */
+function sysPrctl(call: SyscallCall): number {
+  const [optArg, a2] = call.args;
+  const option = int(optArg);
+  const t = call.task;
+  switch (option) {
+    case PR_SET_PDEATHSIG: {
+      const sig = Number(a2);
+      if (sig < 0 || sig > 64) return -EINVAL;
+      t.pdeathSignal = sig;
+      return 0;
+    }
+    case PR_GET_PDEATHSIG:
+      call.mem.writeU32(ptr(a2), t.pdeathSignal);
+      return 0;
+    case PR_GET_DUMPABLE:
+      return 1;
+    case PR_SET_DUMPABLE:
+      return a2 === 0n || a2 === 1n ? 0 : -EINVAL;
+    case PR_SET_NAME: {
+      const bytes = call.mem.read(ptr(a2), 16);
+      const nul = bytes.indexOf(0);
+      t.name = new TextDecoder().decode(bytes.subarray(0, nul < 0 ? 15 : Math.min(nul, 15)));
+      return 0;
+    }
+    case PR_GET_NAME: {
+      const out = new Uint8Array(16);
+      out.set(new TextEncoder().encode(t.name).subarray(0, 15));
+      call.mem.write(ptr(a2), out);
+      return 0;
+    }
+    case PR_GET_TIMERSLACK:
+      return 50_000;
+    case PR_SET_TIMERSLACK:
+      return 0;
+    case PR_SET_VMA:
+      return -EINVAL; // CONFIG_ANON_VMA_NAME off: glibc ignores the failure
+    default:
+      call.kernel.warnOnce(`prctl:${option}`, `rseqlab: prctl option ${option} is not modelled; returned EINVAL`);
+      return -EINVAL;
+  }
+}
+
+const MEMBARRIER_CMD_QUERY = 0;
+const MEMBARRIER_CMD_GLOBAL = 1;
+const MEMBARRIER_CMD_GLOBAL_EXPEDITED = 2;
+const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED = 4;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED = 8;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED = 16;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE = 32;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE = 64;
+const MEMBARRIER_CMD_GET_REGISTRATIONS = 512;
+/** The commands this model answers (the RSEQ ones belong to the rseq work). */
+const MEMBARRIER_SUPPORTED = MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED |
+  MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED | MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE |
+  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE | MEMBARRIER_CMD_GET_REGISTRATIONS;
+
+/**
+ * membarrier without the RSEQ commands. Every vCPU executes one instruction
+ * at a time against one memory, so the barriers themselves have nothing to
+ * order; what remains are the registration rules and errnos.
+ */
+function sysMembarrier(call: SyscallCall): number {
+  const cmd = int(call.args[0]);
+  const flags = uint(call.args[1]);
+  const g = call.group;
+  if (cmd !== MEMBARRIER_CMD_QUERY && flags !== 0) return -EINVAL;
+  switch (cmd) {
+    case MEMBARRIER_CMD_QUERY:
+      return flags === 0 ? MEMBARRIER_SUPPORTED : -EINVAL;
+    case MEMBARRIER_CMD_GLOBAL:
+      return 0;
+    case MEMBARRIER_CMD_GLOBAL_EXPEDITED:
+      return 0;
+    case MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED:
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED:
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE:
+      g.membarrierRegistrations |= cmd;
+      return 0;
+    case MEMBARRIER_CMD_PRIVATE_EXPEDITED:
+      return g.membarrierRegistrations & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED ? 0 : -EPERM;
+    case MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE:
+      return g.membarrierRegistrations & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE ? 0 : -EPERM;
+    case MEMBARRIER_CMD_GET_REGISTRATIONS:
+      return g.membarrierRegistrations;
+    default:
+      return -EINVAL;
+  }
+}
+
+function sysSetpgid(call: SyscallCall): number {
+  const pid = int(call.args[0]) || call.group.tgid;
+  const pgid = int(call.args[1]) || pid;
+  if (pgid < 0) return -EINVAL;
+  const p = call.kernel.processes.get(pid);
+  if (!p || (p !== call.group && p.parent !== call.group)) return -ESRCH;
+  if (p.sid !== call.group.sid) return -EPERM;
+  if (p.tgid === p.sid) return -EPERM; // a session leader cannot change its group
+  if (pgid !== pid && ![...call.kernel.processes.values()].some((q) => q.pgid === pgid && q.sid === call.group.sid)) return -EPERM;
+  p.pgid = pgid;
+  return 0;
+}
+
+function sysGetpgid(call: SyscallCall): number {
+  const pid = int(call.args[0]);
+  const p = pid === 0 ? call.group : call.kernel.processes.get(pid);
+  return p ? p.pgid : -ESRCH;
+}
+
+function sysGetsid(call: SyscallCall): number {
+  const pid = int(call.args[0]);
+  const p = pid === 0 ? call.group : call.kernel.processes.get(pid);
+  return p ? p.sid : -ESRCH;
+}
+
+function sysSetsid(call: SyscallCall): number {
+  const g = call.group;
+  if ([...call.kernel.processes.values()].some((q) => q.pgid === g.tgid)) return -EPERM;
+  g.sid = g.tgid;
+  g.pgid = g.tgid;
+  return g.sid;
 }
 
 export const processSyscalls: SyscallFamily = {
@@ -201,6 +481,11 @@ export const processSyscalls: SyscallFamily = {
   geteuid: (c) => c.group.creds.euid,
   getgid: (c) => c.group.creds.gid,
   getegid: (c) => c.group.creds.egid,
+  getpgrp: (c) => c.group.pgid,
+  getpgid: sysGetpgid,
+  setpgid: sysSetpgid,
+  getsid: sysGetsid,
+  setsid: sysSetsid,
   set_tid_address: sysSetTidAddress,
   set_robust_list: sysSetRobustList,
   get_robust_list: sysGetRobustList,
@@ -211,7 +496,22 @@ export const processSyscalls: SyscallFamily = {
   sched_getaffinity: sysSchedGetaffinity,
   sched_setaffinity: sysSchedSetaffinity,
   getcpu: sysGetcpu,
-  sched_yield: () => 0,
+  sched_yield: sysSchedYield,
+  sched_getscheduler: sysSchedGetscheduler,
+  sched_setscheduler: sysSchedSetscheduler,
+  sched_getparam: sysSchedGetparam,
+  sched_setparam: sysSchedSetparam,
+  sched_get_priority_max: sysPriorityMax,
+  sched_get_priority_min: sysPriorityMin,
+  sched_rr_get_interval: sysSchedRrGetInterval,
+  getpriority: sysGetpriority,
+  setpriority: sysSetpriority,
   futex: sysFutex,
+  clone: sysClone,
+  clone3: sysClone3,
+  fork: (c) => kernelClone(c.kernel, c.task, { flags: 0, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n, exitSignal: SIGCHLD }),
+  vfork: (c) => kernelClone(c.kernel, c.task, { flags: CLONE_VM | CLONE_VFORK, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n, exitSignal: SIGCHLD }),
+  prctl: sysPrctl,
+  membarrier: sysMembarrier,
 };
 

@@ -1,10 +1,15 @@
-// Signal calls (kernel/signal.c): actions and masks are recorded exactly,
-// signals sent to the process itself become pending and are acted on at the
-// next return to user space (kernel.ts). Running handlers comes later.
+// Signal calls (kernel/signal.c): actions, masks, sending, waiting and
+// rt_sigreturn. Argument conversion only; signal-delivery.ts does the work.
 
-import { EINVAL, ENOMEM, ESRCH } from '../errno.js';
-import { NSIG, SIGKILL, SIGSTOP, UNBLOCKABLE, type SigAction } from '../signals.js';
-import { SS_AUTODISARM, SS_DISABLE, SS_ONSTACK } from '../task.js';
+import { EAGAIN, EINTR, EINVAL, ENOMEM, EPERM, ERESTARTNOHAND, ESRCH } from '../errno.js';
+import { hex } from '../layout.js';
+import { decodeSigInfo, encodeSigInfo, SIGINFO_SIZE, SI_TKILL } from '../siginfo.js';
+import { onSigStack } from '../signal-frame.js';
+import { hasDeliverable, sendSignal, sigreturn, userSigInfo } from '../signal-delivery.js';
+import { NSIG, SIGKILL, SIGSTOP, UNBLOCKABLE, sigmaskBit, type SigAction } from '../signals.js';
+import { SS_AUTODISARM, SS_DISABLE, SS_ONSTACK, type Task } from '../task.js';
+import type { ThreadGroup } from '../thread-group.js';
+import { block, type SyscallResult } from '../wait.js';
 import { int, ptr } from './args.js';
 import type { SyscallCall, SyscallFamily } from './types.js';
 
@@ -68,12 +73,15 @@ function sysRtSigprocmask(call: SyscallCall): number {
   return 0;
 }
 
-/** do_sigaltstack; a task never runs on its alternate stack yet, so EPERM cannot happen. */
+/** do_sigaltstack: no change while running on the alternate stack (EPERM). */
 function sysSigaltstack(call: SyscallCall): number {
   const [ss, oss] = call.args;
   const task = call.task;
   const old = task.altStack;
+  const sp = task.ctx.gpr[4];
+  const onStack = onSigStack(sp, old);
   if (ss !== 0n) {
+    if (onStack) return -EPERM;
     const a = ptr(ss);
     const sp = call.mem.readU64(a);
     const flags = call.mem.readU32(a + 8) | 0;
@@ -90,53 +98,164 @@ function sysSigaltstack(call: SyscallCall): number {
   if (oss !== 0n) {
     const o = ptr(oss);
     call.mem.writeU64(o, old.sp);
-    call.mem.writeU32(o + 8, old.size === 0n ? SS_DISABLE : old.flags);
+    call.mem.writeU32(o + 8, onStack ? SS_ONSTACK : old.size === 0n ? SS_DISABLE : old.flags);
     call.mem.writeU32(o + 12, 0);
     call.mem.writeU64(o + 16, old.size);
   }
   return 0;
 }
 
-function signalSelf(call: SyscallCall, sig: number): number {
-  if (sig < 0 || sig > NSIG) return -EINVAL;
-  if (sig === 0) return 0; // existence and permission check only
-  call.kernel.sendSignal(call.task, sig);
-  return 0;
+/** The processes kill(pid) names (kill_something_info): one, a process group, or every other process. */
+function killTargets(call: SyscallCall, pid: number): ThreadGroup[] {
+  const all = [...call.kernel.processes.values()].filter((p) => p.state === 'alive');
+  if (pid > 0) return all.filter((p) => p.tgid === pid);
+  if (pid === 0) return all.filter((p) => p.pgid === call.group.pgid);
+  if (pid === -1) return all.filter((p) => p !== call.group && p.tgid !== 1);
+  return all.filter((p) => p.pgid === -pid);
 }
 
-/** kill(pid, sig): this model has one process, which leads its own process group. */
 function sysKill(call: SyscallCall): number {
   const pid = int(call.args[0]);
   const sig = int(call.args[1]);
-  const tgid = call.group.tgid;
-  const self = pid === tgid || pid === 0 || pid === -1 || pid === -tgid;
   if (sig < 0 || sig > NSIG) return -EINVAL;
-  if (!self) return -ESRCH;
-  return signalSelf(call, sig);
+  const targets = killTargets(call, pid);
+  if (targets.length === 0) return -ESRCH;
+  if (sig === 0) return 0;
+  for (const p of targets) sendSignal(call.kernel, p, sig, userSigInfo(sig, call.task), 'process', call.task.tid);
+  return 0;
+}
+
+/** do_tkill: a signal for one thread (SI_TKILL). */
+function tkill(call: SyscallCall, tgid: number, tid: number, sig: number): number {
+  if (sig < 0 || sig > NSIG) return -EINVAL;
+  const t = call.kernel.tasks.get(tid);
+  if (!t || (tgid > 0 && t.group.tgid !== tgid)) return -ESRCH;
+  if (sig === 0) return 0;
+  sendSignal(call.kernel, t, sig, userSigInfo(sig, call.task, SI_TKILL), 'thread', call.task.tid);
+  return 0;
 }
 
 function sysTgkill(call: SyscallCall): number {
   const tgid = int(call.args[0]);
   const tid = int(call.args[1]);
-  const sig = int(call.args[2]);
   if (tgid <= 0 || tid <= 0) return -EINVAL;
-  if (tgid !== call.group.tgid || !call.group.task(tid)) return -ESRCH;
-  return signalSelf(call, sig);
+  return tkill(call, tgid, tid, int(call.args[2]));
 }
 
 function sysTkill(call: SyscallCall): number {
   const tid = int(call.args[0]);
   if (tid <= 0) return -EINVAL;
-  if (!call.group.task(tid)) return -ESRCH;
-  return signalSelf(call, int(call.args[1]));
+  return tkill(call, 0, tid, int(call.args[1]));
+}
+
+/** rt_sigqueueinfo / rt_tgsigqueueinfo: the caller's siginfo; only negative codes (other than SI_TKILL) for others. */
+function queueInfo(call: SyscallCall, target: Task | ThreadGroup, sig: number, infoAddr: number): number {
+  if (sig < 1 || sig > NSIG) return -EINVAL;
+  const info = decodeSigInfo(call.mem.read(infoAddr, SIGINFO_SIZE));
+  const self = 'tgid' in target ? target === call.group : target.group === call.group;
+  if ((info.code >= 0 || info.code === SI_TKILL) && !self) return -EPERM;
+  info.signo = sig;
+  sendSignal(call.kernel, target, sig, info, 'tgid' in target ? 'process' : 'thread', call.task.tid);
+  return 0;
+}
+
+function sysRtSigqueueinfo(call: SyscallCall): number {
+  const p = call.kernel.processes.get(int(call.args[0]));
+  if (!p || p.state !== 'alive') return -ESRCH;
+  return queueInfo(call, p, int(call.args[1]), ptr(call.args[2]));
+}
+
+function sysRtTgsigqueueinfo(call: SyscallCall): number {
+  const t = call.kernel.tasks.get(int(call.args[1]));
+  if (!t || t.group.tgid !== int(call.args[0])) return -ESRCH;
+  return queueInfo(call, t, int(call.args[2]), ptr(call.args[3]));
+}
+
+function sysRtSigreturn(call: SyscallCall): bigint {
+  return sigreturn(call.kernel, call.task);
+}
+
+/** rt_sigpending: the thread's and the process's pending signals that are blocked. */
+function sysRtSigpending(call: SyscallCall): number {
+  if (call.args[1] > SIGSET_SIZE) return -EINVAL;
+  const t = call.task;
+  const pending = (t.pending.mask | t.group.sharedPending.mask) & t.blocked;
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setBigUint64(0, pending, true);
+  call.mem.write(ptr(call.args[0]), bytes.subarray(0, Number(call.args[1])));
+  return 0;
+}
+
+/** rt_sigsuspend: wait with a temporary mask until a signal is delivered; the old mask returns after the handler. */
+function sysRtSigsuspend(call: SyscallCall): SyscallResult {
+  if (call.args[1] !== SIGSET_SIZE) return -EINVAL;
+  const t = call.task;
+  const mask = call.mem.readU64(ptr(call.args[0])) & ~UNBLOCKABLE;
+  t.savedMask = t.blocked;
+  t.blocked = mask;
+  if (hasDeliverable(t)) return -ERESTARTNOHAND;
+  return block({ what: { kind: 'sigsuspend', detail: `rt_sigsuspend (mask ${hex(mask)})` }, interruptible: true, resume: () => -ERESTARTNOHAND });
+}
+
+/** rt_sigtimedwait: takes a signal of `set` without running its handler; EAGAIN at the timeout, EINTR for another signal. */
+function sysRtSigtimedwait(call: SyscallCall): SyscallResult {
+  const [setArg, infoArg, timeoutArg, size] = call.args;
+  if (size !== SIGSET_SIZE) return -EINVAL;
+  const k = call.kernel;
+  const t = call.task;
+  const set = call.mem.readU64(ptr(setArg)) & ~UNBLOCKABLE;
+  let deadline: bigint | undefined;
+  if (timeoutArg !== 0n) {
+    const sec = call.mem.readI64(ptr(timeoutArg));
+    const nsec = call.mem.readI64(ptr(timeoutArg) + 8);
+    if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) return -EINVAL;
+    deadline = k.timeOf(t) + sec * 1_000_000_000n + nsec;
+  }
+  const take = (): number | undefined => {
+    for (const pending of [t.pending, t.group.sharedPending]) {
+      const ready = pending.mask & set;
+      if (ready === 0n) continue;
+      let sig = 1;
+      while (!(ready & sigmaskBit(sig))) sig++;
+      const q = pending.take(sig);
+      if (infoArg !== 0n) call.mem.write(ptr(infoArg), encodeSigInfo(q?.info ?? userSigInfo(sig, t)));
+      return sig;
+    }
+    return undefined;
+  };
+  const got = take();
+  if (got !== undefined) return got;
+  if (deadline !== undefined && deadline <= k.timeOf(t)) return -EAGAIN;
+  // While waiting, the signals of the set are unblocked so that they wake the thread (real_blocked).
+  const realBlocked = t.blocked;
+  t.blocked &= ~set;
+  return block({
+    what: { kind: 'sigtimedwait', detail: `rt_sigtimedwait for ${hex(set)}` },
+    deadline,
+    interruptible: true,
+    cancel: () => {
+      t.blocked = realBlocked;
+    },
+    resume: (reason) => {
+      t.blocked = realBlocked;
+      const sig = take();
+      if (sig !== undefined) return sig;
+      return reason === 'timeout' ? -EAGAIN : -EINTR;
+    },
+  });
 }
 
 export const signalSyscalls: SyscallFamily = {
   rt_sigaction: sysRtSigaction,
   rt_sigprocmask: sysRtSigprocmask,
+  rt_sigreturn: sysRtSigreturn,
+  rt_sigpending: sysRtSigpending,
+  rt_sigsuspend: sysRtSigsuspend,
+  rt_sigtimedwait: sysRtSigtimedwait,
+  rt_sigqueueinfo: sysRtSigqueueinfo,
+  rt_tgsigqueueinfo: sysRtTgsigqueueinfo,
   sigaltstack: sysSigaltstack,
   kill: sysKill,
   tgkill: sysTgkill,
   tkill: sysTkill,
 };
-

@@ -1,8 +1,9 @@
 // What a system call handler sees: the raw argument registers and the
-// kernel objects. Handlers return the value for rax: a result, or a
-// negative errno.
+// kernel objects. Handlers return the value for rax (a result, or a
+// negative errno) or a Block when the task must sleep (wait.ts).
 
 import type { Kernel } from '../kernel.js';
+import type { SyscallResult } from '../wait.js';
 import type { Task } from '../task.js';
 import type { ThreadGroup } from '../thread-group.js';
 import type { UserMemory } from '../user-memory.js';
@@ -17,7 +18,7 @@ export interface SyscallCall {
   readonly mem: UserMemory;
 }
 
-export type SyscallHandler = (call: SyscallCall) => number | bigint;
+export type SyscallHandler = (call: SyscallCall) => SyscallResult;
 
 /** Handlers of one family, by syscall name as in syscall_64.tbl. */
 export type SyscallFamily = Readonly<Record<string, SyscallHandler>>;

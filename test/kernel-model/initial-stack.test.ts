@@ -140,7 +140,7 @@ describe('initial stack (create_elf_tables)', () => {
     // .bss reads as zero
     const end = data.vaddr + data.memSize;
     expect(cpu.read(end - 16, 16)).toEqual(new Uint8Array(16));
-    expect(m.kernel.group.mm.brkStart).toBe(Math.ceil(end / 4096) * 4096);
+    expect(m.process.mm.brkStart).toBe(Math.ceil(end / 4096) * 4096);
     expect(m.memoryMap().at(-1)).toMatchObject({ kind: 'stack', end: STACK_TOP, prot: 3 });
   });
 });

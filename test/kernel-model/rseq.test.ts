@@ -135,7 +135,7 @@ describe('rseq through the Machine', () => {
     const { syscallStep } = await import('./fake-cpu.js');
     const cpu = new FakeCpu();
     const m = Machine.create({ cpu, program: gcc('rseq-tiny', TINY_C, ['-static', '-nostdlib', '-fno-pie', '-no-pie']).bytes, path: '/t', seed: 1 });
-    const area = m.kernel.group.mm.mmap(0, 4096, 3, 0x22, undefined, 0);
+    const area = m.process.mm.mmap(0, 4096, 3, 0x22, undefined, 0);
     cpu.writeU32(area + 4, 0xffffffff);
     cpu.script.push(
       syscallStep(334, area, 32, 0, RSEQ_SIG_X86),

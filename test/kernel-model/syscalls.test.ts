@@ -18,7 +18,7 @@ function runScript(steps: ScriptStep[], options: Partial<MachineOptions> = {}) {
   const cpu = new FakeCpu();
   const warnings: string[] = [];
   const m = Machine.create({ cpu, program, path: '/bin/tiny', seed: 7, onWarning: (w) => warnings.push(w), ...options });
-  const scratch = m.kernel.group.mm.mmap(0, 0x4000, 3, 0x22, undefined, 0);
+  const scratch = m.process.mm.mmap(0, 0x4000, 3, 0x22, undefined, 0);
   const results: bigint[] = [];
   // Record rax before each step (i.e. after the previous syscall).
   cpu.script.push(...steps.map((s, i) => ((ctx, c) => {
@@ -35,7 +35,7 @@ describe('system calls through the Machine (scripted fake CPU)', () => {
     const streamed: string[] = [];
     const cpu = new FakeCpu();
     const m = Machine.create({ cpu, program, path: '/bin/tiny', seed: 1, onStdout: (b) => streamed.push(new TextDecoder().decode(b)) });
-    const buf = m.kernel.group.mm.mmap(0, 4096, 3, 0x22, undefined, 0);
+    const buf = m.process.mm.mmap(0, 4096, 3, 0x22, undefined, 0);
     cpu.write(buf, new TextEncoder().encode('hi\n'));
     cpu.script.push(syscallStep(nr('write'), 1, buf, 3), syscallStep(nr('write'), 2, buf, 2), syscallStep(nr('exit_group'), 300));
     const r = m.run({ maxInstructions: 100 });
@@ -110,7 +110,7 @@ describe('system calls through the Machine (scripted fake CPU)', () => {
 
   it('brk grows and shrinks the heap; mmap, MAP_FIXED_NOREPLACE, munmap, mprotect, madvise', () => {
     const s = runScript([]);
-    const mm = s.m.kernel.group.mm;
+    const mm = s.m.process.mm;
     const start = mm.brkStart;
     expect(mm.setBrk(0)).toBe(start);
     expect(mm.setBrk(start + 10000)).toBe(start + 10000);
@@ -191,7 +191,7 @@ describe('system calls through the Machine (scripted fake CPU)', () => {
     }) as ScriptStep));
     s.run();
     expect(rax).toEqual([errno(EINVAL), errno(EINVAL), 0n]);
-    expect(s.m.kernel.group.actions.get(10).handler).toBe(0x401000n);
+    expect(s.m.process.actions.get(10).handler).toBe(0x401000n);
   });
 
   it('raise(SIGABRT) with the default action kills with that signal', () => {
@@ -200,21 +200,39 @@ describe('system calls through the Machine (scripted fake CPU)', () => {
     expect(r).toMatchObject({ kind: 'killed', exitCode: 134, signal: { number: 6, name: 'SIGABRT' } });
   });
 
-  it('a signal with a handler installed is reported as not implemented yet', () => {
+  it('a signal with a handler runs the handler on a frame below the red zone', () => {
     const s = runScript([]);
-    s.cpu.writeU64(s.scratch, 0x401000n);
-    s.cpu.script.push(syscallStep(nr('rt_sigaction'), 10, s.scratch, 0, 8), syscallStep(nr('kill'), 0, 10));
-    const r = s.run();
-    expect(r.kind).toBe('unsupported');
-    expect(r.message).toMatch(/SIGUSR1 .*handler.*not implemented yet/);
+    s.cpu.writeU64(s.scratch, 0x401000n); // sa_handler
+    s.cpu.writeU64(s.scratch + 8, 0x04000000n); // SA_RESTORER
+    s.cpu.writeU64(s.scratch + 16, 0x401100n); // sa_restorer
+    let seen: { rip: bigint; rdi: bigint; rsp: bigint } | undefined;
+    s.cpu.script.push(
+      (ctx) => {
+        ctx.gpr[Reg.RSP] = BigInt(s.scratch + 0x3000);
+        return syscallStep(nr('rt_sigaction'), 10, s.scratch, 0, 8)(ctx, s.cpu);
+      },
+      syscallStep(nr('kill'), 0, 10),
+      (ctx) => {
+        seen = { rip: ctx.rip, rdi: ctx.gpr[Reg.RDI], rsp: ctx.gpr[Reg.RSP] };
+        return syscallStep(nr('exit_group'), 0)(ctx, s.cpu);
+      },
+    );
+    expect(s.run().kind).toBe('exited');
+    expect(seen!.rip).toBe(0x401000n);
+    expect(seen!.rdi).toBe(10n);
+    expect(seen!.rsp % 16n).toBe(8n);
+    expect(seen!.rsp).toBeLessThan(BigInt(s.scratch + 0x3000 - 128));
+    // The frame's first word is the return address: the restorer.
+    expect(s.cpu.readU64(Number(seen!.rsp))).toBe(0x401100n);
   });
 
-  it('futex wait with nobody to wake is a deadlock, not a hang', () => {
+  it('futex wait with nobody to wake is a deadlock, not a hang: the report names the waiting thread', () => {
     const s = runScript([]);
     s.cpu.script.push(syscallStep(nr('futex'), s.scratch, 0, 0, 0));
     const r = s.run();
     expect(r.kind).toBe('deadlock');
-    expect(r.message).toMatch(/futex wait .* no other thread/);
+    expect(r.message).toMatch(/every thread is blocked/);
+    expect(r.threads).toEqual([expect.stringMatching(new RegExp(`tid 1000 .*vCPU \\d: blocked in futex 0x${s.scratch.toString(16)} \\(value 0\\)`))]);
   });
 
   it('faults become signals with the faulting instruction', () => {
