@@ -48,3 +48,17 @@ export const ERESTARTSYS = 512;
 export const ERESTARTNOINTR = 513;
 export const ERESTARTNOHAND = 514;
 export const ERESTART_RESTARTBLOCK = 516;
+
+const NAMES: Record<number, string> = {
+  1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 4: 'EINTR', 5: 'EIO', 6: 'ENXIO', 7: 'E2BIG', 8: 'ENOEXEC', 9: 'EBADF', 10: 'ECHILD',
+  11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 19: 'ENODEV', 20: 'ENOTDIR',
+  21: 'EISDIR', 22: 'EINVAL', 24: 'EMFILE', 25: 'ENOTTY', 28: 'ENOSPC', 29: 'ESPIPE', 30: 'EROFS', 32: 'EPIPE',
+  34: 'ERANGE', 35: 'EDEADLK', 36: 'ENAMETOOLONG', 38: 'ENOSYS', 40: 'ELOOP', 75: 'EOVERFLOW', 95: 'EOPNOTSUPP',
+  110: 'ETIMEDOUT', 130: 'EOWNERDEAD', 131: 'ENOTRECOVERABLE', 512: 'ERESTARTSYS', 513: 'ERESTARTNOINTR',
+  514: 'ERESTARTNOHAND', 516: 'ERESTART_RESTARTBLOCK', 524: 'ENOTSUPP',
+};
+
+/** The symbolic name of an errno value, as strace prints it. */
+export function errnoName(e: number): string {
+  return NAMES[e] ?? `E${e}`;
+}

@@ -83,7 +83,8 @@ function processExited(kernel: Kernel, group: ThreadGroup, how: ExitHow | undefi
   group.exitHow = final;
   group.waitStatus = waitStatusOf(final);
   group.state = 'zombie';
-  group.fds.closeAll?.();
+  group.fds.closeAll();
+  kernel.dropAddressSpace(group.mm);
   for (const c of group.children) c.parent = undefined;
   group.children.length = 0;
   kernel.emit({ kind: 'process-exit', t: kernel.globalTime(), pid: group.tgid, status: group.waitStatus, description: describeStatus(kernel, final) });

@@ -6,21 +6,26 @@ import { EBADF, EMFILE } from './errno.js';
 import type { OpenFile } from './files.js';
 
 /**
- * Open file descriptions may count the descriptors that refer to them (a
- * pipe needs to know when its last writer is gone): every table entry holds
- * one reference, taken on insert and dropped on removal.
+ * Descriptors referring to each open file, across every table (fork and
+ * dup share open files): when the last one goes, the file hears of it
+ * (OpenFile.release: a pipe's readers see EOF, an unlinked tmpfs file frees
+ * its pages).
  */
-interface Counted {
-  retain?(): void;
-  release?(): void;
-}
+const references = new WeakMap<OpenFile, number>();
 
 function retain(f: OpenFile): void {
-  (f as OpenFile & Counted).retain?.();
+  references.set(f, (references.get(f) ?? 0) + 1);
 }
 
 function release(f: OpenFile): void {
-  (f as OpenFile & Counted).release?.();
+  const n = (references.get(f) ?? 1) - 1;
+  references.set(f, n);
+  if (n === 0) f.release?.();
+}
+
+/** How many descriptors refer to an open file (for tests and /proc). */
+export function descriptorCount(f: OpenFile): number {
+  return references.get(f) ?? 0;
 }
 
 export interface FdEntry {

@@ -96,6 +96,7 @@ export class Kernel {
   private readonly warned = new Set<string>();
   private readonly warnSink: (message: string) => void;
   private nextPid = 1000;
+  private nextInode = 0x10000;
   /** Machine time no clock read may go below (keeps CLOCK_MONOTONIC monotonic across vCPUs). */
   private observed = 0n;
 
@@ -191,6 +192,11 @@ export class Kernel {
 
   // --- tasks ------------------------------------------------------------------
 
+  /** Inode numbers of pipes and other anonymous files (pipefs), in creation order. */
+  allocateInode(): number {
+    return this.nextInode++;
+  }
+
   allocatePid(): number {
     while (this.tasks.has(this.nextPid) || this.processes.has(this.nextPid)) this.nextPid++;
     return this.nextPid++;
@@ -270,6 +276,15 @@ export class Kernel {
 
   /** Register files of dead tasks, returned to the CPU between steps (never while one may still be running). */
   readonly deadContexts: import('../emulator/api.js').CpuContext[] = [];
+
+  /** Address spaces no process uses any more: destroyed by the machine once none of them is current. */
+  readonly deadAddressSpaces: import('./address-space.js').AddressSpace[] = [];
+
+  /** A process stops using an address space (exit, exec); the last user frees it. */
+  dropAddressSpace(mm: import('./address-space.js').AddressSpace): void {
+    mm.users--;
+    if (mm.users === 0) this.deadAddressSpaces.push(mm);
+  }
 
   /** A process has exited (it may still be a zombie). */
   processGone(group: ThreadGroup): void {

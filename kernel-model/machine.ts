@@ -30,7 +30,7 @@ import { SeededRandom } from './prng.js';
 import { rseqNotifyResume, rseqSyscallCheck } from './rseq.js';
 import { TIME_SLICE_NS } from './scheduler.js';
 import { FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, type SigInfo } from './siginfo.js';
-import { doSignal, forceFault, hasDeliverable, sendSignal } from './signal-delivery.js';
+import { doSignal, dumpsCore, forceFault, hasDeliverable, sendSignal } from './signal-delivery.js';
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGPROF, SIGSEGV, SIGTRAP, SIGVTALRM, signalName } from './signals.js';
 import { buildSyscallTable, completeSyscall, dispatchSyscall, type SyscallEntry } from './syscalls/index.js';
 import { Task } from './task.js';
@@ -399,6 +399,13 @@ export class Machine {
   }
 
   private recycleContexts(): void {
+    const spaces = this.kernel.deadAddressSpaces;
+    for (let i = spaces.length - 1; i >= 0; i--) {
+      const mm = spaces[i];
+      if (mm.id === this.currentMm || mm === this.process.mm) continue;
+      mm.destroy();
+      spaces.splice(i, 1);
+    }
     const dead = this.kernel.deadContexts;
     if (dead.length === 0) return;
     for (const ctx of dead.splice(0)) {
@@ -436,7 +443,7 @@ export class Machine {
     const violation = rseqNotifyResume(task.rseq, kernel.mem, kernel.profile, task.ctx, { cpu: task.cpu, node: v.node, mmCid: Math.max(0, task.mmCid) }, fromSyscall);
     if (!violation) return true;
     kernel.emit({ kind: 'rseq', t: kernel.timeOf(task), tid: task.tid, what: 'violation', detail: violation.reason });
-    exitGroup(kernel, task.group, { signal: SIGSEGV, core: true, reason: `rseq: ${violation.reason}` });
+    exitGroup(kernel, task.group, { signal: SIGSEGV, core: dumpsCore(task.group, SIGSEGV), reason: `rseq: ${violation.reason}` });
     return false;
   }
 

@@ -17,6 +17,7 @@ import {
   NSIG, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SIGCHLD, SIGCONT, SIGKILL, SIGSEGV, SIGSTOP, SIG_DFL, SIG_IGN,
   STOP_SIGNALS, SYNCHRONOUS_MASK, UNBLOCKABLE, defaultAction, sigmaskBit,
 } from './signals.js';
+import { RLIMIT_CORE } from './rlimits.js';
 import { SS_DISABLE, type Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
@@ -32,18 +33,22 @@ export function hasDeliverable(task: Task): boolean {
 
 /** sig_ignored: a signal nobody will act on is dropped at generation (unless blocked: it may be unblocked after a handler change). */
 function ignoredAtGeneration(task: Task, sig: number): boolean {
-  if (task.blocked & sigmaskBit(sig)) return false;
+  if ((task.blocked | task.realBlocked) & sigmaskBit(sig)) return false;
   const a = task.group.actions.get(sig);
   if (a.handler === SIG_IGN) return sig !== SIGKILL && sig !== SIGSTOP;
   return a.handler === SIG_DFL && defaultAction(sig) === 'ignore';
 }
 
-/** wants_signal: a thread that could take a process-directed signal now. */
+/**
+ * wants_signal: a thread that could take the signal now (alive, not
+ * blocking it). Linux also skips threads already told of a pending signal;
+ * in this model such a thread has been woken already, so waking it again is
+ * harmless and the choice stays the same.
+ */
 function wantsSignal(task: Task, sig: number): boolean {
   if (!task.alive) return false;
   if (task.blocked & sigmaskBit(sig) & ~UNBLOCKABLE) return false;
-  if (sig === SIGKILL) return true;
-  return task.state === 'running' || !hasDeliverable(task);
+  return true;
 }
 
 /**
@@ -84,16 +89,24 @@ function completeSignal(kernel: Kernel, group: ThreadGroup, thread: Task | undef
   }
   if (!chosen) return;
   const action = group.actions.get(sig);
-  const fatal = sig === SIGKILL || (action.handler === SIG_DFL && isKilling(sig) && !(chosen.blocked & sigmaskBit(sig)));
+  const fatal = sig === SIGKILL || (action.handler === SIG_DFL && isKilling(sig) && !((chosen.blocked | chosen.realBlocked) & sigmaskBit(sig)));
   if (fatal && !group.groupExiting) {
     // The whole group dies (SIGNAL_GROUP_EXIT): no thread returns to user space.
-    const core = defaultAction(sig) === 'core';
-    exitGroup(kernel, group, { signal: sig, core });
+    exitGroup(kernel, group, { signal: sig, core: dumpsCore(group, sig) });
     return;
   }
   // signal_wake_up: the thread looks at its signals before it next runs user code.
   chosen.returnWork = true;
   kernel.interrupt(chosen, false);
+}
+
+/**
+ * do_coredump writes a core (and the wait status says so, WCOREDUMP) only
+ * for a dumpable process whose RLIMIT_CORE allows one; the modelled default
+ * limit is 0, as on the distributions whose shells set `ulimit -c 0`.
+ */
+export function dumpsCore(group: ThreadGroup, sig: number): boolean {
+  return defaultAction(sig) === 'core' && group.dumpable && group.rlimits.get(RLIMIT_CORE).cur > 0n;
 }
 
 function isKilling(sig: number): boolean {
@@ -167,7 +180,7 @@ export function doSignal(kernel: Kernel, task: Task, hooks: DeliveryHooks): void
         return;
       case 'terminate':
       case 'core':
-        exitGroup(kernel, task.group, { signal: sig, core: disposition === 'core', fault: task.lastFault });
+        exitGroup(kernel, task.group, { signal: sig, core: dumpsCore(task.group, sig), fault: task.lastFault });
         return;
       case 'handler': {
         if (inSyscall) restartOrInterrupt(task, (action.flags & SA_RESTART) !== 0n);
@@ -184,7 +197,7 @@ export function doSignal(kernel: Kernel, task: Task, hooks: DeliveryHooks): void
           kernel.warnOnce(`frame:${task.tid}:${sig}`, `rseqlab: tid ${task.tid}: cannot build the signal frame for ${kernel.signalName(sig)}: ${r.reason}`);
           const seg = task.group.actions.get(SIGSEGV);
           if (sig === SIGSEGV) task.group.actions.set(SIGSEGV, { ...seg, handler: SIG_DFL });
-          exitGroup(kernel, task.group, { signal: SIGSEGV, core: true, reason: `cannot deliver ${kernel.signalName(sig)}: ${r.reason}` });
+          exitGroup(kernel, task.group, { signal: SIGSEGV, core: dumpsCore(task.group, SIGSEGV), reason: `cannot deliver ${kernel.signalName(sig)}: ${r.reason}` });
           return;
         }
         // signal_delivered: block the handler's mask (and the signal itself unless SA_NODEFER).

@@ -72,6 +72,8 @@ export class Task {
   robustList: RobustList = { head: 0n, length: 0n };
   /** Blocked signals (bit sig-1). */
   blocked = 0n;
+  /** The mask before rt_sigtimedwait unblocked the signals it waits for (real_blocked): such a signal is taken, never fatal. */
+  realBlocked = 0n;
   /** The mask to restore after a handler that sigsuspend / ppoll / pselect ran (TIF_RESTORE_SIGMASK). */
   savedMask: bigint | undefined;
   /** Signals sent to this thread and not yet delivered. */

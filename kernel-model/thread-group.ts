@@ -75,6 +75,8 @@ export class ThreadGroup {
   readonly itimers: IntervalTimer[] = [{ value: 0n, interval: 0n }, { value: 0n, interval: 0n }, { value: 0n, interval: 0n }];
   readonly posixTimers = new Map<number, PosixTimer>();
   nextTimerId = 0;
+  /** prctl(PR_SET_DUMPABLE): whether a fatal signal may write a core. */
+  dumpable = true;
   /** membarrier registrations (MEMBARRIER_CMD_REGISTER_* bits). */
   membarrierRegistrations = 0;
   /** The signal the parent gets when this process exits (clone's CSIGNAL byte; SIGCHLD for fork). */

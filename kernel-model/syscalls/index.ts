@@ -15,6 +15,8 @@ import { fsSyscalls } from './fs.js';
 import { miscSyscalls } from './misc.js';
 import { mmSyscalls } from './mm.js';
 import { processSyscalls } from './process.js';
+import { blockingIo, pipeSyscalls } from './pipe.js';
+import { waitSyscalls } from './wait.js';
 import { rseqSyscalls } from './rseq.js';
 import { signalSyscalls } from './signal.js';
 import { timeSyscalls } from './time.js';
@@ -25,7 +27,10 @@ export interface SyscallEntry {
   handler: SyscallHandler;
 }
 
-const FAMILIES = [fsSyscalls, mmSyscalls, processSyscalls, timeSyscalls, signalSyscalls, rseqSyscalls, miscSyscalls];
+const FAMILIES = [fsSyscalls, mmSyscalls, processSyscalls, waitSyscalls, pipeSyscalls, timeSyscalls, signalSyscalls, rseqSyscalls, miscSyscalls];
+
+/** Calls whose -EAGAIN on a blocking pipe means: sleep and try again (pipe.ts). */
+const BLOCKING_IO: Record<string, 'read' | 'write'> = { read: 'read', readv: 'read', write: 'write', writev: 'write' };
 
 /** Number -> handler for every implemented call. */
 export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry> {
@@ -34,7 +39,7 @@ export function buildSyscallTable(): ReadonlyMap<number, SyscallEntry> {
     for (const [name, handler] of Object.entries(family)) {
       const nr = syscallNumber(name);
       if (nr === undefined) throw new Error(`internal: no x86-64 syscall named '${name}'`);
-      table.set(nr, { name, handler });
+      table.set(nr, { name, handler: BLOCKING_IO[name] ? blockingIo(handler, BLOCKING_IO[name]) : handler });
     }
   }
   return table;

@@ -364,9 +364,11 @@ function sysPrctl(call: SyscallCall): number {
       call.mem.writeU32(ptr(a2), t.pdeathSignal);
       return 0;
     case PR_GET_DUMPABLE:
-      return 1;
+      return call.group.dumpable ? 1 : 0;
     case PR_SET_DUMPABLE:
-      return a2 === 0n || a2 === 1n ? 0 : -EINVAL;
+      if (a2 !== 0n && a2 !== 1n) return -EINVAL;
+      call.group.dumpable = a2 === 1n;
+      return 0;
     case PR_SET_NAME: {
       const bytes = call.mem.read(ptr(a2), 16);
       const nul = bytes.indexOf(0);

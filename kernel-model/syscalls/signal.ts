@@ -228,16 +228,19 @@ function sysRtSigtimedwait(call: SyscallCall): SyscallResult {
   if (deadline !== undefined && deadline <= k.timeOf(t)) return -EAGAIN;
   // While waiting, the signals of the set are unblocked so that they wake the thread (real_blocked).
   const realBlocked = t.blocked;
+  t.realBlocked = realBlocked;
   t.blocked &= ~set;
+  const restore = (): void => {
+    t.blocked = realBlocked;
+    t.realBlocked = 0n;
+  };
   return block({
     what: { kind: 'sigtimedwait', detail: `rt_sigtimedwait for ${hex(set)}` },
     deadline,
     interruptible: true,
-    cancel: () => {
-      t.blocked = realBlocked;
-    },
+    cancel: restore,
     resume: (reason) => {
-      t.blocked = realBlocked;
+      restore();
       const sig = take();
       if (sig !== undefined) return sig;
       return reason === 'timeout' ? -EAGAIN : -EINTR;
