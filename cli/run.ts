@@ -1,10 +1,11 @@
 // `rseqlab run`: load a program, run it on the emulated CPU, pass its
 // output through, and exit with its status.
 
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Cpu } from '../emulator/api.js';
 import { ElfError, Machine, parseElf } from '../kernel-model/index.js';
+import type { HostEntry, HostLink, HostStat, HostTree } from '../kernel-model/rootfs.js';
 import type { RunArguments } from './args.js';
 import { InputError } from './errors.js';
 import { describeEnding, exitStatus } from './report.js';
@@ -29,6 +30,100 @@ export function readHostFile(path: string, role: string): Uint8Array {
   }
 }
 
+/**
+ * A host directory shown read-only in the guest (--dir). Paths come from
+ * the guest's path walk, relative to the tree and free of "." and "..";
+ * symlinks are reported, never followed on the host, so nothing outside
+ * the directory is read: absolute links into the tree show as guest paths,
+ * other links as their text. Files are read when the guest opens them.
+ */
+export class HostDirectory implements HostTree {
+  private readonly roots: string[];
+
+  constructor(private readonly root: string) {
+    this.roots = [root];
+    try {
+      const real = realpathSync(root);
+      if (real !== root) this.roots.push(real);
+    } catch {
+      // checked by the caller
+    }
+  }
+
+  private full(path: string): string | undefined {
+    if (path === '') return this.root;
+    const parts = path.split('/');
+    if (parts.some((p) => p === '' || p === '.' || p === '..')) return undefined;
+    return join(this.root, ...parts);
+  }
+
+  stat(path: string): HostStat | undefined {
+    const full = this.full(path);
+    if (full === undefined) return undefined;
+    try {
+      const st = lstatSync(full);
+      const type = st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other';
+      return { type, size: st.size, mode: st.mode & 0o7777 };
+    } catch {
+      return undefined;
+    }
+  }
+
+  list(path: string): HostEntry[] {
+    const full = this.full(path);
+    if (full === undefined) return [];
+    try {
+      return readdirSync(full, { withFileTypes: true })
+        .map((d) => ({ name: d.name, type: d.isDirectory() ? 'directory' : d.isSymbolicLink() ? 'symlink' : d.isFile() ? 'file' : 'other' }) as HostEntry)
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch {
+      return [];
+    }
+  }
+
+  read(path: string): Uint8Array {
+    const full = this.full(path);
+    if (full === undefined) return new Uint8Array(0);
+    try {
+      return readFileSync(full);
+    } catch {
+      return new Uint8Array(0);
+    }
+  }
+
+  readlink(path: string): HostLink {
+    const full = this.full(path);
+    if (full === undefined) return { text: '' };
+    let text: string;
+    try {
+      text = readlinkSync(full);
+    } catch {
+      return { text: '' };
+    }
+    if (isAbsolute(text)) {
+      for (const root of this.roots) {
+        const rel = relative(root, text);
+        if (rel === '') return { inTree: '' };
+        if (!rel.startsWith('..') && !isAbsolute(rel)) return { inTree: rel.split(sep).join('/') };
+      }
+    }
+    return { text };
+  }
+}
+
+/** Checks a --dir host path before the run. */
+function hostDirectory(guest: string, host: string): HostDirectory {
+  let isDir = false;
+  try {
+    isDir = statSync(host).isDirectory();
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new InputError(`cannot read directory for ${guest} ${host}: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
+  }
+  if (!isDir) throw new InputError(`cannot read directory for ${guest} ${host}: not a directory (use --file for a file)`);
+  return new HostDirectory(resolve(host));
+}
+
 export async function runCommand(args: RunArguments, io: CliIo, loadCpu: () => Promise<Cpu>): Promise<number> {
   const program = readHostFile(args.program, 'program');
   try {
@@ -39,6 +134,7 @@ export async function runCommand(args: RunArguments, io: CliIo, loadCpu: () => P
   }
   const files = new Map<string, Uint8Array>();
   for (const [guest, host] of args.files) files.set(guest, readHostFile(host, `file for ${guest}`));
+  const trees = args.dirs.map(([guest, host]) => ({ guest, tree: hostDirectory(guest, host) }));
 
   const cpu = await loadCpu();
   const stdin = await io.readStdin();
@@ -57,6 +153,8 @@ export async function runCommand(args: RunArguments, io: CliIo, loadCpu: () => P
     onStderr: (b) => io.writeStderr(b),
     onWarning: (w) => io.writeStderr(w + '\n'),
   });
+  // Until MachineOptions carries host trees to the Vfs, mount them on the machine's file system directly.
+  for (const t of trees) machine.process.vfs.mountTree(t.guest, t.tree);
   const started = io.now();
   const result = machine.run({ maxInstructions: args.maxInstructions });
   const seconds = (io.now() - started) / 1000;
