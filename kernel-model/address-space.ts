@@ -38,6 +38,10 @@ export const MREMAP_FIXED = 2;
 export const MREMAP_DONTUNMAP = 4;
 
 export const MADV_DONTNEED = 4;
+export const MADV_DONTFORK = 10;
+export const MADV_DOFORK = 11;
+export const MADV_WIPEONFORK = 18;
+export const MADV_KEEPONFORK = 19;
 const KNOWN_ADVICE = new Set([0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
 
 
@@ -69,6 +73,20 @@ export class AddressSpace {
     child.map.copyFrom(this.map);
     child.brkStart = this.brkStart;
     child.brk = this.brk;
+    // dup_mmap: MADV_DONTFORK areas are not copied; MADV_WIPEONFORK ones start as zero pages.
+    const special = this.map.areas().filter((v) => v.dontFork || v.wipeOnFork);
+    if (special.length > 0) {
+      const before = this.cpu.currentAddressSpace();
+      this.cpu.useAddressSpace(child.id);
+      try {
+        for (const v of special) {
+          if (v.dontFork) child.map.unmap(v.start, v.end - v.start);
+          else child.map.map(v.start, v.end - v.start, v.prot, attributesAt(v, v.start));
+        }
+      } finally {
+        this.cpu.useAddressSpace(before);
+      }
+    }
     return child;
   }
 
@@ -142,11 +160,17 @@ export class AddressSpace {
     const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
 
     let data: Uint8Array | undefined;
+    let object: { id: number; page: number } | undefined;
+    const sharedFile = file && shared ? sharedObjectOf(file) : undefined;
     if (!(flags & MAP_ANONYMOUS)) {
       if (!file) return -EINVAL; // callers resolve the fd first (EBADF)
-      data = file.contents();
-      if (!data) return -ENODEV;
       if (shared && (prot & PROT_WRITE) && (file.statusFlags & 3) === 0) return -EACCES;
+      if (sharedFile !== undefined) {
+        object = { id: sharedFile, page: offset / PAGE_SIZE };
+      } else {
+        data = file.contents();
+        if (!data) return -ENODEV;
+      }
     }
 
     let start: number;
@@ -167,10 +191,19 @@ export class AddressSpace {
       }
     }
 
+    if (shared && !file) {
+      // MAP_SHARED | MAP_ANONYMOUS: pages of their own object, which fork shares (shmem_zero_setup).
+      const id = this.cpu.createSharedObject(len / PAGE_SIZE);
+      object = { id, page: 0 };
+    }
     const attrs: VmaAttributes = data
       ? { kind: 'file', shared, name: path, file: { data, offset } }
-      : { kind: 'anon', shared, name: flags & MAP_STACK ? '[stack-like]' : undefined };
+      : object
+        ? { kind: file ? 'file' : 'anon', shared: true, name: file ? path : '/dev/zero (deleted)', object }
+        : { kind: 'anon', shared, name: flags & MAP_STACK ? '[stack-like]' : undefined };
     this.map.map(start, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC), attrs);
+    // The anonymous object lives on in its mappings only.
+    if (shared && !file && object) this.cpu.releaseSharedObject(object.id);
     if (data) this.fillFromFile(start, len, data, offset);
     return start;
   }
@@ -247,8 +280,14 @@ export class AddressSpace {
 
   /** move_vma: the pages keep their contents at the new address. */
   private move(vma: Vma, addr: number, oldLen: number, newLen: number, target: number, keepOld: boolean): number {
-    const contents = this.cpu.read(addr, oldLen);
     const attrs = attributesAt(vma, addr);
+    if (vma.object) {
+      // A shared mapping moves by mapping the same object pages at the target.
+      this.map.map(target, newLen, vma.prot, attrs);
+      if (!keepOld) this.map.unmap(addr, oldLen);
+      return target;
+    }
+    const contents = this.cpu.read(addr, oldLen);
     this.map.map(target, newLen, vma.prot, attrs);
     this.cpu.write(target, contents);
     if (vma.file && newLen > oldLen) this.fillFromFile(target + oldLen, newLen - oldLen, vma.file.data, vma.file.offset + (addr - vma.start) + oldLen);
@@ -265,6 +304,14 @@ export class AddressSpace {
     if (len < length || addr + len > TASK_SIZE) return -EINVAL;
     if (len === 0) return 0;
     const unmapped = !this.map.isFullyMapped(addr, len);
+    if (advice === MADV_DONTFORK || advice === MADV_DOFORK) {
+      this.map.updateRange(addr, addr + len, { dontFork: advice === MADV_DONTFORK });
+    }
+    if (advice === MADV_WIPEONFORK || advice === MADV_KEEPONFORK) {
+      // Only private anonymous memory can be wiped (madvise_vma_behavior: EINVAL otherwise).
+      if (advice === MADV_WIPEONFORK && this.map.areas().some((v) => v.start < addr + len && v.end > addr && (v.shared || v.kind === 'file'))) return -EINVAL;
+      this.map.updateRange(addr, addr + len, { wipeOnFork: advice === MADV_WIPEONFORK });
+    }
     if (advice === MADV_DONTNEED) {
       const end = addr + len;
       for (const v of [...this.map.areas()]) {
@@ -285,5 +332,14 @@ function attributesAt(v: Vma, at: number): VmaAttributes {
     shared: v.shared,
     name: v.name,
     file: v.file ? { data: v.file.data, offset: v.file.offset + (at - v.start) } : undefined,
+    object: v.object ? { id: v.object.id, page: v.object.page + (at - v.start) / PAGE_SIZE } : undefined,
+    dontFork: v.dontFork,
+    wipeOnFork: v.wipeOnFork,
   };
+}
+
+/** The CPU shared object behind a file whose MAP_SHARED mappings share pages (memfd), if any. */
+function sharedObjectOf(file: OpenFile): number | undefined {
+  const o = (file as OpenFile & { object?: unknown }).object;
+  return typeof o === 'number' ? o : undefined;
 }

@@ -5,7 +5,6 @@
 // gets SIGCHLD. Stop and continue exist as far as shells need them.
 
 import type { FaultReport, Kernel } from './kernel.js';
-import { FutexTable } from './futex.js';
 import { CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, type SigInfo } from './siginfo.js';
 import { SA_NOCLDSTOP, SA_NOCLDWAIT, SIGCHLD, SIG_IGN } from './signals.js';
 import { sendSignal } from './signal-delivery.js';
@@ -34,21 +33,21 @@ export function exitTask(kernel: Kernel, task: Task, code: number): void {
   if (!task.alive) return;
   const group = task.group;
   task.exitCode = code;
-  if (!group.groupExiting) {
-    // mm_release: futexes owned by the dying thread, then CLONE_CHILD_CLEARTID.
-    kernel.withAddressSpaceOf(task, () => {
-      kernel.futexes.exitRobustList(task, kernel.mem, kernel.mmId(task), task.robustList.head);
-      if (task.clearChildTid !== 0n) {
-        const addr = Number(task.clearChildTid);
-        try {
-          kernel.mem.writeU32(addr, 0);
-          kernel.futexes.wakeUp(FutexTable.key(kernel.mmId(task), addr), 1);
-        } catch {
-          // put_user failure is ignored, as in mm_release.
-        }
+  // mm_release: futexes owned by the dying thread, then CLONE_CHILD_CLEARTID
+  // (only while someone else still uses the memory: mm_users > 1).
+  kernel.withAddressSpaceOf(task, () => {
+    kernel.futexes.exitRobustList(task, kernel.mem, (a) => kernel.futexKey(task, a, false), task.robustList.head);
+    const shared = group.liveTasks().length > 1 || group.mm.users > 1;
+    if (task.clearChildTid !== 0n && shared) {
+      const addr = Number(task.clearChildTid);
+      try {
+        kernel.mem.writeU32(addr, 0);
+        kernel.futexes.wakeUp(kernel.futexKey(task, addr, false), 1);
+      } catch {
+        // put_user failure is ignored, as in mm_release.
       }
-    });
-  }
+    }
+  });
   if (task.state === 'blocked') {
     task.wait?.cancel?.();
     kernel.timers.cancel(task.waitTimer);

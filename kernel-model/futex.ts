@@ -255,7 +255,7 @@ export class FutexTable {
    * thread's robust list that it still owns, set FUTEX_OWNER_DIED and wake
    * a waiter (PI futexes: hand the lock to the first waiter).
    */
-  exitRobustList(task: Task, mem: UserMemory, mmId: number, head: bigint): void {
+  exitRobustList(task: Task, mem: UserMemory, keyOf: (addr: number) => string, head: bigint): void {
     if (head === 0n) return;
     const headAddr = Number(head);
     try {
@@ -269,20 +269,21 @@ export class FutexTable {
       let limit = ROBUST_LIST_LIMIT;
       while (entry !== headAddr) {
         const next = fetch(entry);
-        if (entry !== pending.entry) this.futexDeath(task, mem, mmId, entry + futexOffset, pi, false);
+        if (entry !== pending.entry) this.futexDeath(task, mem, keyOf, entry + futexOffset, pi, false);
         entry = next.entry;
         pi = next.pi;
         if (--limit === 0) break;
       }
-      if (pending.entry !== 0) this.futexDeath(task, mem, mmId, pending.entry + futexOffset, pending.pi, true);
+      if (pending.entry !== 0) this.futexDeath(task, mem, keyOf, pending.entry + futexOffset, pending.pi, true);
     } catch {
       // A fault while walking the list ends the walk, as the kernel's get_user failure does.
     }
   }
 
-  private futexDeath(task: Task, mem: UserMemory, mmId: number, addr: number, pi: boolean, pendingOp: boolean): void {
+  private futexDeath(task: Task, mem: UserMemory, keyOf: (addr: number) => string, addr: number, pi: boolean, pendingOp: boolean): void {
     if (addr % 4 !== 0) return;
-    const key = FutexTable.key(mmId, addr);
+    // handle_futex_death wakes with FLAGS_SHARED: the key of the memory the word lives in.
+    const key = keyOf(addr);
     const value = mem.readU32(addr);
     if (pendingOp && !pi && value === 0) {
       this.wakeUp(key, 1);

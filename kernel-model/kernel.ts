@@ -207,6 +207,19 @@ export class Kernel {
     return task.group.mm.id;
   }
 
+  /**
+   * get_futex_key: a private futex is (address space, address); a shared
+   * one in a MAP_SHARED mapping is (shared object, offset), so processes
+   * that map the same pages at any address meet on the same queue.
+   */
+  futexKey(task: Task, addr: number, isPrivate: boolean): string {
+    if (!isPrivate) {
+      const vma = task.group.mm.map.find(addr);
+      if (vma?.object) return `o${vma.object.id}:${vma.object.page * 4096 + (addr - vma.start)}`;
+    }
+    return FutexTable.key(task.group.mm.id, addr);
+  }
+
   private switchedIn(task: Task, v: VCpu): void {
     task.group.mm.allocateCid(task);
     // Returning to user space on this vCPU: signals, then rseq notify-resume.

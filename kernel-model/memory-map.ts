@@ -20,6 +20,12 @@ export interface Vma {
   name?: string;
   /** File-backed areas: the file's bytes and the file offset of `start`. */
   file?: { data: Uint8Array; offset: number };
+  /** Shared mappings (MAP_SHARED anonymous, memfd): the CPU's shared object and its page at `start`. */
+  object?: { id: number; page: number };
+  /** madvise(MADV_DONTFORK): a fork child does not get this area. */
+  dontFork?: boolean;
+  /** madvise(MADV_WIPEONFORK): a fork child gets zero pages here. */
+  wipeOnFork?: boolean;
 }
 
 export type VmaAttributes = Omit<Vma, 'start' | 'end' | 'prot'>;
@@ -31,7 +37,7 @@ export class MemoryMap {
 
   /** The same list of areas, for a forked address space (the CPU copied the page table). */
   copyFrom(other: MemoryMap): void {
-    this.vmas = other.vmas.map((v) => ({ ...v, file: v.file ? { ...v.file } : undefined }));
+    this.vmas = other.vmas.map((v) => ({ ...v, file: v.file ? { ...v.file } : undefined, object: v.object ? { ...v.object } : undefined }));
   }
 
   areas(): readonly Vma[] {
@@ -87,13 +93,30 @@ export class MemoryMap {
   map(start: number, length: number, prot: number, attrs: VmaAttributes): void {
     assertPages(start, length);
     this.carve(start, start + length);
-    this.cpu.map(start, length, prot);
+    if (attrs.object) this.cpu.mapShared(start, length, prot, attrs.object.id, attrs.object.page);
+    else this.cpu.map(start, length, prot);
     this.insert({ start, end: start + length, prot, ...attrs });
   }
 
   unmap(start: number, length: number): void {
     assertPages(start, length);
     if (this.carve(start, start + length)) this.cpu.unmap(start, length);
+  }
+
+  /** Changes attributes that live only in this list (madvise flags) on [start, end), splitting areas. */
+  updateRange(start: number, end: number, change: Partial<Vma>): void {
+    const pieces = this.vmas.filter((v) => v.start < end && v.end > start).map((v) => ({ ...v }));
+    const keptOutside: Vma[] = [];
+    for (const v of this.vmas) {
+      if (v.end <= start || v.start >= end) {
+        keptOutside.push(v);
+        continue;
+      }
+      if (v.start < start) keptOutside.push(slice(v, v.start, start));
+      if (v.end > end) keptOutside.push(slice(v, end, v.end));
+    }
+    this.vmas = keptOutside;
+    for (const v of pieces) this.insert({ ...slice(v, Math.max(v.start, start), Math.min(v.end, end)), ...change });
   }
 
   /** Changes protection; the caller has checked the range is fully mapped. */
@@ -136,7 +159,9 @@ export class MemoryMap {
     for (const v of this.vmas) {
       const last = out[out.length - 1];
       const sameFile = !last?.file || (v.file?.data === last.file.data && v.file.offset === last.file.offset + (last.end - last.start));
-      if (last && last.end === v.start && last.prot === v.prot && last.shared === v.shared && last.kind === v.kind && last.name === v.name && sameFile && !last.file === !v.file) {
+      const sameObject = !last?.object || (v.object?.id === last.object.id && v.object.page === last.object.page + (last.end - last.start) / PAGE_SIZE);
+      const sameAdvice = !!last?.dontFork === !!v.dontFork && !!last?.wipeOnFork === !!v.wipeOnFork;
+      if (last && last.end === v.start && last.prot === v.prot && last.shared === v.shared && last.kind === v.kind && last.name === v.name && sameFile && !last.file === !v.file && sameObject && !last.object === !v.object && sameAdvice) {
         last.end = v.end;
       } else {
         out.push(v);
@@ -148,7 +173,16 @@ export class MemoryMap {
 
 /** The part [start, end) of an area, with the file offset moved along. */
 function slice(v: Vma, start: number, end: number): Vma {
-  return { ...v, start, end, file: v.file ? { data: v.file.data, offset: v.file.offset + (start - v.start) } : undefined };
+  return {
+    ...v, start, end,
+    file: v.file ? { data: v.file.data, offset: v.file.offset + (start - v.start) } : undefined,
+    object: v.object ? { id: v.object.id, page: v.object.page + (start - v.start) / PAGE_SIZE } : undefined,
+  };
+}
+
+/** Sets madvise flags on [start, end), splitting areas at the edges. */
+export function adviseRange(map: MemoryMap, start: number, end: number, change: Partial<Pick<Vma, 'dontFork' | 'wipeOnFork'>>): void {
+  map.updateRange(start, end, change);
 }
 
 function assertPages(start: number, length: number): void {

@@ -9,7 +9,7 @@ import { EINVAL, ENOSYS, EPERM, ESRCH } from '../errno.js';
 import { exitGroup, exitTask } from '../exit.js';
 import {
   FUTEX_CLOCK_REALTIME, FUTEX_CMD_MASK, FUTEX_CMP_REQUEUE, FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_REQUEUE, FUTEX_TRYLOCK_PI,
-  FUTEX_UNLOCK_PI, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET, FUTEX_WAKE_OP, FUTEX_BITSET_MATCH_ANY, FutexTable,
+  FUTEX_UNLOCK_PI, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET, FUTEX_WAKE_OP, FUTEX_BITSET_MATCH_ANY, FUTEX_PRIVATE_FLAG,
 } from '../futex.js';
 import { TASK_SIZE } from '../layout.js';
 import { RLIM_NLIMITS } from '../rlimits.js';
@@ -272,8 +272,9 @@ function sysFutex(call: SyscallCall): SyscallResult {
   const k = call.kernel;
   const addr = ptr(uaddr);
   if (addr % 4 !== 0) return -EINVAL;
-  const mm = k.mmId(call.task);
-  const key = FutexTable.key(mm, addr);
+  const isPrivate = (op & FUTEX_PRIVATE_FLAG) !== 0;
+  const key = k.futexKey(call.task, addr, isPrivate);
+  const key2 = (a: number) => k.futexKey(call.task, a, isPrivate);
   const val = uint(valArg);
   const realtime = (op & FUTEX_CLOCK_REALTIME) !== 0;
   if (realtime && cmd !== FUTEX_WAIT && cmd !== FUTEX_WAIT_BITSET && cmd !== FUTEX_LOCK_PI2 && cmd !== 11) return -ENOSYS;
@@ -303,12 +304,12 @@ function sysFutex(call: SyscallCall): SyscallResult {
       const addr2 = ptr(uaddr2Arg);
       if (addr2 % 4 !== 0) return -EINVAL;
       const nRequeue = int(timeoutArg);
-      return k.futexes.requeue(call.mem, key, addr, FutexTable.key(mm, addr2), int(valArg), nRequeue, cmd === FUTEX_CMP_REQUEUE ? uint(val3Arg) : undefined);
+      return k.futexes.requeue(call.mem, key, addr, key2(addr2), int(valArg), nRequeue, cmd === FUTEX_CMP_REQUEUE ? uint(val3Arg) : undefined);
     }
     case FUTEX_WAKE_OP: {
       const addr2 = ptr(uaddr2Arg);
       if (addr2 % 4 !== 0) return -EINVAL;
-      return k.futexes.wakeOp(call.mem, key, FutexTable.key(mm, addr2), addr2, int(valArg), int(timeoutArg), uint(val3Arg));
+      return k.futexes.wakeOp(call.mem, key, key2(addr2), addr2, int(valArg), int(timeoutArg), uint(val3Arg));
     }
     case FUTEX_LOCK_PI:
     case FUTEX_LOCK_PI2:
