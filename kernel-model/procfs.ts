@@ -822,17 +822,23 @@ export function createProcfs(sb: SuperBlock, parent: DirectoryNode, vfs: Vfs): D
     DIR,
     time,
     (caller) => {
+      // Without the machine's view the CPUs, clocks and release are unknown: those files are absent
+      // (so glibc's get_nprocs falls back to sched_getaffinity rather than believing a guess).
+      const machine = vfs.system !== undefined;
       const out: [string, () => VfsNode][] = [
-        ['cpuinfo', file('/cpuinfo', withSys(formatCpuinfo))],
-        ['loadavg', file('/loadavg', withSys(formatLoadavg))],
+        ...(machine ? [['cpuinfo', file('/cpuinfo', withSys(formatCpuinfo))], ['loadavg', file('/loadavg', withSys(formatLoadavg))]] as [string, () => VfsNode][] : []),
         ['meminfo', file('/meminfo', formatMeminfo)],
         ['mounts', () => new GenLink(sb, '/mounts', { mode: 0o777 }, time, () => 'self/mounts', undefined, 11)],
         ['self', () => new GenLink(sb, '/self', { mode: 0o777 }, time, (c) => (c.pid ? `${c.pid}` : { errno: ENOENT }))],
-        ['stat', file('/stat', withSys(formatProcStat))],
+        ...(machine ? [['stat', file('/stat', withSys(formatProcStat))]] as [string, () => VfsNode][] : []),
         ['sys', () => sysctlDir()],
         ['thread-self', () => new GenLink(sb, '/thread-self', { mode: 0o777 }, time, (c) => (c.pid ? `${c.pid}/task/${c.tid}` : { errno: ENOENT }))],
-        ['uptime', file('/uptime', withSys(formatUptime))],
-        ['version', file('/version', withSys((s) => `Linux version ${s.release} (rseqlab@rseqlab) (rseqlab) ${s.version}\n`))],
+        ...(machine
+          ? ([
+              ['uptime', file('/uptime', withSys(formatUptime))],
+              ['version', file('/version', withSys((s) => `Linux version ${s.release} (rseqlab@rseqlab) (rseqlab) ${s.version}\n`))],
+            ] as [string, () => VfsNode][])
+          : []),
       ];
       const pids = sysFor(caller).processes().map((p) => p.pid).sort((a, b) => a - b);
       for (const pid of pids) out.push([`${pid}`, () => pidDir(pid, undefined, caller)]);
@@ -980,25 +986,31 @@ export function createProcfs(sb: SuperBlock, parent: DirectoryNode, vfs: Vfs): D
     ]);
     const rw = (dir: string, name: string, value: (caller: Caller) => string) => [name, file(`/sys/${dir}/${name}`, value, RW_ROOT)] as [string, () => VfsNode];
     function kernelDir(): DirectoryNode {
-      const k: DirectoryNode = new GenDir(sb, sysDir, 'kernel', '/sys/kernel', DIR, time, () => [
+      const k: DirectoryNode = new GenDir(sb, sysDir, 'kernel', '/sys/kernel', DIR, time, () => sorted([
+        ...(vfs.system ? machineSysctls() : []),
         rw('kernel', 'cap_last_cap', () => '40\n'),
         rw('kernel', 'domainname', () => '(none)\n'),
         rw('kernel', 'hostname', () => 'rseqlab\n'),
         rw('kernel', 'ngroups_max', () => '65536\n'),
-        rw('kernel', 'osrelease', withSys((x) => `${x.release}\n`)),
         rw('kernel', 'ostype', () => 'Linux\n'),
         rw('kernel', 'overflowgid', () => '65534\n'),
         rw('kernel', 'overflowuid', () => '65534\n'),
-        // pid_idr_init: max(PID_MAX_DEFAULT, PIDS_PER_CPU_DEFAULT * possible CPUs).
-        rw('kernel', 'pid_max', withSys((x) => `${Math.max(32768, 1024 * x.cpus)}\n`)),
-        ['random', () => randomDir(k)],
+        ['random', (): VfsNode => randomDir(k)],
         // No address-space randomisation: the model lays memory out the same every run.
         rw('kernel', 'randomize_va_space', () => '0\n'),
         // set_max_threads: RAM / (THREAD_SIZE * 8).
         rw('kernel', 'threads-max', () => `${MODELLED_RAM_BYTES / (16384n * 8n)}\n`),
-        rw('kernel', 'version', withSys((x) => `${x.version}\n`)),
-      ]);
+      ]));
       return k;
+    }
+    /** The sysctls that come from the machine's view. */
+    function machineSysctls(): [string, () => VfsNode][] {
+      return [
+        rw('kernel', 'osrelease', withSys((x) => `${x.release}\n`)),
+        // pid_idr_init: max(PID_MAX_DEFAULT, PIDS_PER_CPU_DEFAULT * possible CPUs).
+        rw('kernel', 'pid_max', withSys((x) => `${Math.max(32768, 1024 * x.cpus)}\n`)),
+        rw('kernel', 'version', withSys((x) => `${x.version}\n`)),
+      ];
     }
     function vmDir(): DirectoryNode {
       return new GenDir(sb, sysDir, 'vm', '/sys/vm', DIR, time, () => [
@@ -1034,6 +1046,11 @@ export function createProcfs(sb: SuperBlock, parent: DirectoryNode, vfs: Vfs): D
   }
 
   return root;
+}
+
+/** Entries in name order, as sysctl's rbtree lists them. */
+function sorted(entries: [string, () => VfsNode][]): [string, () => VfsNode][] {
+  return entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
 /** The mount id fdinfo shows for objects without a file-system node (pipes: pipefs). */

@@ -15,7 +15,7 @@ const REMOTE_DISTANCE = 20;
 
 type Entry = [string, () => VfsNode];
 
-/** Builds /sys under `parent`; the topology comes from vfs.system (1 CPU, 1 node without one). */
+/** Builds /sys under `parent`; the topology comes from vfs.system. */
 export function createSysfs(sb: SuperBlock, parent: DirectoryNode, vfs: Vfs): DirectoryNode {
   const time = vfs.now();
   const topo = (): Pick<SystemView, 'cpus' | 'nodes'> => vfs.system ?? { cpus: 1, nodes: 1 };
@@ -34,10 +34,15 @@ export function createSysfs(sb: SuperBlock, parent: DirectoryNode, vfs: Vfs): Di
     ['fs', () => dir(root, 'fs', '/fs', () => [])],
   ]);
   const devices: DirectoryNode = dir(root, 'devices', '/devices', () => [['system', () => system]]);
-  const system: DirectoryNode = dir(devices, 'system', '/devices/system', () => [
-    ['cpu', () => cpuDir],
-    ['node', () => nodeDir],
-  ]);
+  // Without the machine's view the topology is unknown: no cpu/ and node/ (glibc then asks sched_getaffinity).
+  const system: DirectoryNode = dir(devices, 'system', '/devices/system', () =>
+    vfs.system
+      ? [
+          ['cpu', () => cpuDir],
+          ['node', () => nodeDir],
+        ]
+      : [],
+  );
 
   const cpuDir: DirectoryNode = dir(system, 'cpu', '/devices/system/cpu', () => {
     const { cpus } = topo();

@@ -372,6 +372,9 @@ describe('the /proc tree', () => {
     expect(listNames(t.openOk('/proc/self/fd', O_DIRECTORY))).toEqual(['.', '..']);
     expect(t.read('/proc/self/status')).toContain('Tgid:\t1000\n');
     expect(t.open('/proc/1001/status')).toBe(ENOENT);
+    // Nothing is made up about the machine: no CPUs, clocks or release.
+    for (const p of ['/proc/cpuinfo', '/proc/stat', '/proc/uptime', '/proc/sys/kernel/osrelease', '/sys/devices/system/cpu/online']) expect(t.open(p), p).toBe(ENOENT);
+    expect(t.read('/proc/sys/kernel/hostname')).toBe('rseqlab\n');
     expect(failed(t.vfs.lookup('/proc/self', { caller: { pid: 0, tid: 0, uid: 0, gid: 0 } }))).toBe(true);
   });
 });
