@@ -85,6 +85,8 @@ export class Kernel {
   readonly tasks = new Map<number, Task>();
   readonly processes = new Map<number, ThreadGroup>();
   readonly maxTasks: number;
+  /** What execve needs to build images as the machine did at start-up (set by the machine). */
+  execEnv: import('./exec.js').ExecEnvironment | undefined;
   /** The first process: its exit status is the run's. */
   init: ThreadGroup | undefined;
   /** Set once the run is over. */

@@ -145,7 +145,6 @@ export class Machine {
   private readonly stderr: OutputPipe;
   private readonly syscalls: ReadonlyMap<number, SyscallEntry>;
   private retiredTotal = 0;
-  private currentMm = -1;
   private readonly mainTask: Task;
 
   private constructor(
@@ -176,6 +175,8 @@ export class Machine {
     const cwd = options.cwd ?? '/';
     const exePath = options.exePath ?? options.path;
     const files = new Map(options.files ?? []);
+    // The program itself is a file of the guest (execve of /proc/self/exe, busybox's applets).
+    if (!files.has(exePath)) files.set(exePath, options.program);
     const vfs = new Vfs({ files, exePath, cwd, uid, gid });
     const rlimits = new ResourceLimits();
     const argv = options.argv ?? [options.path];
@@ -184,6 +185,10 @@ export class Machine {
     const group = new ThreadGroup(TGID, undefined, { uid, euid: uid, gid, egid: gid }, mm, new FdTable(() => rlimits.fileLimit()), new SignalActions(), rlimits, vfs, exePath, argv, envp);
     this.kernel.processes.set(TGID, group);
     this.kernel.init = group;
+    group.image = image;
+    const execRandom = random.fork('exec');
+    const hwcap = options.hwcap ?? DEFAULT_HWCAP;
+    this.kernel.execEnv = { hwcap, randomBytes: () => execRandom.bytes(16) };
     this.image = image;
     for (const w of image.warnings) warn(`rseqlab: ${options.path}: ${w}`);
 
@@ -199,7 +204,7 @@ export class Machine {
       execFn: options.path,
       randomBytes: random.fork('at_random').bytes(16),
       profile,
-      hwcap: options.hwcap ?? DEFAULT_HWCAP,
+      hwcap,
       uid,
       euid: uid,
       gid,
@@ -391,18 +396,18 @@ export class Machine {
     return true;
   }
 
+  /** Makes the task's address space the CPU's current one (execve and fork switch it behind the machine's back). */
   private useAddressSpace(task: Task): void {
+    const x = cpuExtras(this.cpu);
     const id = task.group.mm.id;
-    if (id === this.currentMm) return;
-    cpuExtras(this.cpu).useAddressSpace?.(id);
-    this.currentMm = id;
+    if (x.currentAddressSpace && x.currentAddressSpace() !== id) x.useAddressSpace?.(id);
   }
 
   private recycleContexts(): void {
     const spaces = this.kernel.deadAddressSpaces;
     for (let i = spaces.length - 1; i >= 0; i--) {
       const mm = spaces[i];
-      if (mm.id === this.currentMm || mm === this.process.mm) continue;
+      if (mm.id === cpuExtras(this.cpu).currentAddressSpace?.() || mm === this.process.mm) continue;
       mm.destroy();
       spaces.splice(i, 1);
     }

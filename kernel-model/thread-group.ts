@@ -77,6 +77,8 @@ export class ThreadGroup {
   nextTimerId = 0;
   /** prctl(PR_SET_DUMPABLE): whether a fatal signal may write a core. */
   dumpable = true;
+  /** The program the process runs (symbols for reports); set at start-up and by execve. */
+  image: import('./elf.js').ElfImage | undefined;
   /** membarrier registrations (MEMBARRIER_CMD_REGISTER_* bits). */
   membarrierRegistrations = 0;
   /** The signal the parent gets when this process exits (clone's CSIGNAL byte; SIGCHLD for fork). */

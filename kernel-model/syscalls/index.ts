@@ -17,6 +17,7 @@ import { mmSyscalls } from './mm.js';
 import { processSyscalls } from './process.js';
 import { blockingIo, pipeSyscalls } from './pipe.js';
 import { waitSyscalls } from './wait.js';
+import { execSyscalls } from './exec.js';
 import { rseqSyscalls } from './rseq.js';
 import { signalSyscalls } from './signal.js';
 import { timeSyscalls } from './time.js';
@@ -27,7 +28,7 @@ export interface SyscallEntry {
   handler: SyscallHandler;
 }
 
-const FAMILIES = [fsSyscalls, mmSyscalls, processSyscalls, waitSyscalls, pipeSyscalls, timeSyscalls, signalSyscalls, rseqSyscalls, miscSyscalls];
+const FAMILIES = [fsSyscalls, mmSyscalls, processSyscalls, waitSyscalls, pipeSyscalls, execSyscalls, timeSyscalls, signalSyscalls, rseqSyscalls, miscSyscalls];
 
 /** Calls whose -EAGAIN on a blocking pipe means: sleep and try again (pipe.ts). */
 const BLOCKING_IO: Record<string, 'read' | 'write'> = { read: 'read', readv: 'read', write: 'write', writev: 'write' };
