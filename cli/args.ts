@@ -6,6 +6,8 @@ import { UsageError } from './errors.js';
 
 export const DEFAULT_MAX_INSTRUCTIONS = 20e9;
 export const DEFAULT_SEED = 1;
+export const DEFAULT_CPUS = 4;
+export const MAX_CPUS = 64;
 /** A small fixed environment, so runs do not depend on the host's. */
 export const DEFAULT_ENV: readonly string[] = ['PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/home/user', 'LANG=C'];
 
@@ -23,6 +25,13 @@ export interface RunArguments {
   env: string[];
   /** Guest path -> host path, for the virtual file system. */
   files: [guest: string, host: string][];
+  /** Virtual CPUs and NUMA nodes. */
+  cpus: number;
+  nodes: number;
+  /** Write every machine event as JSON lines to this host file. */
+  trace: string | undefined;
+  /** Print system calls as strace does, one line each, to stderr. */
+  strace: boolean;
   /** Guest path -> host directory, shown read-only in the guest (--dir). */
   dirs: [guest: string, host: string][];
   help: boolean;
@@ -39,6 +48,10 @@ export function parseRunArguments(argv: readonly string[]): RunArguments {
     env: [...DEFAULT_ENV],
     files: [],
     dirs: [],
+    cpus: DEFAULT_CPUS,
+    nodes: 1,
+    trace: undefined,
+    strace: false,
     help: false,
   };
   let i = 0;
@@ -75,6 +88,20 @@ export function parseRunArguments(argv: readonly string[]): RunArguments {
         out.kernel = k;
         break;
       }
+      case '--cpus':
+        out.cpus = parseCount(name, value(name, inline));
+        if (out.cpus > MAX_CPUS) throw new UsageError(`--cpus ${out.cpus}: at most ${MAX_CPUS} virtual CPUs`);
+        break;
+      case '--nodes':
+        out.nodes = parseCount(name, value(name, inline));
+        break;
+      case '--trace':
+        out.trace = value(name, inline);
+        break;
+      case '--strace':
+        if (inline !== undefined) throw new UsageError('--strace takes no value');
+        out.strace = true;
+        break;
       case '--stats':
         if (inline !== undefined) throw new UsageError('--stats takes no value');
         out.stats = true;
@@ -105,6 +132,7 @@ export function parseRunArguments(argv: readonly string[]): RunArguments {
         throw new UsageError(`unknown option ${name} (options go before the program; see rseqlab run --help)`);
     }
   }
+  if (out.nodes > out.cpus) throw new UsageError(`--nodes ${out.nodes}: more nodes than CPUs (--cpus ${out.cpus})`);
   if (i >= argv.length) throw new UsageError('no program given: rseqlab run [options] <program> [args...]');
   out.program = argv[i];
   out.args = argv.slice(i + 1);

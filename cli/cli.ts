@@ -34,14 +34,22 @@ options:
   --env NAME=VALUE       add to the guest environment (repeatable); the default
                          environment is ${DEFAULT_ENV.join(' ')}
   --file GUEST=HOST      make host file HOST readable in the guest at path GUEST (repeatable)
-  --stats                print instructions retired, wall time and MIPS to stderr
+  --cpus N               virtual CPUs (default 4, at most 64)
+  --nodes M              NUMA nodes; the CPUs are split evenly across them (default 1)
+  --strace               print every system call to stderr, one line each with the thread id
+  --trace FILE           write every machine event (scheduling, system calls, signals,
+                         thread and process lifetimes) to FILE as JSON lines
+  --stats                print instructions retired, wall time, MIPS, context switches,
+                         machine time and the trace hash to stderr
   -h, --help             this text
 
 exit status:
   the guest's exit status; 128+N if a signal N killed it (one line on stderr
   says which, where, and the instruction); 2 for bad usage or a program that
-  cannot be loaded; 124 when --max-instructions ran out; 125 when the program
-  needs something rseqlab does not model yet (the message says what).
+  cannot be loaded; 124 when --max-instructions ran out (one line per thread
+  says where each was); 125 when every thread is blocked and no timer is
+  pending (deadlock: one line per thread says what it waits on), or when the
+  program needs something rseqlab does not model yet (the message says what).
   RSEQLAB_DEBUG=1 adds stack traces to internal errors.
 `;
 

@@ -9,6 +9,15 @@ import type { HostEntry, HostLink, HostStat, HostTree } from '../kernel-model/ro
 import type { RunArguments } from './args.js';
 import { InputError } from './errors.js';
 import { describeEnding, exitStatus } from './report.js';
+import { straceLine, TraceFile } from './strace.js';
+
+function openTrace(path: string): TraceFile {
+  try {
+    return new TraceFile(path);
+  } catch (e) {
+    throw new InputError(`cannot write the trace file ${path}: ${(e as Error).message}`);
+  }
+}
 
 export interface CliIo {
   writeStdout(data: Uint8Array | string): void;
@@ -149,20 +158,36 @@ export async function runCommand(args: RunArguments, io: CliIo, loadCpu: () => P
     files,
     seed: args.seed,
     kernelProfile: args.kernel,
+    cpus: args.cpus,
+    nodes: args.nodes,
     onStdout: (b) => io.writeStdout(b),
     onStderr: (b) => io.writeStderr(b),
     onWarning: (w) => io.writeStderr(w + '\n'),
   });
   // Until MachineOptions carries host trees to the Vfs, mount them on the machine's file system directly.
   for (const t of trees) machine.process.vfs.mountTree(t.guest, t.tree);
+  const trace = args.trace ? openTrace(args.trace) : undefined;
+  if (trace) machine.onEvent((e) => trace.write(e));
+  if (args.strace) {
+    machine.onEvent((e) => {
+      const line = straceLine(e);
+      if (line) io.writeStderr(line + '\n');
+    });
+  }
   const started = io.now();
   const result = machine.run({ maxInstructions: args.maxInstructions });
   const seconds = (io.now() - started) / 1000;
+  trace?.close();
   const ending = await describeEnding(result, args.maxInstructions);
   if (ending) io.writeStderr(ending + '\n');
   if (args.stats) {
     const mips = seconds > 0 ? result.retired / seconds / 1e6 : 0;
     io.writeStderr(`rseqlab: ${result.retired} instructions retired in ${seconds.toFixed(3)} s (${mips.toFixed(2)} MIPS)\n`);
+    const switches = machine.vcpus().reduce((n, v) => n + machine.kernel.vcpus[v.id].switches, 0);
+    io.writeStderr(`rseqlab: ${args.cpus} vCPUs, ${switches} context switches, machine time ${(Number(result.timeNs) / 1e6).toFixed(3)} ms, trace hash ${result.traceHash}\n`);
+  }
+  if (result.threads && result.kind !== 'exited' && result.kind !== 'killed') {
+    for (const line of result.threads) io.writeStderr(`rseqlab:   ${line}\n`);
   }
   return exitStatus(result);
 }

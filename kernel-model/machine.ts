@@ -175,8 +175,10 @@ export class Machine {
     const cwd = options.cwd ?? '/';
     const exePath = options.exePath ?? options.path;
     const files = new Map(options.files ?? []);
-    // The program itself is a file of the guest (execve of /proc/self/exe, busybox's applets).
-    if (!files.has(exePath)) files.set(exePath, options.program);
+    // The program itself is a file of the guest (execve of /proc/self/exe, busybox's applets),
+    // unless its path lies in a directory the machine generates (/tmp, /dev, /proc, /sys).
+    const top = exePath.split('/').filter(Boolean)[0];
+    if (!files.has(exePath) && exePath.startsWith('/') && !['tmp', 'dev', 'proc', 'sys'].includes(top)) files.set(exePath, options.program);
     const vfs = new Vfs({ files, exePath, cwd, uid, gid });
     const rlimits = new ResourceLimits();
     const argv = options.argv ?? [options.path];
