@@ -160,12 +160,11 @@ export async function runCommand(args: RunArguments, io: CliIo, loadCpu: () => P
     kernelProfile: args.kernel,
     cpus: args.cpus,
     nodes: args.nodes,
+    trees,
     onStdout: (b) => io.writeStdout(b),
     onStderr: (b) => io.writeStderr(b),
     onWarning: (w) => io.writeStderr(w + '\n'),
   });
-  // Until MachineOptions carries host trees to the Vfs, mount them on the machine's file system directly.
-  for (const t of trees) machine.process.vfs.mountTree(t.guest, t.tree);
   const trace = args.trace ? openTrace(args.trace) : undefined;
   if (trace) machine.onEvent((e) => trace.write(e));
   if (args.strace) {

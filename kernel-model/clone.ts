@@ -99,8 +99,10 @@ export function kernelClone(kernel: Kernel, parent: Task, args: CloneArgs): Sysc
     group.exitSignal = args.exitSignal;
     (group.parent ?? p).children.push(group);
     kernel.processes.set(tid, group);
+    p.vfs.forkFs(p.tgid, tid, (f & CLONE_FS) !== 0);
   }
   const child = new Task(tid, ctx, group, parent.allowed, parent.name);
+  child.startNs = kernel.timeOf(parent);
   child.blocked = parent.blocked;
   child.cpu = parent.cpu;
   // rseq_fork: a CLONE_VM child starts unregistered (libc registers again); a fork child keeps the registration.

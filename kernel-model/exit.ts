@@ -123,6 +123,7 @@ export function reap(kernel: Kernel, group: ThreadGroup): void {
     group.parent.childrenCpuNs += group.cpuNs() + group.childrenCpuNs;
   }
   kernel.processes.delete(group.tgid);
+  group.vfs.releaseFs(group.tgid);
   kernel.processReaped(group);
 }
 

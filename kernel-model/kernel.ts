@@ -98,6 +98,10 @@ export class Kernel {
   private readonly warned = new Set<string>();
   private readonly warnSink: (message: string) => void;
   private nextPid = 1000;
+  /** Processes and threads created since boot (/proc/stat processes). */
+  forks = 1;
+  /** The last pid handed out (/proc/loadavg). */
+  lastPid = 1000;
   private nextInode = 0x10000;
   /** Machine time no clock read may go below (keeps CLOCK_MONOTONIC monotonic across vCPUs). */
   private observed = 0n;
@@ -201,6 +205,8 @@ export class Kernel {
 
   allocatePid(): number {
     while (this.tasks.has(this.nextPid) || this.processes.has(this.nextPid)) this.nextPid++;
+    this.forks++;
+    this.lastPid = this.nextPid;
     return this.nextPid++;
   }
 

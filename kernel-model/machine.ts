@@ -36,7 +36,8 @@ import { buildSyscallTable, completeSyscall, dispatchSyscall, type SyscallEntry 
 import { Task } from './task.js';
 import { AddressSpace, FdTable, ResourceLimits, SignalActions, ThreadGroup } from './thread-group.js';
 import { allCpusMask } from './vcpu.js';
-import { Vfs } from './vfs.js';
+import { Vfs, type HostTree } from './vfs.js';
+import { systemView } from './system-view.js';
 
 /**
  * AT_HWCAP is CPUID.1:EDX (arch/x86/include/asm/elf.h ELF_HWCAP): exactly
@@ -72,6 +73,8 @@ export interface MachineOptions {
   quantum?: number;
   /** Thread and process limit (default 4096). */
   maxTasks?: number;
+  /** Host directory trees shown read-only at guest paths (--dir). */
+  trees?: readonly { guest: string; tree: HostTree }[];
   /** Target of /proc/self/exe (default: path, made absolute against cwd). */
   exePath?: string;
   cwd?: string;
@@ -179,7 +182,8 @@ export class Machine {
     // unless its path lies in a directory the machine generates (/tmp, /dev, /proc, /sys).
     const top = exePath.split('/').filter(Boolean)[0];
     if (!files.has(exePath) && exePath.startsWith('/') && !['tmp', 'dev', 'proc', 'sys'].includes(top)) files.set(exePath, options.program);
-    const vfs = new Vfs({ files, exePath, cwd, uid, gid });
+    const devRandom = random.fork('dev-random');
+    const vfs = new Vfs({ files, exePath, cwd, uid, gid, trees: options.trees, system: systemView(this.kernel), random: { bytes: (n: number) => devRandom.bytes(n) } });
     const rlimits = new ResourceLimits();
     const argv = options.argv ?? [options.path];
     const envp = options.envp ?? [];

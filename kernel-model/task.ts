@@ -114,6 +114,8 @@ export class Task {
   lastFault: FaultReport | undefined;
   /** current->thread.trap_nr / error_code / cr2 of the last fault, copied into every signal frame. */
   trap: TrapInfo | undefined;
+  /** CLOCK_BOOTTIME-relative machine time at creation (ns). */
+  startNs = 0n;
   /** nice value (setpriority); every task starts at 0. */
   nice = 0;
   /** prctl(PR_SET_PDEATHSIG). */
