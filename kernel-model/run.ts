@@ -14,6 +14,8 @@ export interface RunProgramOptions {
   maxInstructions?: number;
   seed?: number;
   cpus?: number;
+  /** Guest path -> host path, read into the guest file system. */
+  files?: Record<string, string>;
 }
 
 export interface RunProgramResult {
@@ -38,6 +40,7 @@ export async function runProgram(options: RunProgramOptions): Promise<RunProgram
     stdin: options.stdin,
     seed: options.seed ?? 1,
     cpus: options.cpus,
+    files: new Map(await Promise.all(Object.entries(options.files ?? {}).map(async ([g, h]) => [g, new Uint8Array(await readFile(h))] as [string, Uint8Array]))),
   });
   const result = machine.run({ maxInstructions: options.maxInstructions ?? 20e9 });
   if (result.kind !== 'exited' && result.kind !== 'killed') {

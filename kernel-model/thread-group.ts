@@ -18,6 +18,9 @@ export interface Credentials {
   euid: number;
   gid: number;
   egid: number;
+  /** Saved set-user/group-ID (default: the effective ones). */
+  suid?: number;
+  sgid?: number;
 }
 
 /** An interval timer (ITIMER_REAL / VIRTUAL / PROF) or a POSIX timer's state. */

@@ -18,6 +18,7 @@ import { processSyscalls } from './process.js';
 import { blockingIo, pipeSyscalls } from './pipe.js';
 import { waitSyscalls } from './wait.js';
 import { execSyscalls } from './exec.js';
+import { credsSyscalls } from './creds.js';
 import { rseqSyscalls } from './rseq.js';
 import { signalSyscalls } from './signal.js';
 import { timeSyscalls } from './time.js';
@@ -28,7 +29,7 @@ export interface SyscallEntry {
   handler: SyscallHandler;
 }
 
-const FAMILIES = [fsSyscalls, mmSyscalls, processSyscalls, waitSyscalls, pipeSyscalls, execSyscalls, timeSyscalls, signalSyscalls, rseqSyscalls, miscSyscalls];
+const FAMILIES = [fsSyscalls, mmSyscalls, processSyscalls, waitSyscalls, pipeSyscalls, execSyscalls, credsSyscalls, timeSyscalls, signalSyscalls, rseqSyscalls, miscSyscalls];
 
 /** Calls whose -EAGAIN on a blocking pipe means: sleep and try again (pipe.ts). */
 const BLOCKING_IO: Record<string, 'read' | 'write'> = { read: 'read', readv: 'read', write: 'write', writev: 'write' };
