@@ -84,14 +84,14 @@ describe('guest programs, emulated vs native', () => {
 });
 
 /**
- * The concurrency programs the kernel model runs today. The others in
- * concurrencyProgramCases need what is still being built for issue #9 and
- * are listed here by name so nobody mistakes them for passing: signal
- * delivery to handlers with the FPU image (signal_*, timer_signals,
- * thread_cancel), fork/exec/pipes/wait (fork_pipe_wait, spawn,
- * child_killed, shm_fork, thread_robust).
+ * Concurrency programs that cannot pass yet, each with the reason; every
+ * other entry of concurrencyProgramCases runs below. They are listed, not
+ * silently dropped, so nobody mistakes them for passing.
  */
-const RUNS_TODAY = new Set(['thread_mutex', 'thread_atomics', 'thread_condvar', 'thread_barrier_tls', 'thread_rwlock', 'affinity_getcpu']);
+const PENDING: Record<string, string> = {
+  signal_fpe_longjmp: 'an unmasked SSE exception must stop the CPU as #XM so the kernel can send SIGFPE with FPE_FLTDIV; today the CPU reports #GP',
+};
+const RUNS_TODAY = new Set(concurrencyProgramCases.map((c) => c.name).filter((n) => !(n in PENDING)));
 
 describe('concurrency programs, emulated on 1, 2, 4 and 8 vCPUs vs native', () => {
   const cases = concurrencyProgramCases.filter((c) => RUNS_TODAY.has(c.name));
