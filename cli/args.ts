@@ -8,6 +8,7 @@ export const DEFAULT_MAX_INSTRUCTIONS = 20e9;
 export const DEFAULT_SEED = 1;
 export const DEFAULT_CPUS = 4;
 export const MAX_CPUS = 64;
+export const DEFAULT_MEMORY_BYTES = 1 << 30;
 /** A small fixed environment, so runs do not depend on the host's. */
 export const DEFAULT_ENV: readonly string[] = ['PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/home/user', 'LANG=C'];
 
@@ -25,6 +26,8 @@ export interface RunArguments {
   env: string[];
   /** Guest path -> host path, for the virtual file system. */
   files: [guest: string, host: string][];
+  /** Guest memory in bytes (--memory). */
+  memoryBytes: number;
   /** Virtual CPUs and NUMA nodes. */
   cpus: number;
   nodes: number;
@@ -48,6 +51,7 @@ export function parseRunArguments(argv: readonly string[]): RunArguments {
     env: [...DEFAULT_ENV],
     files: [],
     dirs: [],
+    memoryBytes: DEFAULT_MEMORY_BYTES,
     cpus: DEFAULT_CPUS,
     nodes: 1,
     trace: undefined,
@@ -91,6 +95,9 @@ export function parseRunArguments(argv: readonly string[]): RunArguments {
       case '--cpus':
         out.cpus = parseCount(name, value(name, inline));
         if (out.cpus > MAX_CPUS) throw new UsageError(`--cpus ${out.cpus}: at most ${MAX_CPUS} virtual CPUs`);
+        break;
+      case '--memory':
+        out.memoryBytes = parseSize(name, value(name, inline));
         break;
       case '--nodes':
         out.nodes = parseCount(name, value(name, inline));
@@ -137,6 +144,15 @@ export function parseRunArguments(argv: readonly string[]): RunArguments {
   out.program = argv[i];
   out.args = argv.slice(i + 1);
   return out;
+}
+
+/** A memory size: bytes, or with K, M or G (powers of 1024); at least 1 MiB, at most 3 GiB (what wasm memory can hold). */
+function parseSize(name: string, text: string): number {
+  const m = /^(\d+)([KMG]?)i?B?$/i.exec(text.trim());
+  const unit = m ? ({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 } as Record<string, number>)[m[2].toUpperCase()] : 0;
+  const n = m ? Number(m[1]) * unit : NaN;
+  if (!Number.isFinite(n) || n < 1024 ** 2 || n > 3 * 1024 ** 3) throw new UsageError(`${name} ${text}: expected a size from 1M to 3G (e.g. 256M, 1G)`);
+  return n;
 }
 
 /** A positive integer (or zero for seeds); accepts 20e9 and 1_000_000. */

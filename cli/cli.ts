@@ -36,6 +36,8 @@ options:
   --file GUEST=HOST      make host file HOST readable in the guest at path GUEST (repeatable)
   --cpus N               virtual CPUs (default 4, at most 64)
   --nodes M              NUMA nodes; the CPUs are split evenly across them (default 1)
+  --memory SIZE          guest memory, e.g. 256M or 2G (default 1G); a process that
+                         touches memory beyond it is OOM-killed (SIGKILL, a line says why)
   --strace               print every system call to stderr, one line each with the thread id
   --trace FILE           write every machine event (scheduling, system calls, signals,
                          thread and process lifetimes) to FILE as JSON lines

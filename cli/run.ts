@@ -160,6 +160,7 @@ export async function runCommand(args: RunArguments, io: CliIo, loadCpu: () => P
     kernelProfile: args.kernel,
     cpus: args.cpus,
     nodes: args.nodes,
+    memoryBytes: args.memoryBytes,
     trees,
     onStdout: (b) => io.writeStdout(b),
     onStderr: (b) => io.writeStderr(b),

@@ -76,9 +76,13 @@ export class SymbolTable {
     const at = this.byAddress[found].address;
     while (found > 0 && this.byAddress[found - 1].address === at) found--;
     // Prefer a sized symbol at that address that actually contains the address.
-    for (let i = found; i < this.byAddress.length && this.byAddress[i].address === at; i++) {
+    let next = found;
+    while (next < this.byAddress.length && this.byAddress[next].address === at) next++;
+    // An unsized symbol (a label such as _end) covers up to the next symbol; the last one only itself.
+    const unsizedEnd = next < this.byAddress.length ? this.byAddress[next].address : at + 1;
+    for (let i = found; i < next; i++) {
       const s = this.byAddress[i];
-      if (s.size === 0 || address < s.address + s.size) return { symbol: s, offset: address - s.address };
+      if (s.size === 0 ? address < unsizedEnd : address < s.address + s.size) return { symbol: s, offset: address - s.address };
     }
     return undefined;
   }

@@ -50,6 +50,8 @@ export interface CpuExtras {
   currentAddressSpace?(): number;
   useAddressSpace?(id: number): void;
   releaseContext?(ctx: import('../emulator/api.js').CpuContext): void;
+  setFrameLimit?(frames: number): void;
+  framesInUse?(): number;
 }
 
 export function cpuExtras(cpu: Cpu): CpuExtras {

@@ -47,6 +47,8 @@ export const DEFAULT_HWCAP = 0x07008111;
 export const DEFAULT_UID = 1000;
 export const DEFAULT_CPUS = 4;
 export const MAX_CPUS = 64;
+/** Guest memory by default: 1 GiB of 4 KiB frames. */
+export const DEFAULT_MEMORY_BYTES = 1 << 30;
 /** Threads and processes the machine allows at once (fork and clone fail with EAGAIN beyond). */
 export const DEFAULT_MAX_TASKS = 4096;
 
@@ -73,6 +75,11 @@ export interface MachineOptions {
   quantum?: number;
   /** Thread and process limit (default 4096). */
   maxTasks?: number;
+  /**
+   * Guest memory the machine has (default 1 GiB): touching a fresh page
+   * beyond it ends the process that asked, as Linux's OOM killer would.
+   */
+  memoryBytes?: number;
   /** Host directory trees shown read-only at guest paths (--dir). */
   trees?: readonly { guest: string; tree: HostTree }[];
   /** Target of /proc/self/exe (default: path, made absolute against cwd). */
@@ -173,6 +180,7 @@ export class Machine {
       warn,
       maxTasks: options.maxTasks ?? DEFAULT_MAX_TASKS,
     });
+    cpuExtras(cpu).setFrameLimit?.(Math.floor((options.memoryBytes ?? DEFAULT_MEMORY_BYTES) / 4096));
     const uid = options.uid ?? DEFAULT_UID;
     const gid = options.gid ?? DEFAULT_UID;
     const cwd = options.cwd ?? '/';
@@ -504,11 +512,19 @@ export class Machine {
       default:
         if ((stop.reason as number) === 11) {
           // StopReason.OutOfMemory: the machine's memory is exhausted; the OOM killer picks the process that asked.
-          exitGroup(this.kernel, task.group, { signal: SIGKILL, reason: `out of memory: the guest touched ${hex(stop.faultAddress ?? 0)} and the machine has no free page left (OOM kill)` });
+          this.oomKill(task, stop.faultAddress ?? 0);
           return;
         }
         throw new Error(`internal: unknown stop reason ${String(stop.reason)}`);
     }
+  }
+
+  /** out_of_memory: the process that needed the page is killed with SIGKILL, and the run says why. */
+  private oomKill(task: Task, address: number): void {
+    const mib = Math.round((cpuExtras(this.cpu).framesInUse?.() ?? 0) * 4096 / (1 << 20));
+    const reason = `out of memory: pid ${task.group.tgid} touched a fresh page at ${hex(address)} with all ${mib} MiB of the machine's memory in use (OOM kill; --memory raises the limit)`;
+    this.kernel.warn(`rseqlab: ${reason}`);
+    exitGroup(this.kernel, task.group, { signal: SIGKILL, reason });
   }
 
   private fault(task: Task, stop: StopInfo, sig: { signo: number; code: number; addr: bigint }, address: number, cause: FaultReport['cause']): void {
@@ -535,9 +551,14 @@ export class Machine {
     return new Uint8Array(out);
   }
 
-  /** One line per live thread: vCPU, state, what it waits on (with the symbol of a futex word). */
-  threadReport(): string[] {
-    return [...this.kernel.tasks.values()].sort((a, b) => a.tid - b.tid).map((t) => {
+  /**
+   * One line per live thread: vCPU, state, what it waits on (with the
+   * symbol of a futex word); past `limit` threads, one line says how many
+   * more there are.
+   */
+  threadReport(limit = 32): string[] {
+    const all = [...this.kernel.tasks.values()].sort((a, b) => a.tid - b.tid);
+    const lines = all.slice(0, limit).map((t) => {
       let line = this.kernel.describeWait(t);
       const addr = t.wait?.what.address;
       if (addr !== undefined) {
@@ -546,11 +567,14 @@ export class Machine {
       }
       return line;
     });
+    if (all.length > limit) lines.push(`... and ${all.length - limit} more threads`);
+    return lines;
   }
 
   private deadlockResult(): RunResult {
     const threads = this.threadReport();
-    const message = `deadlock: every thread is blocked and no timer is pending (${threads.length} thread${threads.length === 1 ? '' : 's'})`;
+    const n = this.kernel.tasks.size;
+    const message = `deadlock: every thread is blocked and no timer is pending (${n} thread${n === 1 ? '' : 's'})`;
     this.kernel.deadlock(message);
     return { ...this.result(this.kernel.termination), threads };
   }

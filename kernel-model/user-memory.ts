@@ -109,7 +109,8 @@ export class UserMemory {
     try {
       return f();
     } catch (e) {
-      if (e instanceof MemoryError) throw new UserFault(e.address ?? addr, access);
+      // Running out of memory is not the caller's bad pointer: it reaches the dispatcher (OOM kill).
+      if (e instanceof MemoryError && !(e as MemoryError & { outOfMemory?: boolean }).outOfMemory) throw new UserFault(e.address ?? addr, access);
       throw e;
     }
   }

@@ -4,9 +4,11 @@
 // r11 (the CPU does that, as the hardware does); the kernel leaves them.
 // Unknown numbers return -ENOSYS and are reported once by name.
 
-import { Reg } from '../../emulator/api.js';
+import { MemoryError, Reg } from '../../emulator/api.js';
+import { exitGroup } from '../exit.js';
+import { SIGKILL } from '../signals.js';
 import { isBlock, type SyscallResult } from '../wait.js';
-import { EFAULT, ENOSYS } from '../errno.js';
+import { EFAULT, ENOMEM, ENOSYS } from '../errno.js';
 import type { Kernel } from '../kernel.js';
 import { syscallName, syscallNumber } from '../syscall-names.js';
 import type { Task } from '../task.js';
@@ -52,13 +54,23 @@ export function implementedSyscalls(): string[] {
   return FAMILIES.flatMap((f) => Object.keys(f)).sort();
 }
 
-/** A handler's result, with user-memory faults turned into -EFAULT as the kernel's uaccess does. */
-function guarded(f: () => SyscallResult): SyscallResult {
+/**
+ * A handler's result, with user-memory faults turned into -EFAULT as the
+ * kernel's uaccess does; memory running out during the call OOM-kills the
+ * caller's process.
+ */
+function guarded(kernel: Kernel, task: Task, f: () => SyscallResult): SyscallResult {
   try {
     return f();
   } catch (e) {
     if (e instanceof UserFault) return -EFAULT;
     if (e instanceof NameTooLong) return -e.errno;
+    if (e instanceof MemoryError && (e as MemoryError & { outOfMemory?: boolean }).outOfMemory) {
+      const reason = `out of memory in a system call of pid ${task.group.tgid} (OOM kill; --memory raises the limit)`;
+      kernel.warn(`rseqlab: ${reason}`);
+      exitGroup(kernel, task.group, { signal: SIGKILL, reason });
+      return -ENOMEM;
+    }
     throw e;
   }
 }
@@ -76,7 +88,7 @@ export function dispatchSyscall(kernel: Kernel, task: Task, table: ReadonlyMap<n
     kernel.reportNotImplemented(nr, syscallName(nr));
     result = -ENOSYS;
   } else {
-    result = guarded(() => entry.handler({ nr, args, kernel, task, group: task.group, mem: kernel.mem }));
+    result = guarded(kernel, task, () => entry.handler({ nr, args, kernel, task, group: task.group, mem: kernel.mem }));
   }
   if (kernel.tracing) {
     kernel.emit({ kind: 'syscall', t: kernel.timeOf(task), cpu: task.cpu, tid: task.tid, nr, name: entry?.name ?? syscallName(nr) ?? `#${nr}`, args, result: isBlock(result) ? 'blocked' : BigInt(result) });
@@ -92,7 +104,7 @@ export function completeSyscall(kernel: Kernel, task: Task): void {
   const reason = task.wakeReason ?? 'woken';
   task.wait = undefined;
   task.wakeReason = undefined;
-  const result = guarded(() => wait.resume(reason));
+  const result = guarded(kernel, task, () => wait.resume(reason));
   if (kernel.tracing) {
     const name = syscallName(task.syscallNr) ?? `#${task.syscallNr}`;
     kernel.emit({ kind: 'syscall-resume', t: kernel.timeOf(task), cpu: task.cpu, tid: task.tid, nr: task.syscallNr, name, reason, result: isBlock(result) ? 'blocked' : BigInt(result) });
