@@ -70,6 +70,8 @@ export async function describeEnding(result: RunResult, maxInstructions: number)
       return `rseqlab: guest stopped: ${result.message}`;
     case 'unsupported':
       return `rseqlab: guest stopped: ${result.message}`;
+    case 'paused':
+      return undefined;
   }
 }
 
@@ -84,5 +86,7 @@ export function exitStatus(result: RunResult): number {
     case 'deadlock':
     case 'unsupported':
       return 125;
+    case 'paused':
+      return 0;
   }
 }

@@ -97,7 +97,7 @@ export interface MachineOptions {
   onWarning?: (message: string) => void;
 }
 
-export type RunKind = 'exited' | 'killed' | 'budget-exhausted' | 'deadlock' | 'unsupported';
+export type RunKind = 'exited' | 'killed' | 'budget-exhausted' | 'deadlock' | 'unsupported' | 'paused';
 
 export interface RunResult {
   kind: RunKind;
@@ -110,6 +110,8 @@ export interface RunResult {
   message?: string;
   /** One line per live thread when the run stopped without the program ending (deadlock, budget). */
   threads?: string[];
+  /** 'paused': the event that met RunOptions.until. */
+  event?: MachineEvent;
   stdout: Uint8Array;
   stderr: Uint8Array;
   /** Instructions retired since the machine was created. */
@@ -123,6 +125,12 @@ export interface RunResult {
 
 export interface RunOptions {
   maxInstructions: number;
+  /**
+   * Stop as soon as an event satisfies this (the step that produced it
+   * completes first): run "until the next event" for a page or a tool.
+   * The result's kind is then 'paused' and the machine can run on.
+   */
+  until?: (e: MachineEvent) => boolean;
 }
 
 /** One thread as the Machine API shows it. */
@@ -297,7 +305,8 @@ export class Machine {
 
   /** Reads guest memory of a process (default: the first one). */
   readMemory(addr: number, length: number, pid = TGID): Uint8Array {
-    const p = this.kernel.processes.get(pid);
+    // The first process's memory stays readable after it exited (for checking results).
+    const p = pid === this.process.tgid ? this.process : this.kernel.processes.get(pid);
     if (!p) throw new RangeError(`no process ${pid}`);
     return this.kernel.withAddressSpace(p.mm.id, () => this.cpu.read(addr, length));
   }
@@ -313,7 +322,27 @@ export class Machine {
   run(options: RunOptions): RunResult {
     const kernel = this.kernel;
     const limit = this.retiredTotal + Math.max(0, Math.floor(options.maxInstructions));
+    let paused: MachineEvent | undefined;
+    const until = options.until;
+    const unsubscribe = until ? kernel.subscribe((e) => {
+      if (!paused && until(e)) paused = e;
+    }) : undefined;
+    try {
+      return this.loop(limit, () => paused !== undefined) ?? this.pausedResult(paused!);
+    } finally {
+      unsubscribe?.();
+    }
+  }
+
+  private pausedResult(e: MachineEvent): RunResult {
+    return { ...this.result(undefined), kind: 'paused', exitCode: null, threads: undefined, message: `paused after a ${e.kind} event`, event: e };
+  }
+
+  /** The machine's loop; returns undefined when `stop` says so between steps. */
+  private loop(limit: number, pause: () => boolean): RunResult | undefined {
+    const kernel = this.kernel;
     while (!kernel.termination) {
+      if (pause()) return undefined;
       this.recycleContexts();
       kernel.timers.fireDue(kernel.globalTime());
       if (kernel.termination) break;
