@@ -21,6 +21,8 @@ import { RLIMIT_CORE } from './rlimits.js';
 import { SS_DISABLE, type Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 
+/** EFLAGS.RF (resume flag), bit 16. */
+const X86_EFLAGS_RF = 1n << 16n;
 /** __NR_restart_syscall on x86-64. */
 const NR_RESTART_SYSCALL = 219;
 const SIGRTMIN = 32;
@@ -189,7 +191,12 @@ export function doSignal(kernel: Kernel, task: Task, hooks: DeliveryHooks): void
         const saved = task.savedMask ?? task.blocked;
         task.savedMask = undefined;
         const trap = frameFault(task, sig);
-        if (trap) task.trap = trap;
+        if (trap) {
+          task.trap = trap;
+          // A fault pushes EFLAGS with RF set (SDM Vol. 3A 6.12.1: every fault but the instruction
+          // breakpoint), and that image is what the frame saves; int3 is a trap and leaves it clear.
+          if (trap.trapno !== 3) ctx.rflags |= X86_EFLAGS_RF;
+        }
         const r = setupRtFrame(kernel.mem, ctx, { sig, info, action, blocked: saved, altStack: task.altStack, fault: task.trap });
         task.lastFault = undefined;
         if (!r.ok) {
