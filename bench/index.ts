@@ -1,0 +1,70 @@
+// `npm run bench`: every benchmark in one run, each emulated run beside its
+// native wall time, ratios only against references measured in this run.
+//
+//   npm run bench                          # cpubench 40 rounds, pingpong 20000, bench_threads 10 x 4
+//   npm run bench -- 200                   # cpubench 200 rounds
+//   npm run bench -- --pingpong 50000 --rounds 20 --repeats 5
+//
+// 1. bench/cpu.ts: single-thread MIPS (cpubench), with the previous
+//    session's figure as a reference from another run;
+// 2. bench/threads.ts: the cost of a context switch (bench_pingpong on 1
+//    and 2 vCPUs) and a 4-thread program on 4 vCPUs (bench_threads, also
+//    on 1 vCPU), with virtual-time speedup.
+// Exits 1 if any emulated output differs from its native run.
+import { parseArgs } from 'node:util';
+import { BenchError, DEFAULT_REPEATS, dur, fmt, hostCpuCount, parseCount } from './common.js';
+import { PREVIOUS_SESSION, cpuBench } from './cpu.js';
+import { DEFAULT_PINGPONG, DEFAULT_THREAD_ROUNDS, threadsBench } from './threads.js';
+
+const USAGE = 'npm run bench -- [cpubench rounds] [--pingpong K] [--rounds R] [--repeats N]';
+
+async function main(): Promise<boolean> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: process.argv.slice(2),
+      allowPositionals: true,
+      options: { pingpong: { type: 'string' }, rounds: { type: 'string' }, repeats: { type: 'string' } },
+    });
+  } catch (e) {
+    throw new BenchError(`${(e as Error).message}; usage: ${USAGE}`);
+  }
+  const { values: v, positionals } = parsed;
+  if (positionals.length > 1) throw new BenchError(`usage: ${USAGE}`);
+  const repeats = parseCount('--repeats', v.repeats, DEFAULT_REPEATS);
+  const cpubenchRounds = parseCount('cpubench round count', positionals[0], 40);
+  const pingpong = parseCount('--pingpong', v.pingpong, DEFAULT_PINGPONG);
+  const rounds = parseCount('--rounds', v.rounds, DEFAULT_THREAD_ROUNDS);
+
+  const host = hostCpuCount();
+  console.log(`rseqlab benchmarks: host with ${host} CPU${host === 1 ? '' : 's'} available, Node ${process.version}; emulated runs are best of ${repeats}, native best of 3-5 (the host may be shared)\n`);
+  const cpu = await cpuBench({ rounds: cpubenchRounds, repeats });
+  const th = await threadsBench({ pingpong, rounds, repeats, singleThreadMips: cpu.mips });
+
+  const p = th.pingpong;
+  const t = th.threads;
+  const nativeSwitch = p.nativePinnedSwitches ? p.nativePinned.ms / p.nativePinnedSwitches : undefined;
+  console.log('\nsummary (this run)');
+  console.log(
+    `  single thread:     ${fmt(cpu.mips, 1)} MIPS emulated (cpubench ${cpubenchRounds}), ${fmt(cpu.emuMs / cpu.nativeMs, 0)}x native wall time; ` +
+      `${fmt((100 * cpu.mips) / PREVIOUS_SESSION.mips, 1)}% of the previous session's ${PREVIOUS_SESSION.mips} MIPS (a figure from another run)`,
+  );
+  console.log(
+    `  context switch:    ${dur(p.emu1.ms / p.emu1.switches[0])} host time per switch emulated on 1 vCPU (${dur(th.switchOverheadMs)} beyond its instructions)` +
+      (nativeSwitch ? `, native on 1 CPU ${dur(nativeSwitch)} (${fmt(p.emu1.ms / p.emu1.switches[0] / nativeSwitch, 1)}x)` : ''),
+  );
+  console.log(
+    `  4 threads:         ${dur(t.emu4.ms)} on 4 vCPUs vs ${dur(t.native.ms)} native on ${host} CPUs (${fmt(t.emu4.ms / t.native.ms, 0)}x), ` +
+      `${fmt(t.emu4.result.retired / t.emu4.ms / 1000, 1)} MIPS over all threads; virtual time ${fmt(Number(t.emu1.result.timeNs) / Number(t.emu4.result.timeNs), 2)}x shorter than on 1 vCPU`,
+  );
+  console.log(`  outputs:           ${cpu.ok && th.ok ? 'every emulated run printed the same bytes as its native run' : 'SOME EMULATED OUTPUT DIFFERS FROM NATIVE'}`);
+  return cpu.ok && th.ok;
+}
+
+try {
+  process.exitCode = (await main()) ? 0 : 1;
+} catch (e) {
+  if (!(e instanceof BenchError)) throw e;
+  console.error(`bench: ${e.message}`);
+  process.exitCode = 1;
+}
