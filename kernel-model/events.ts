@@ -25,26 +25,25 @@ export type MachineEvent =
 export type EventKind = MachineEvent['kind'];
 
 const FNV_OFFSET = 0xcbf29ce484222325n;
-const FNV_PRIME = 0x100000001b3n;
 const MASK64 = 0xffffffffffffffffn;
 
-/** Incremental FNV-1a (64-bit) over 32-bit words, kept in two 32-bit halves for speed. */
+/**
+ * Incremental FNV-1a (64-bit prime and offset) over 32-bit words: each word
+ * is xored in whole, then the state is multiplied by the prime, so one
+ * event costs a few multiplications. Kept in two 32-bit halves for speed.
+ */
 export class TraceHash {
   private hi = Number(FNV_OFFSET >> 32n) >>> 0;
   private lo = Number(FNV_OFFSET & 0xffffffffn) >>> 0;
 
-  /** Mixes one 32-bit word (byte by byte, as FNV-1a defines). */
+  /** Mixes one 32-bit word. */
   word(v: number): void {
-    for (let k = 0; k < 4; k++) {
-      this.lo = (this.lo ^ ((v >>> (k * 8)) & 0xff)) >>> 0;
-      // (hi:lo) * FNV_PRIME, where FNV_PRIME = 2^40 + 0x1b3.
-      const loMul = this.lo * 0x1b3;
-      const carry = Math.floor(loMul / 0x100000000);
-      const newLo = loMul >>> 0;
-      const newHi = (Math.imul(this.hi, 0x1b3) + carry + ((this.lo << 8) >>> 0)) >>> 0;
-      this.lo = newLo;
-      this.hi = newHi;
-    }
+    const lo = (this.lo ^ (v >>> 0)) >>> 0;
+    // (hi:lo) * FNV_PRIME mod 2^64, where FNV_PRIME = 2^40 + 0x1b3.
+    const loMul = lo * 0x1b3;
+    const carry = Math.floor(loMul / 0x100000000);
+    this.lo = loMul >>> 0;
+    this.hi = (Math.imul(this.hi, 0x1b3) + carry + ((lo << 8) >>> 0)) >>> 0;
   }
 
   big(v: bigint): void {
@@ -53,9 +52,14 @@ export class TraceHash {
     this.word(Number(u >> 32n));
   }
 
+  /** A number that fits 53 bits, as two words (no BigInt on the hot path). */
+  num(v: number): void {
+    this.word(v >>> 0);
+    this.word(Math.floor(v / 0x100000000) >>> 0);
+  }
+
   text(s: string): void {
-    for (let i = 0; i < s.length; i++) this.word(s.charCodeAt(i));
-    this.word(0xffffffff);
+    this.word(stringCode(s));
   }
 
   get value(): bigint {
@@ -67,13 +71,26 @@ export class TraceHash {
   }
 }
 
-/** Feeds one event into the hash in a canonical order of its fields. */
+/** A 32-bit FNV-1a of a string, cached: event kinds, syscall names and reasons repeat. */
+const stringCodes = new Map<string, number>();
+function stringCode(s: string): number {
+  let c = stringCodes.get(s);
+  if (c === undefined) {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    c = h >>> 0;
+    if (stringCodes.size < 4096) stringCodes.set(s, c);
+  }
+  return c;
+}
+
+/** Feeds one event into the hash: its kind, then its fields in their order of definition. */
 export function hashEvent(h: TraceHash, e: MachineEvent): void {
-  h.text(e.kind);
-  for (const [k, v] of Object.entries(e)) {
-    if (k === 'kind') continue;
-    if (typeof v === 'bigint') h.big(v);
-    else if (typeof v === 'number') h.big(BigInt(Math.trunc(v)));
+  const fields = e as unknown as Record<string, unknown>;
+  for (const k in fields) {
+    const v = fields[k];
+    if (typeof v === 'number') h.num(v);
+    else if (typeof v === 'bigint') h.big(v);
     else if (typeof v === 'string') h.text(v);
     else if (Array.isArray(v)) for (const x of v) h.big(BigInt(x));
   }

@@ -344,9 +344,14 @@ export class Machine {
     while (!kernel.termination) {
       if (pause()) return undefined;
       this.recycleContexts();
-      kernel.timers.fireDue(kernel.globalTime());
-      if (kernel.termination) break;
-      const v = kernel.scheduler.nextVcpu();
+      // The vCPU furthest behind sets machine time; timers due by then fire first (they may wake tasks).
+      let v = kernel.scheduler.nextVcpu();
+      const next = kernel.timers.nextDeadline();
+      if (v && next !== undefined && next <= v.clock) {
+        kernel.timers.fireDue(v.clock);
+        if (kernel.termination) break;
+        v = kernel.scheduler.nextVcpu();
+      }
       if (!v) {
         if (!this.idleUntilNextTimer()) break;
         continue;
@@ -370,7 +375,7 @@ export class Machine {
       this.account(v, task, stop);
       this.handleStop(task, stop, quantum);
       if (v.current === task && kernel.scheduler.sliceExpired(v)) kernel.scheduler.switchOut(task, 'preempt', v.clock);
-      kernel.scheduler.balance(kernel.globalTime());
+      kernel.scheduler.balance(v.clock);
     }
     if (!kernel.termination) return this.deadlockResult();
     return this.result(kernel.termination);
@@ -379,7 +384,7 @@ export class Machine {
   /** The instructions the vCPU may run now: the scheduler's quantum, bounded by the budget, the next timer and the time slice. */
   private quantumFor(v: Kernel['vcpus'][number], task: Task, budget: number): number {
     const kernel = this.kernel;
-    let q = Math.min(budget, kernel.scheduler.drawQuantum(kernel.scheduler.busyCount() > 1));
+    let q = Math.min(budget, kernel.scheduler.drawQuantum(kernel.scheduler.busyVcpus > 1));
     const next = kernel.timers.nextDeadline();
     if (next !== undefined) q = Math.min(q, Math.max(1, Number(next - v.clock)));
     if (v.queue.length > 0) q = Math.min(q, Math.max(1, Number(TIME_SLICE_NS - task.sliceNs)));
@@ -391,6 +396,7 @@ export class Machine {
   /** Instructions until the process's ITIMER_VIRTUAL or ITIMER_PROF expires. */
   private nextCpuTimer(task: Task): bigint | undefined {
     const g = task.group;
+    if (g.itimers[1].value === 0n && g.itimers[2].value === 0n) return undefined;
     let best: bigint | undefined;
     const used = g.cpuNs();
     for (const which of [1, 2]) {
@@ -421,6 +427,7 @@ export class Machine {
   /** ITIMER_VIRTUAL (SIGVTALRM) and ITIMER_PROF (SIGPROF) count the process's CPU time. */
   private checkCpuTimers(task: Task): void {
     const g = task.group;
+    if (g.itimers[1].value === 0n && g.itimers[2].value === 0n) return;
     const used = g.cpuNs();
     for (const [which, sig] of [[1, SIGVTALRM], [2, SIGPROF]] as const) {
       const it = g.itimers[which];

@@ -58,13 +58,19 @@ export class Scheduler {
     readonly quantum: QuantumPolicy = { mean: DEFAULT_QUANTUM },
   ) {}
 
+  /** How many vCPUs were busy at the last nextVcpu(). */
+  busyVcpus = 0;
+
   /** The busy vCPU whose clock is furthest behind (lowest id on ties), or undefined when all are idle. */
   nextVcpu(): VCpu | undefined {
     let best: VCpu | undefined;
+    let busy = 0;
     for (const v of this.vcpus) {
       if (!v.busy) continue;
+      busy++;
       if (!best || v.clock < best.clock) best = v;
     }
+    this.busyVcpus = busy;
     return best;
   }
 
