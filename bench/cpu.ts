@@ -10,7 +10,7 @@
 // rounds are about 100 M instructions, under a second at 150 MIPS.
 // Natively the default 1000 rounds take ~0.5 s.
 import { parseArgs } from 'node:util';
-import { runProgram } from '../kernel-model/run.js';
+import { runProgram } from '../test/programs/run-program.js';
 import { runNative } from '../test/programs/native.js';
 import { BenchError, DEFAULT_REPEATS, dur, fmt, isMain, parseCount, perfInstructions, requireProgram, runs } from './common.js';
 

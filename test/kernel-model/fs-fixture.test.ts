@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { runProgram } from '../../kernel-model/run.js';
+import { runProgram } from '../programs/run-program.js';
 import { gcc, STATIC } from './gcc.js';
 
 let program: string;

@@ -1,49 +1,9 @@
 // The guest programs in the emulator, compared with the same programs run on
 // the host: stdout must be byte-identical and the exit status equal.
-//
-// Needs kernel-model/run.ts (`runProgram`). Until it exists every test here
-// FAILS with a message saying so; it is deliberately not skipped.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { concurrencyProgramCases, programCases, programPath, repoRoot, runNative } from './native.js';
-
-/** The API this file is written against (kernel-model/run.ts). */
-interface RunProgramOptions {
-  path: string;
-  argv: string[];
-  stdin?: Uint8Array;
-  maxInstructions?: number;
-  cpus?: number;
-  seed?: number;
-}
-interface RunProgramResult {
-  exitCode: number;
-  stdout: Uint8Array;
-  stderr: Uint8Array;
-  signal?: number;
-  traceHash?: string;
-}
-type RunProgram = (options: RunProgramOptions) => Promise<RunProgramResult>;
-
-const runModule = join(repoRoot, 'kernel-model', 'run.ts');
-
-async function loadRunProgram(): Promise<RunProgram> {
-  if (!existsSync(runModule)) {
-    throw new Error(
-      'kernel-model/run.ts does not exist yet, so guest programs cannot run in the emulator. ' +
-        'These comparison tests fail until it exports runProgram({ path, argv, stdin?, maxInstructions? }).',
-    );
-  }
-  // A variable specifier keeps tsc from resolving a module that may not exist yet.
-  const specifier = '../../kernel-model/run.js';
-  const mod = (await import(specifier)) as { runProgram?: RunProgram };
-  if (typeof mod.runProgram !== 'function') {
-    throw new Error('kernel-model/run.ts exists but does not export a function runProgram');
-  }
-  return mod.runProgram;
-}
+import { runProgram } from './run-program.js';
 
 /** First differing line, for a failure message a person can act on. */
 function firstDifference(expected: Buffer, actual: Buffer): string {
@@ -65,7 +25,6 @@ describe('guest programs, emulated vs native', () => {
   for (const c of programCases) {
     const title = [c.name, ...c.args.map((a) => JSON.stringify(a))].join(' ');
     it(`${title}: same stdout and exit status as on the host`, async () => {
-      const runProgram = await loadRunProgram();
       const native = runNative(c.name, c.args);
       const path = programPath(c.name);
       const emulated = await runProgram({ path, argv: [path, ...c.args], maxInstructions: c.maxInstructions });
@@ -101,7 +60,6 @@ describe('concurrency programs, emulated on 1, 2, 4 and 8 vCPUs vs native', () =
   for (const c of cases) {
     const title = [c.name, ...c.args.map((a) => JSON.stringify(a))].join(' ');
     it(`${title}: same stdout and status with --cpus 1, 2, 4, 8 and several seeds; same seed, same trace hash`, async () => {
-      const runProgram = await loadRunProgram();
       const native = runNative(c.name, c.args);
       const path = programPath(c.name);
       const hashes = new Map<string, string>();

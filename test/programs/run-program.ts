@@ -1,9 +1,10 @@
 // Runs one program file to completion in a fresh machine: the shortest path
-// from a path on disk to its output, for tests and benchmarks.
+// from a path on disk to its output, for tests and benchmarks. It reads host
+// files, so it lives here and not in kernel-model/ (which runs in browsers).
 
 import { readFile } from 'node:fs/promises';
-import { createCpu } from '../emulator/index.js';
-import { Machine, type RunResult } from './machine.js';
+import { createCpu } from '../../emulator/index.js';
+import { Machine, type RunResult } from '../../kernel-model/machine.js';
 
 export interface RunProgramOptions {
   path: string;

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runProgram } from '../../kernel-model/run.js';
+import { runProgram } from './run-program.js';
 
 const BUSYBOX = '/bin/busybox';
 const BASH = '/bin/bash-static';

@@ -1,0 +1,30 @@
+// The browser page drives the same Machine as the CLI, so nothing under
+// kernel-model/ (or the CPU binding) may import Node's modules or read the
+// host clock or Math.random (determinism: every choice comes from the seed).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return sources(p);
+    return p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+describe('kernel-model runs in a browser and is deterministic', () => {
+  const files = sources(join(root, 'kernel-model'));
+  it('has sources to check', () => {
+    expect(files.length).toBeGreaterThan(30);
+  });
+  for (const f of files) {
+    it(`${relative(root, f)}: no Node imports, no host clock, no Math.random`, () => {
+      const text = readFileSync(f, 'utf8');
+      expect(text).not.toMatch(/from ['"]node:|\brequire\(['"]|from ['"](fs|path|os|child_process)['"]/);
+      expect(text).not.toMatch(/Date\.now\(|new Date\(|performance\.now\(|Math\.random\(/);
+    });
+  }
+});
