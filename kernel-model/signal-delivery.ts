@@ -165,7 +165,8 @@ export interface DeliveryHooks {
 export function doSignal(kernel: Kernel, task: Task, hooks: DeliveryHooks): void {
   const ctx = task.ctx;
   const inSyscall = task.fromSyscall && task.syscallNr >= 0;
-  for (;;) {
+  let stopped = false;
+  while (!stopped) {
     if (!task.alive || task.group.groupExiting) return;
     const next = dequeue(task);
     if (!next) break;
@@ -178,8 +179,10 @@ export function doSignal(kernel: Kernel, task: Task, hooks: DeliveryHooks): void
       case 'continue':
         continue;
       case 'stop':
+        // do_signal_stop: the thread stops here; an interrupted system call restarts when it continues.
         stopProcess(kernel, task.group, sig);
-        return;
+        stopped = true;
+        break;
       case 'terminate':
       case 'core':
         exitGroup(kernel, task.group, { signal: sig, core: dumpsCore(task.group, sig), fault: task.lastFault });
@@ -226,6 +229,7 @@ export function doSignal(kernel: Kernel, task: Task, hooks: DeliveryHooks): void
       ctx.rip -= 2n;
     }
   }
+  task.fromSyscall = false;
   // restore_saved_sigmask: sigsuspend's temporary mask ends with the call.
   if (task.savedMask !== undefined) {
     task.blocked = task.savedMask;
