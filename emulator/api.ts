@@ -1,8 +1,15 @@
 // The contract between the x86-64 CPU (emulator/) and everything above it.
 //
 // The CPU knows nothing about Linux: it executes instructions for one
-// register file at a time, translates guest addresses through its own page
-// table and stops with a reason. Syscalls are a stop reason, not a callback.
+// register file at a time, translates guest addresses through the page
+// table of its current address space and stops with a reason. Syscalls are
+// a stop reason, not a callback.
+//
+// Memory is organised the way a multi-process kernel needs it: several
+// address spaces (one per process; fork copies one copy-on-write), shared
+// objects whose pages several mappings see (memfd, MAP_SHARED), frames
+// counted and optionally limited, so running out of memory is a precise
+// stop or a thrown OutOfMemoryError, never a crash of the CPU.
 //
 // Addresses cross this boundary as JS numbers: user-space addresses on
 // x86-64 are below 2^47, well inside the 2^53 a number holds exactly.
@@ -35,6 +42,13 @@ export enum StopReason {
    * rsp or rbp base); rip is the instruction. Linux delivers SIGBUS.
    */
   StackFault = 10,
+  /**
+   * A page touched for the first time could not get a frame: the frame limit
+   * (Cpu.setFrameLimit) was reached or wasm memory cannot grow. rip is the
+   * instruction, which did not retire; faultAddress and faultAccess say
+   * which access. The kernel model decides what Linux would do (OOM kill).
+   */
+  OutOfMemory = 11,
 }
 
 export const PROT_NONE = 0;
@@ -50,9 +64,9 @@ export interface StopInfo {
   retired: number;
   /** rip at the stop (see StopReason for which instruction it names). */
   rip: bigint;
-  /** PageFault: the first guest address that could not be accessed. */
+  /** PageFault / OutOfMemory: the first guest address that could not be accessed. */
   faultAddress?: number;
-  /** PageFault: what the access was. */
+  /** PageFault / OutOfMemory: what the access was. */
   faultAccess?: AccessKind;
   /** InvalidOpcode / Ud: up to 15 bytes at rip (fewer if the page ends). */
   bytes?: Uint8Array;
@@ -82,6 +96,19 @@ export interface CpuContext {
   mxcsr: number;
   /** Instructions retired by this context since it was created. */
   readonly retired: bigint;
+  /**
+   * The 512-byte image the guest's own fxsave would store for this context
+   * (64-bit layout, Intel SDM Vol. 1, Table 10-2): FCW, FSW, abridged FTW,
+   * MXCSR, MXCSR_MASK, ST(0)..ST(7) in stack order, XMM0..15; FOP, FIP and
+   * FDP are zero (the CPU keeps no last-instruction pointers) and so are
+   * bytes 416..511. What a signal frame's FPU state holds.
+   */
+  fxsaveImage(): Uint8Array;
+  /**
+   * Loads a 512-byte image as fxrstor does (sigreturn). Returns false and
+   * changes nothing if MXCSR sets reserved bits, where fxrstor raises #GP.
+   */
+  fxrstorImage(image: Uint8Array): boolean;
 }
 
 export class MemoryError extends Error {
@@ -89,9 +116,24 @@ export class MemoryError extends Error {
     readonly address: number,
     readonly access: AccessKind,
     message?: string,
+    /** True when the access failed for want of memory, not for a missing mapping (see OutOfMemoryError). */
+    readonly outOfMemory = false,
   ) {
     super(message ?? `guest memory at 0x${address.toString(16)} is not mapped for ${access}`);
     this.name = 'MemoryError';
+  }
+}
+
+/**
+ * A kernel-side operation needed memory the CPU could not get: the frame
+ * limit was reached or wasm memory cannot grow. Nothing was changed. For
+ * operations on guest memory, address is where; otherwise 0. The kernel
+ * model turns it into ENOMEM (or an OOM kill).
+ */
+export class OutOfMemoryError extends MemoryError {
+  constructor(address: number, access: AccessKind, message?: string) {
+    super(address, access, message ?? `out of memory: no frame for guest memory at 0x${address.toString(16)} (${access})`, true);
+    this.name = 'OutOfMemoryError';
   }
 }
 
@@ -129,13 +171,105 @@ export interface DecodedInstruction {
 export interface Cpu {
   /** A new register file: all zero, rflags 0x202, mxcsr 0x1f80, x87 control word 0x37f. */
   createContext(): CpuContext;
+  /**
+   * Copies the whole register file of `from` into `to` (GPRs, rip, rflags,
+   * fs/gs base, x87, MXCSR, XMM): what clone() and fork() give the child.
+   * `to.retired` stays its own.
+   */
+  copyContext(from: CpuContext, to: CpuContext): void;
+  /**
+   * Returns ctx's register file to the CPU for reuse by createContext (a
+   * thread that exited), so thousands of threads over a run do not grow
+   * memory. ctx must not be used afterwards: its properties throw.
+   */
+  releaseContext(ctx: CpuContext): void;
+
+  // ---- address spaces ----
+  //
+  // One per process. Every map/unmap/protect/read/write/pageProt/accessible,
+  // run and decode acts on the current one. The CPU starts with address
+  // space 0 current, so code that never switches sees one page table.
+
+  /** A new, empty address space (nothing mapped); returns its id. */
+  createAddressSpace(): number;
+  /**
+   * A copy of address space `source` for fork(): private pages become
+   * copy-on-write in both (the first write from either side, guest or
+   * kernel-side, copies the frame if the other still has it), pages of
+   * shared objects stay shared, pages never touched stay untouched. Costs
+   * time proportional to the page-table entries, no frame is copied.
+   */
+  forkAddressSpace(source: number): number;
+  /**
+   * Makes address space id current (a switch to another process). Flushes
+   * the TLBs when id changes; decoded code is kept per address space.
+   */
+  useAddressSpace(id: number): void;
+  currentAddressSpace(): number;
+  /**
+   * Drops every mapping and page-table node of address space id (exit, or
+   * exec replacing it): frames are freed when no other mapping or object
+   * holds them. Throws for the current address space.
+   */
+  destroyAddressSpace(id: number): void;
+
+  // ---- shared objects (memfd, MAP_SHARED) ----
+
+  /** A new shared object of `pages` zero pages (memfd_create + ftruncate); returns its id. */
+  createSharedObject(pages: number): number;
+  /**
+   * ftruncate. Pages beyond the new size leave the object. Mappings that
+   * already touched such a page keep its frame and bytes (Linux would
+   * SIGBUS them instead); mapped pages not touched yet fault (PageFault, and
+   * MemoryError for kernel-side copies) while beyond the object's size, as
+   * pages mapped beyond the size from the start do. Growing adds zero pages.
+   */
+  resizeSharedObject(id: number, pages: number): void;
+  /**
+   * Drops the owner's reference (the last close of a memfd). The id is
+   * invalid afterwards; mappings keep working and keep the frames.
+   */
+  releaseSharedObject(id: number): void;
+  /**
+   * Maps object pages [pageOffset, pageOffset + length/4096) at addr in the
+   * current address space (rounded out to pages, replacing existing
+   * mappings, like map). Every mapping of a page, in any address space and
+   * at any address, sees the same frame; frames are allocated in the object
+   * on first touch.
+   */
+  mapShared(addr: number, length: number, prot: number, object: number, pageOffset: number): void;
+  /** Object bytes [offset, offset + length) (read() on a memfd); throws RangeError beyond the size. */
+  readShared(object: number, offset: number, length: number): Uint8Array;
+  /** Writes object bytes at offset (write() on a memfd); throws RangeError beyond the size. */
+  writeShared(object: number, offset: number, data: Uint8Array): void;
+
+  // ---- memory accounting ----
+
+  /**
+   * 4 KiB frames holding guest pages (private, copy-on-write or in shared
+   * objects), across all address spaces. Page-table nodes are not counted.
+   */
+  framesInUse(): number;
+  /**
+   * Caps framesInUse (Infinity lifts the cap). Past it, a guest access to a
+   * fresh page stops with StopReason.OutOfMemory, and kernel-side writes,
+   * writeShared and copy-on-write copies throw OutOfMemoryError, as when
+   * wasm memory cannot grow.
+   */
+  setFrameLimit(frames: number): void;
+
   /** Maps zero-filled pages. addr and length are rounded out to 4 KiB pages. Replaces existing mappings. */
   map(addr: number, length: number, prot: number): void;
   unmap(addr: number, length: number): void;
   protect(addr: number, length: number, prot: number): void;
   /** The protection of the page holding addr, or -1 when unmapped. */
   pageProt(addr: number): number;
-  /** Kernel-side copies: they ignore protection but throw MemoryError on unmapped pages. */
+  /**
+   * Kernel-side copies: they ignore protection but throw MemoryError on
+   * unmapped pages (and OutOfMemoryError when a write needs a frame it
+   * cannot get; guest memory is then unchanged). A write to a copy-on-write
+   * page copies it first, as a guest write does. Reads never allocate.
+   */
   read(addr: number, length: number): Uint8Array;
   write(addr: number, data: Uint8Array): void;
   readU32(addr: number): number;

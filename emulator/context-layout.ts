@@ -14,3 +14,6 @@ export const CTX = {
   ST: 512,
   SIZE: 1024,
 } as const;
+
+/** MXCSR bits fxrstor and ldmxcsr accept (emulator/assembly/xmm.ts MXCSR_MASK); others are #GP. */
+export const MXCSR_MASK = 0xffff;

@@ -2,21 +2,39 @@
 // it as the Cpu interface of ./api.ts. The same code runs in Node and in
 // the browser; only the way the wasm bytes are found differs.
 
-import { CTX } from './context-layout.js';
+import { CTX, MXCSR_MASK } from './context-layout.js';
 import {
-  CpuWords, MemoryError, StopReason, type AccessKind, type Cpu, type CpuContext, type StopInfo, type DecodedInstruction,
+  CpuWords, MemoryError, OutOfMemoryError, StopReason, type AccessKind, type Cpu, type CpuContext, type StopInfo, type DecodedInstruction,
 } from './api.js';
 
 export * from './api.js';
 
 interface CpuExports {
   memory: WebAssembly.Memory;
+  init(): number;
   newContext(): number;
+  releaseContext(ctx: number): void;
   run(ctx: number, maxInsns: bigint, useBreakpoint: number, breakpoint: bigint): number;
   lastRetired(): bigint;
   lastFaultAddress(): bigint;
   lastFaultAccess(): number;
   map(addr: bigint, length: bigint, prot: number): number;
+  mapShared(addr: bigint, length: bigint, prot: number, obj: number, pageOffset: number): number;
+  createAddressSpace(): number;
+  forkAddressSpace(src: number): number;
+  useAddressSpace(id: number): number;
+  currentAddressSpace(): number;
+  destroyAddressSpace(id: number): number;
+  framesInUse(): number;
+  pageTableBytes(): number;
+  setFrameLimit(frames: number): void;
+  setHostLimit(bytes: number): void;
+  createSharedObject(pages: number): number;
+  resizeSharedObject(id: number, pages: number): number;
+  releaseSharedObject(id: number): number;
+  readShared(obj: number, offset: bigint, length: number): number;
+  writeShared(obj: number, offset: bigint, length: number): number;
+  failedOutOfMemory(): number;
   unmap(addr: bigint, length: bigint): void;
   protect(addr: bigint, length: bigint, prot: number): number;
   pageProt(addr: bigint): number;
@@ -34,6 +52,55 @@ interface CpuExports {
 
 const ACCESS: AccessKind[] = ['read', 'write', 'exec'];
 const PAGE = 4096;
+const FXSAVE_SIZE = 512;
+/** Largest shared object, in pages (emulator/assembly/shared.ts MAX_OBJECT_PAGES). */
+const MAX_OBJECT_PAGES = 1 << 20;
+
+/**
+ * The fxsave image (Vol. 1, Table 10-2, 64-bit layout) of a register file,
+ * as emulator/assembly/ops/sse-state.ts FxsaveM builds it: x87 registers
+ * are physical in the register file, ST(i) = physical (TOP + i) & 7.
+ */
+function fxsaveOf(file: Uint8Array): Uint8Array {
+  const f = new DataView(file.buffer, file.byteOffset, CTX.SIZE);
+  const img = new Uint8Array(FXSAVE_SIZE);
+  const d = new DataView(img.buffer);
+  const fsw = f.getUint16(CTX.FPU_SW, true);
+  d.setUint16(0, f.getUint16(CTX.FPU_CW, true), true);
+  d.setUint16(2, fsw, true);
+  img[4] = f.getUint16(CTX.FPU_TAG, true) & 0xff;
+  d.setUint32(24, f.getUint32(CTX.MXCSR, true), true);
+  d.setUint32(28, MXCSR_MASK, true);
+  const top = (fsw >> 11) & 7;
+  for (let i = 0; i < 8; i++) {
+    const phys = CTX.ST + ((top + i) & 7) * 16;
+    img.set(file.subarray(phys, phys + 10), 32 + i * 16);
+  }
+  img.set(file.subarray(CTX.XMM, CTX.XMM + 256), 160);
+  return img;
+}
+
+/** Loads an fxsave image into a register file as FxrstorM does; false (nothing changed) if MXCSR sets reserved bits. */
+function fxrstorInto(file: Uint8Array, image: Uint8Array): boolean {
+  if (image.length < FXSAVE_SIZE) throw new RangeError(`an fxsave image is ${FXSAVE_SIZE} bytes, got ${image.length}`);
+  const d = new DataView(image.buffer, image.byteOffset, FXSAVE_SIZE);
+  const mxcsr = d.getUint32(24, true);
+  if ((mxcsr & ~MXCSR_MASK) !== 0) return false;
+  const f = new DataView(file.buffer, file.byteOffset, CTX.SIZE);
+  const fsw = d.getUint16(2, true);
+  f.setUint16(CTX.FPU_CW, d.getUint16(0, true), true);
+  f.setUint16(CTX.FPU_SW, fsw, true);
+  f.setUint16(CTX.FPU_TAG, image[4], true);
+  f.setUint32(CTX.MXCSR, mxcsr, true);
+  const top = (fsw >> 11) & 7;
+  for (let i = 0; i < 8; i++) {
+    const phys = CTX.ST + ((top + i) & 7) * 16;
+    file.set(image.subarray(32 + i * 16, 32 + i * 16 + 10), phys);
+    file.fill(0, phys + 10, phys + 16);
+  }
+  file.set(image.subarray(160, 160 + 256), CTX.XMM);
+  return true;
+}
 
 /** Where the compiled CPU lives, relative to this file (emulator/ -> build/). */
 const WASM_URL = new URL('../build/emulator.wasm', import.meta.url);
@@ -66,6 +133,12 @@ function wasmAbort(): never {
   throw new Error('the CPU core aborted (internal error)');
 }
 
+function checkPages(pages: number): void {
+  if (!Number.isInteger(pages) || pages < 0 || pages > MAX_OBJECT_PAGES) {
+    throw new RangeError(`a shared object has 0..${MAX_OBJECT_PAGES} pages (4 GiB), not ${pages}`);
+  }
+}
+
 function pageRange(addr: number, length: number): [bigint, bigint] {
   const start = Math.floor(addr / PAGE) * PAGE;
   const end = Math.ceil((addr + length) / PAGE) * PAGE;
@@ -73,24 +146,40 @@ function pageRange(addr: number, length: number): [bigint, bigint] {
 }
 
 class WasmContext implements CpuContext {
-  private views?: { buffer: ArrayBuffer; gpr: BigUint64Array; u64: BigUint64Array; u32: Uint32Array; xmm: Uint8Array };
+  private views?: { buffer: ArrayBuffer; gpr: BigUint64Array; u64: BigUint64Array; u32: Uint32Array; xmm: Uint8Array; bytes: Uint8Array };
+  private released = false;
 
-  constructor(private readonly memory: WebAssembly.Memory, readonly ptr: number) {}
+  constructor(private readonly memory: WebAssembly.Memory, readonly ptr: number, readonly owner: WasmCpu) {}
 
   /** Typed arrays over wasm memory are re-made when memory grows (the old buffer is detached). */
   private v() {
     const buffer = this.memory.buffer;
     if (!this.views || this.views.buffer !== buffer) {
+      if (this.released) throw new Error('this register file was released (cpu.releaseContext) and cannot be used');
       this.views = {
         buffer,
         gpr: new BigUint64Array(buffer, this.ptr + CTX.GPR, 16),
         u64: new BigUint64Array(buffer, this.ptr, CTX.SIZE / 8),
         u32: new Uint32Array(buffer, this.ptr, CTX.SIZE / 4),
         xmm: new Uint8Array(buffer, this.ptr + CTX.XMM, 256),
+        bytes: new Uint8Array(buffer, this.ptr, CTX.SIZE),
       };
     }
     return this.views;
   }
+
+  /** The whole register file as bytes (live view). */
+  bytes(): Uint8Array { return this.v().bytes; }
+
+  get isReleased() { return this.released; }
+
+  release(): void {
+    this.released = true;
+    this.views = undefined;
+  }
+
+  fxsaveImage(): Uint8Array { return fxsaveOf(this.v().bytes); }
+  fxrstorImage(image: Uint8Array): boolean { return fxrstorInto(this.v().bytes, image); }
 
   get gpr() { return this.v().gpr; }
   get xmm() { return this.v().xmm; }
@@ -107,21 +196,152 @@ class WasmContext implements CpuContext {
   get retired() { return this.v().u64[CTX.RETIRED / 8]; }
 }
 
-class WasmCpu extends CpuWords implements Cpu {
+/** The wasm CPU; beyond Cpu it has pageTableBytes() and a test seam, setHostMemoryLimit(). */
+export class WasmCpu extends CpuWords implements Cpu {
   private readonly x: CpuExports;
 
   constructor(instance: WebAssembly.Instance) {
     super();
     this.x = instance.exports as unknown as CpuExports;
+    if (!this.x.init()) throw new OutOfMemoryError(0, 'write', 'out of memory: the CPU cannot allocate its tables (TLBs, frame table, decode cache)');
   }
 
   createContext(): CpuContext {
-    return new WasmContext(this.x.memory, this.x.newContext());
+    const ptr = this.x.newContext();
+    if (ptr === 0) throw new OutOfMemoryError(0, 'write', 'out of memory: cannot allocate a register file');
+    return new WasmContext(this.x.memory, ptr, this);
+  }
+
+  private own(ctx: CpuContext): WasmContext {
+    if (!(ctx instanceof WasmContext) || ctx.owner !== this) throw new Error('the context does not belong to this CPU');
+    if (ctx.isReleased) throw new Error('this register file was released (cpu.releaseContext) and cannot be used');
+    return ctx;
+  }
+
+  copyContext(from: CpuContext, to: CpuContext): void {
+    const src = this.own(from);
+    const dst = this.own(to);
+    if (src === dst) return;
+    const retired = dst.retired;
+    dst.bytes().set(src.bytes());
+    new BigUint64Array(this.x.memory.buffer, dst.ptr + CTX.RETIRED, 1)[0] = retired;
+  }
+
+  releaseContext(ctx: CpuContext): void {
+    const c = this.own(ctx);
+    c.release();
+    this.x.releaseContext(c.ptr);
+  }
+
+  // ---- address spaces ----
+
+  createAddressSpace(): number {
+    const id = this.x.createAddressSpace();
+    if (id < 0) throw new OutOfMemoryError(0, 'write', 'out of memory: cannot create an address space');
+    return id;
+  }
+
+  forkAddressSpace(source: number): number {
+    const id = this.x.forkAddressSpace(source >>> 0);
+    if (id === -2) throw new Error(`no address space ${source}`);
+    if (id < 0) throw new OutOfMemoryError(0, 'write', `out of memory: cannot copy the page tables of address space ${source}`);
+    return id;
+  }
+
+  useAddressSpace(id: number): void {
+    if (!this.x.useAddressSpace(id >>> 0)) throw new Error(`no address space ${id}`);
+  }
+
+  currentAddressSpace(): number {
+    return this.x.currentAddressSpace();
+  }
+
+  destroyAddressSpace(id: number): void {
+    if (id === this.currentAddressSpace()) throw new Error(`cannot destroy address space ${id}: it is the current one`);
+    if (!this.x.destroyAddressSpace(id >>> 0)) throw new Error(`no address space ${id}`);
+  }
+
+  // ---- shared objects ----
+
+  createSharedObject(pages: number): number {
+    checkPages(pages);
+    const id = this.x.createSharedObject(pages);
+    if (id === 0) throw new OutOfMemoryError(0, 'write', 'out of memory: cannot create a shared object');
+    return id;
+  }
+
+  resizeSharedObject(id: number, pages: number): void {
+    checkPages(pages);
+    if (this.x.resizeSharedObject(id >>> 0, pages) !== 0) throw new Error(`no shared object ${id}`);
+  }
+
+  releaseSharedObject(id: number): void {
+    if (!this.x.releaseSharedObject(id >>> 0)) throw new Error(`no shared object ${id}`);
+  }
+
+  mapShared(addr: number, length: number, prot: number, object: number, pageOffset: number): void {
+    if (!Number.isInteger(pageOffset) || pageOffset < 0 || pageOffset > 0xffffffff - Math.ceil(length / PAGE) - 1) {
+      throw new RangeError(`bad page offset ${pageOffset} into shared object ${object}`);
+    }
+    const [a, n] = pageRange(addr, length);
+    const r = this.x.mapShared(a, n, prot, object >>> 0, pageOffset);
+    if (r === 1) throw new MemoryError(addr, 'write', `cannot map 0x${addr.toString(16)}+0x${length.toString(16)}: outside user space`);
+    if (r === 2) throw new OutOfMemoryError(addr, 'write', `out of memory: no page-table nodes to map 0x${addr.toString(16)}+0x${length.toString(16)}`);
+    if (r === 3) throw new Error(`no shared object ${object}`);
+  }
+
+  readShared(object: number, offset: number, length: number): Uint8Array {
+    const buf = this.transfer(length);
+    if (!this.x.readShared(object >>> 0, BigInt(offset), length)) {
+      throw new RangeError(`shared object ${object}: bytes 0x${offset.toString(16)}+0x${length.toString(16)} are not in it`);
+    }
+    return new Uint8Array(this.x.memory.buffer, buf, length).slice();
+  }
+
+  writeShared(object: number, offset: number, data: Uint8Array): void {
+    const buf = this.transfer(data.length);
+    new Uint8Array(this.x.memory.buffer, buf, data.length).set(data);
+    const r = this.x.writeShared(object >>> 0, BigInt(offset), data.length);
+    if (r === 1) throw new RangeError(`shared object ${object}: bytes 0x${offset.toString(16)}+0x${data.length.toString(16)} are not in it`);
+    if (r === 2) throw new OutOfMemoryError(0, 'write', `out of memory: no frames for shared object ${object} at 0x${offset.toString(16)}`);
+  }
+
+  // ---- memory accounting ----
+
+  framesInUse(): number {
+    return this.x.framesInUse() >>> 0;
+  }
+
+  /** Bytes of page-table nodes and shared-object tables (not in framesInUse). */
+  pageTableBytes(): number {
+    return this.x.pageTableBytes() >>> 0;
+  }
+
+  setFrameLimit(frames: number): void {
+    this.x.setFrameLimit(frames >= 0xffffffff ? 0xffffffff : Math.max(0, Math.floor(frames)));
+  }
+
+  /**
+   * Test seam: the CPU behaves as if wasm memory could not grow by more than
+   * `bytes` beyond what it has allocated now (undefined lifts the limit), to
+   * test running out of memory without filling 4 GiB.
+   */
+  setHostMemoryLimit(bytes?: number): void {
+    this.x.setHostLimit(bytes === undefined ? -1 : Math.min(bytes, 0x7fffffff));
+  }
+
+  /** The host transfer buffer for `length` bytes. */
+  private transfer(length: number): number {
+    const buf = this.x.transferBuffer(length);
+    if (buf === 0) throw new OutOfMemoryError(0, 'write', `out of memory: no transfer buffer of ${length} bytes`);
+    return buf;
   }
 
   map(addr: number, length: number, prot: number): void {
     const [a, n] = pageRange(addr, length);
-    if (!this.x.map(a, n, prot)) throw new MemoryError(addr, 'write', `cannot map 0x${addr.toString(16)}+0x${length.toString(16)}: outside user space`);
+    const r = this.x.map(a, n, prot);
+    if (r === 1) throw new MemoryError(addr, 'write', `cannot map 0x${addr.toString(16)}+0x${length.toString(16)}: outside user space`);
+    if (r === 2) throw new OutOfMemoryError(addr, 'write', `out of memory: no page-table nodes to map 0x${addr.toString(16)}+0x${length.toString(16)}`);
   }
 
   unmap(addr: number, length: number): void {
@@ -143,22 +363,26 @@ class WasmCpu extends CpuWords implements Cpu {
   }
 
   read(addr: number, length: number): Uint8Array {
-    const buf = this.x.transferBuffer(length);
+    const buf = this.transfer(length);
     if (!this.x.readGuest(BigInt(addr), length)) throw new MemoryError(Number(this.x.failedAddress()), 'read');
     return new Uint8Array(this.x.memory.buffer, buf, length).slice();
   }
 
   write(addr: number, data: Uint8Array): void {
-    const buf = this.x.transferBuffer(data.length);
+    const buf = this.transfer(data.length);
     new Uint8Array(this.x.memory.buffer, buf, data.length).set(data);
-    if (!this.x.writeGuest(BigInt(addr), data.length)) throw new MemoryError(Number(this.x.failedAddress()), 'write');
+    if (!this.x.writeGuest(BigInt(addr), data.length)) {
+      const at = Number(this.x.failedAddress());
+      if (this.x.failedOutOfMemory()) throw new OutOfMemoryError(at, 'write');
+      throw new MemoryError(at, 'write');
+    }
   }
 
   run(ctx: CpuContext, maxInstructions: number, breakpoint?: number): StopInfo {
-    const c = ctx as WasmContext;
+    const c = this.own(ctx);
     const reason = this.x.run(c.ptr, BigInt(Math.max(0, Math.floor(maxInstructions))), breakpoint === undefined ? 0 : 1, BigInt(breakpoint ?? 0)) as StopReason;
     const info: StopInfo = { reason, retired: Number(this.x.lastRetired()), rip: c.rip };
-    if (reason === StopReason.PageFault) {
+    if (reason === StopReason.PageFault || reason === StopReason.OutOfMemory) {
       info.faultAddress = Number(this.x.lastFaultAddress());
       info.faultAccess = ACCESS[this.x.lastFaultAccess()] ?? 'read';
     }

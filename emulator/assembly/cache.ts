@@ -1,20 +1,27 @@
 // The decode cache: instructions are decoded once per basic block and kept
-// as runs of 32-byte records, found by the block's start address in a
-// direct-mapped table. Any change to code pages (a write, an unmap or a
-// protection change) flushes the whole cache; static programs never do that
-// after start-up, so the simple rule costs nothing in practice.
+// as runs of 32-byte records, found by the block's start address and the
+// address space's tag in a direct-mapped table. Blocks of different address
+// spaces never mix: the same address may hold other code in another process
+// (after exec), and a block matches only under the tag it was decoded with.
+// A tag is never reused, so giving an address space a new tag drops its
+// blocks alone (mem.ts does that when a copy-on-write copy of a code page is
+// written). Any other change to code (a write to a frame holding decoded
+// code, an unmap or a protection change of such a page) flushes the whole
+// cache; static programs never do that after start-up, so the simple rule
+// costs nothing in practice.
 
 import { hostAlloc } from './host';
 import { INSN_SIZE } from './insn';
 import { decodeAt, DECODE_OK, DECODE_FETCH_FAULT, DECODED_ENDS, DECODED_LEN, FETCH_FAULT_ADDR } from './decode';
-import { markCodePage, clearCodePages } from './mem';
+import { markCodePage, clearCodePages, CUR_TAG, TAG_HASH } from './mem';
 
 const MAX_BLOCK_INSNS: u32 = 64;
 const BLOCK_SLOTS: u32 = 1 << 16;
 const INSN_CAPACITY: u32 = 1 << 20;
 
 // Slot: u64 start address (NO_BLOCK when empty), u64 end address (just past
-// the last instruction), u32 first record index, u32 count.
+// the last instruction), u32 first record index, u32 count, u32 address
+// space tag.
 const SLOT_SIZE: usize = 32;
 const NO_BLOCK: u64 = 0xffffffffffffffff;
 
@@ -30,12 +37,20 @@ export let BLOCK_END: u64 = 0;
 export let BLOCK_FETCH_FAULT: bool = false;
 export let BLOCK_FAULT_ADDR: u64 = 0;
 
-export function cacheInit(): void {
+export function cacheInit(): bool {
   slots = hostAlloc(<usize>BLOCK_SLOTS * SLOT_SIZE, 64);
   records = hostAlloc(<usize>INSN_CAPACITY * INSN_SIZE, 64);
+  if (slots == 0 || records == 0) return false;
   flushDecodeCache();
+  return true;
 }
 
+/**
+ * Empties the cache (every address space's blocks) and forgets the code
+ * marks. The lazy allocation also keeps this function too big for the
+ * optimizer to inline into the run loop, where it measurably slowed the
+ * hot path.
+ */
 export function flushDecodeCache(): void {
   if (slots == 0) { cacheInit(); return; }
   memory.fill(slots, 0xff, <usize>BLOCK_SLOTS * SLOT_SIZE);
@@ -44,7 +59,7 @@ export function flushDecodeCache(): void {
 }
 
 @inline function slotOf(ip: u64): usize {
-  const h = <u32>(ip ^ (ip >> 16)) & (BLOCK_SLOTS - 1);
+  const h = (<u32>(ip ^ (ip >> 16)) ^ TAG_HASH) & (BLOCK_SLOTS - 1);
   return slots + <usize>h * SLOT_SIZE;
 }
 
@@ -57,7 +72,7 @@ export function flushDecodeCache(): void {
 export function findBlock(ip: u64): void {
   BLOCK_FETCH_FAULT = false;
   const slot = slotOf(ip);
-  if (load<u64>(slot) == ip) {
+  if (load<u64>(slot) == ip && load<u32>(slot, 24) == CUR_TAG) {
     BLOCK_END = load<u64>(slot, 8);
     BLOCK_FIRST = records + <usize>load<u32>(slot, 16) * INSN_SIZE;
     BLOCK_COUNT = load<u32>(slot, 20);
@@ -89,6 +104,7 @@ export function findBlock(ip: u64): void {
   store<u64>(slot, at, 8);
   store<u32>(slot, first, 16);
   store<u32>(slot, n, 20);
+  store<u32>(slot, CUR_TAG, 24);
   BLOCK_FIRST = records + <usize>first * INSN_SIZE;
   BLOCK_COUNT = n;
   BLOCK_END = at;

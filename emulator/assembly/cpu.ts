@@ -4,12 +4,14 @@
 
 import {
   RIP, STOP, STOP_NONE, STOP_RETIRES, STOP_GENERAL_PROTECTION, STOP_STACK_FAULT, setStop, STOP_BUDGET, STOP_BREAKPOINT, STOP_PAGE_FAULT, STOP_CODE_WRITTEN,
+  STOP_OUT_OF_MEMORY,
   CTX_RIP, CTX_RETIRED, setActive, setNextIp, clearStop,
 } from './state';
 import { loadFlags, saveFlags } from './flags';
 import { FAULT, FAULT_ADDR, FAULT_ACCESS, ACCESS_EXEC, clearFault, CODE_WRITTEN, clearCodeWritten } from './mem';
 import { findBlock, flushDecodeCache, BLOCK_FIRST, BLOCK_COUNT, BLOCK_END, BLOCK_FETCH_FAULT, BLOCK_FAULT_ADDR } from './cache';
 import { INSN_SIZE, lenOf, handlerOf, usesStackSegment } from './insn';
+import { FETCH_FAULT_OOM } from './decode';
 import { dispatch } from './generated/dispatch';
 import { setRunRetired } from './run-state';
 
@@ -51,7 +53,11 @@ export function run(ctx: usize, maxInsns: u64, useBreakpoint: bool, breakpoint: 
   while (!runDone) runBlocks(maxInsns, useBreakpoint, breakpoint);
   const ip = runIp;
   const retired = runRetired;
-  const reason = runReason;
+  let reason = runReason;
+  // A fetch that failed because its page could not get a frame. Decided
+  // here, not in runBlocks: the hot loop's code is sensitive to every
+  // extra branch (see findBlock), and only the last decode can be meant.
+  if (reason == STOP_PAGE_FAULT && LAST_FAULT_ACCESS == ACCESS_EXEC && FETCH_FAULT_OOM) reason = STOP_OUT_OF_MEMORY;
   store<u64>(ctx + CTX_RIP, ip);
   store<u64>(ctx + CTX_RETIRED, load<u64>(ctx + CTX_RETIRED) + retired);
   saveFlags(ctx);

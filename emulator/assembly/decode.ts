@@ -3,6 +3,7 @@
 // the lookup arrays generated from the opcode table.
 
 import { fetchByte } from './mem';
+import { ALLOC_FAILED } from './frames';
 import { writeInsn, F_MEM, F_REP, F_REPNE, F_LOCK, F_ADDR32, F_REX, F_OPSIZE, F_REXB, X_RIP_RELATIVE, NO_REG, SEG_NONE, SEG_FS, SEG_GS } from './insn';
 import {
   ROW_INFO, ROW_HANDLER, ROW_ARG, OP_FIRST, OP_COUNT,
@@ -19,6 +20,8 @@ export const DECODE_INVALID: u32 = 2;
 export const DECODE_NOT_ADVERTISED: u32 = 3;
 
 export let FETCH_FAULT_ADDR: u64 = 0;
+/** The byte at FETCH_FAULT_ADDR could not be fetched because its page could not get a frame. */
+export let FETCH_FAULT_OOM: bool = false;
 /** Whether the last decoded instruction ends a block (branch, syscall, ...). */
 export let DECODED_ENDS: bool = false;
 export let DECODED_LEN: u32 = 0;
@@ -63,7 +66,7 @@ let tooLong: bool = false;
   if (pos - start >= MAX_INSN_LEN) { tooLong = true; return 0x100; }
   const b = fetchByte(pos);
   if (b < 0) {
-    if (!fetchFailed) { fetchFailed = true; FETCH_FAULT_ADDR = pos; }
+    if (!fetchFailed) { fetchFailed = true; FETCH_FAULT_ADDR = pos; FETCH_FAULT_OOM = ALLOC_FAILED; }
     return 0x100;
   }
   pos++;

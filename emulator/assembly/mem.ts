@@ -1,17 +1,39 @@
-// Guest memory: a four-level page table of 4 KiB pages with read, write and
-// execute permissions, fronted by direct-mapped software TLBs for reads and
-// writes. A failed access records the address and kind and stops the
-// instruction (the caller checks FAULT before changing any state).
+// Guest memory: address spaces, each a four-level page table of 4 KiB
+// pages with read, write and execute permissions, fronted by direct-mapped
+// software TLBs for reads and writes of the current one. A failed access
+// records the address and kind and stops the instruction (the caller checks
+// FAULT before changing any state).
+//
+// A page-table entry is a u64. Low word: the frame's host address (4 KiB
+// aligned, 0 until first touch) | flags; high word: the page index in a
+// shared object for PTE_SHARED pages. An untouched page of a shared object
+// holds the object id in the frame bits instead (PTE_OBJREF).
+//
+// fork copies the page tables, not the pages: private frames become
+// copy-on-write (PTE_COW in both, one more reference); the first write from
+// either side takes a copy when the frame is still shared, or just drops the
+// bit when it is not. Frames of shared objects stay shared.
 
 import { hostAlloc } from './host';
-import { STOP_PAGE_FAULT, STOP_GENERAL_PROTECTION, STOP_CODE_WRITTEN, stopFault, stopRetired, STOP, STOP_NONE } from './state';
+import {
+  ALLOC_FAILED, clearAllocFailed, allocFrame, incRef, decRef, refCount, isCodeFrame, setCodeFrame, clearCodeFrame,
+  allocNode, freeNode, NODE_SMALL, NODE_LARGE, framesInit, clearAllCodeFrames,
+} from './frames';
+import { objFrame, objRef, objUnref, objPages } from './shared';
+import {
+  STOP_PAGE_FAULT, STOP_GENERAL_PROTECTION, STOP_CODE_WRITTEN, STOP_OUT_OF_MEMORY, stopFault, stopRetired, STOP, STOP_NONE,
+} from './state';
 
 export const PROT_READ: u32 = 1;
 export const PROT_WRITE: u32 = 2;
 export const PROT_EXEC: u32 = 4;
 const PTE_MAPPED: u32 = 8;
-/** The page holds decoded instructions: writes must drop the decode cache. */
-const PTE_CODE: u32 = 16;
+/** Private frame shared with another address space since fork: copy before writing. */
+const PTE_COW: u32 = 16;
+/** A page of a shared object: never copy-on-write, fork shares it. */
+const PTE_SHARED: u32 = 32;
+/** An untouched shared page: bits 12..31 are the object id, the high word the page index. */
+const PTE_OBJREF: u32 = 64;
 const PTE_FLAGS: u32 = 0xfff;
 
 export const ACCESS_READ: u32 = 0;
@@ -21,40 +43,22 @@ export const ACCESS_EXEC: u32 = 2;
 export let FAULT: bool = false;
 export let FAULT_ADDR: u64 = 0;
 export let FAULT_ACCESS: u32 = 0;
+/** Set when a kernel-side copy failed for want of memory rather than a mapping. */
+export let KERNEL_OOM: bool = false;
 
-/** Set when a write hit a page holding decoded code; the run loop flushes the decode cache. */
+/** Set when a write hit a frame holding decoded code; the run loop flushes the decode cache. */
 export let CODE_WRITTEN: bool = false;
 export function clearCodeWritten(): void { CODE_WRITTEN = false; }
 
 // User addresses are below 2^47: page numbers have 35 bits, split 8+9+9+9.
 const USER_LIMIT: u64 = <u64>1 << 47;
-const L0_BITS: u32 = 8;
-const LN_BITS: u32 = 9;
+/** Root of the current address space's page table. */
 let root: usize = 0;
+/** 4 KiB of zeros: what a kernel-side read sees of a page never touched. */
+let zeroPage: usize = 0;
 
-// A frame is 4 KiB of host memory. Freed frames are reused (zeroed again).
-let freeFrames: usize = 0; // singly linked through the first word
-function allocFrame(): usize {
-  if (freeFrames != 0) {
-    const f = freeFrames;
-    freeFrames = load<usize>(f);
-    memory.fill(f, 0, 4096);
-    return f;
-  }
-  return hostAlloc(4096, 4096);
-}
-function freeFrame(f: usize): void {
-  store<usize>(f, freeFrames);
-  freeFrames = f;
-}
-
-function ensureRoot(): void {
-  if (root == 0) root = hostAlloc(4 << L0_BITS, 64);
-}
-
-/** Address of the PTE word of page `vpn`, creating interior nodes if `create`; 0 when absent. */
+/** Address of the PTE of page `vpn` in the current address space, creating nodes if `create`; 0 when absent (or out of memory). */
 function pteSlot(vpn: u64, create: bool): usize {
-  ensureRoot();
   let node = root;
   const i0 = <usize>(vpn >> 27) & 0xff;
   const i1 = <usize>(vpn >> 18) & 0x1ff;
@@ -62,15 +66,15 @@ function pteSlot(vpn: u64, create: bool): usize {
   const i3 = <usize>vpn & 0x1ff;
   let slot = node + (i0 << 2);
   let next = <usize>load<u32>(slot);
-  if (next == 0) { if (!create) return 0; next = hostAlloc(4 << LN_BITS, 64); store<u32>(slot, <u32>next); }
+  if (next == 0) { if (!create) return 0; next = allocNode(NODE_SMALL); if (next == 0) return 0; store<u32>(slot, <u32>next); }
   slot = next + (i1 << 2);
   node = next;
   next = <usize>load<u32>(slot);
-  if (next == 0) { if (!create) return 0; next = hostAlloc(4 << LN_BITS, 64); store<u32>(slot, <u32>next); }
+  if (next == 0) { if (!create) return 0; next = allocNode(NODE_SMALL); if (next == 0) return 0; store<u32>(slot, <u32>next); }
   slot = next + (i2 << 2);
   next = <usize>load<u32>(slot);
-  if (next == 0) { if (!create) return 0; next = hostAlloc(4 << LN_BITS, 64); store<u32>(slot, <u32>next); }
-  return next + (i3 << 2);
+  if (next == 0) { if (!create) return 0; next = allocNode(NODE_LARGE); if (next == 0) return 0; store<u32>(slot, <u32>next); }
+  return next + (i3 << 3);
 }
 
 // ---- TLBs -------------------------------------------------------------------
@@ -83,84 +87,315 @@ let readTlbHost: usize = 0;
 let writeTlbTag: usize = 0;
 let writeTlbHost: usize = 0;
 
-export function tlbInit(): void {
-  readTlbTag = hostAlloc(TLB_ENTRIES * 8, 64);
-  readTlbHost = hostAlloc(TLB_ENTRIES * 4, 64);
-  writeTlbTag = hostAlloc(TLB_ENTRIES * 8, 64);
-  writeTlbHost = hostAlloc(TLB_ENTRIES * 4, 64);
-  tlbFlush();
-}
-
 export function tlbFlush(): void {
-  if (readTlbTag == 0) tlbInit();
   memory.fill(readTlbTag, 0xff, TLB_ENTRIES * 8);
   memory.fill(writeTlbTag, 0xff, TLB_ENTRIES * 8);
 }
 
-// ---- mapping ----------------------------------------------------------------
+function evictRead(vpn: u64): void {
+  const i = <usize>(vpn & TLB_MASK);
+  if (load<u64>(readTlbTag + (i << 3)) == vpn) store<u64>(readTlbTag + (i << 3), NO_TAG);
+}
 
-// Pages that hold decoded code, so a flush of the decode cache can clear their mark.
+function evictWrite(vpn: u64): void {
+  const i = <usize>(vpn & TLB_MASK);
+  if (load<u64>(writeTlbTag + (i << 3)) == vpn) store<u64>(writeTlbTag + (i << 3), NO_TAG);
+}
+
+/** Drops every write-TLB entry that leads to frame f (it may be mapped at several addresses). */
+function evictWriteFrame(f: usize): void {
+  for (let i: usize = 0; i < TLB_ENTRIES; i++) {
+    if (load<u32>(writeTlbHost + (i << 2)) == <u32>f) store<u64>(writeTlbTag + (i << 3), NO_TAG);
+  }
+}
+
+// ---- address spaces ---------------------------------------------------------
+
+// Records (8 bytes): u32 root node (0 = free id), u32 decode-cache tag.
+// Tags are never reused, so decoded blocks of a destroyed or retagged
+// address space can never match again.
+let spaces: usize = 0;
+let spaceCount: u32 = 0;
+let spaceCap: u32 = 0;
+export let CUR_SPACE: u32 = 0;
+/** Tag of the current address space's blocks in the decode cache, and its hash contribution. */
+export let CUR_TAG: u32 = 0;
+export let TAG_HASH: u32 = 0;
+let nextTag: u32 = 1;
+
+@inline function spaceRec(id: u32): usize { return spaces + (<usize>id << 3); }
+
+function setTag(tag: u32): void {
+  CUR_TAG = tag;
+  TAG_HASH = (tag * 0x9e3779b1) >> 16;
+}
+
+/** Allocates the TLBs, the frame tables and address space 0 (current). */
+export function memInit(): bool {
+  readTlbTag = hostAlloc(TLB_ENTRIES * 8, 64);
+  readTlbHost = hostAlloc(TLB_ENTRIES * 4, 64);
+  writeTlbTag = hostAlloc(TLB_ENTRIES * 8, 64);
+  writeTlbHost = hostAlloc(TLB_ENTRIES * 4, 64);
+  zeroPage = hostAlloc(4096, 4096);
+  codePages = hostAlloc(<usize>CODE_MARK_CAP << 2, 64);
+  if (readTlbTag == 0 || readTlbHost == 0 || writeTlbTag == 0 || writeTlbHost == 0 || zeroPage == 0 || codePages == 0) return false;
+  if (!framesInit()) return false;
+  tlbFlush();
+  const id = createSpace();
+  if (id < 0) return false;
+  CUR_SPACE = <u32>id;
+  root = <usize>load<u32>(spaceRec(CUR_SPACE));
+  setTag(load<u32>(spaceRec(CUR_SPACE), 4));
+  return true;
+}
+
+export function spaceExists(id: u32): bool {
+  return id < spaceCount && load<u32>(spaceRec(id)) != 0;
+}
+
+/** A new empty address space: its id, or -1 when out of memory. */
+export function createSpace(): i32 {
+  let id: u32 = spaceCount;
+  for (let i: u32 = 0; i < spaceCount; i++) {
+    if (load<u32>(spaceRec(i)) == 0) { id = i; break; }
+  }
+  if (id == spaceCount && spaceCount == spaceCap) {
+    const cap = spaceCap == 0 ? 64 : spaceCap * 2;
+    const n = hostAlloc(<usize>cap << 3, 16);
+    if (n == 0) return -1;
+    if (spaceCap > 0) memory.copy(n, spaces, <usize>spaceCap << 3);
+    spaces = n; // the old table is left behind: doubling bounds the waste
+    spaceCap = cap;
+  }
+  const r = allocNode(NODE_SMALL);
+  if (r == 0) return -1;
+  if (id == spaceCount) spaceCount++;
+  store<u32>(spaceRec(id), <u32>r);
+  store<u32>(spaceRec(id), nextTag++, 4);
+  return <i32>id;
+}
+
+/** Makes id current; false if it does not exist. Flushes the TLBs when it changes. */
+export function useSpace(id: u32): bool {
+  if (!spaceExists(id)) return false;
+  if (id == CUR_SPACE) return true;
+  CUR_SPACE = id;
+  root = <usize>load<u32>(spaceRec(id));
+  setTag(load<u32>(spaceRec(id), 4));
+  tlbFlush();
+  return true;
+}
+
+/** Gives the current address space a fresh tag: its decoded blocks are gone, other spaces' stay. */
+function retagCurrent(): void {
+  const t = nextTag++;
+  store<u32>(spaceRec(CUR_SPACE), t, 4);
+  setTag(t);
+}
+
+/** Drops the reference a PTE holds (frame or untouched shared page). */
+function releasePte(lo: u32): void {
+  if ((lo & PTE_OBJREF) != 0) { objUnref(lo >> 12); return; }
+  const frame = <usize>(lo & ~PTE_FLAGS);
+  if (frame != 0) decRef(frame);
+}
+
+/** Releases every page and node of address space id (not the current one). */
+export function destroySpace(id: u32): bool {
+  if (!spaceExists(id) || id == CUR_SPACE) return false;
+  const r = <usize>load<u32>(spaceRec(id));
+  for (let i0: usize = 0; i0 < 256; i0++) {
+    const n1 = <usize>load<u32>(r + (i0 << 2));
+    if (n1 == 0) continue;
+    for (let i1: usize = 0; i1 < 512; i1++) {
+      const n2 = <usize>load<u32>(n1 + (i1 << 2));
+      if (n2 == 0) continue;
+      for (let i2: usize = 0; i2 < 512; i2++) {
+        const leaf = <usize>load<u32>(n2 + (i2 << 2));
+        if (leaf == 0) continue;
+        for (let i3: usize = 0; i3 < 512; i3++) {
+          const lo = load<u32>(leaf + (i3 << 3));
+          if (lo != 0) releasePte(lo);
+        }
+        freeNode(leaf, NODE_LARGE);
+      }
+      freeNode(n2, NODE_SMALL);
+    }
+    freeNode(n1, NODE_SMALL);
+  }
+  freeNode(r, NODE_SMALL);
+  store<u64>(spaceRec(id), 0);
+  return true;
+}
+
+/**
+ * A copy of address space src for fork: the same page tables, private
+ * frames copy-on-write in both, shared pages shared. Returns the new id, or
+ * -1 when out of memory (nothing is left behind then).
+ */
+export function forkSpace(src: u32): i32 {
+  const dst = createSpace();
+  if (dst < 0) return -1;
+  const sr = <usize>load<u32>(spaceRec(src));
+  const dr = <usize>load<u32>(spaceRec(<u32>dst));
+  for (let i0: usize = 0; i0 < 256; i0++) {
+    const s1 = <usize>load<u32>(sr + (i0 << 2));
+    if (s1 == 0) continue;
+    const d1 = allocNode(NODE_SMALL);
+    if (d1 == 0) { destroySpace(<u32>dst); return -1; }
+    store<u32>(dr + (i0 << 2), <u32>d1);
+    for (let i1: usize = 0; i1 < 512; i1++) {
+      const s2 = <usize>load<u32>(s1 + (i1 << 2));
+      if (s2 == 0) continue;
+      const d2 = allocNode(NODE_SMALL);
+      if (d2 == 0) { destroySpace(<u32>dst); return -1; }
+      store<u32>(d1 + (i1 << 2), <u32>d2);
+      for (let i2: usize = 0; i2 < 512; i2++) {
+        const sl = <usize>load<u32>(s2 + (i2 << 2));
+        if (sl == 0) continue;
+        const dl = allocNode(NODE_LARGE);
+        if (dl == 0) { destroySpace(<u32>dst); return -1; }
+        store<u32>(d2 + (i2 << 2), <u32>dl);
+        for (let i3: usize = 0; i3 < 512; i3++) {
+          const p = sl + (i3 << 3);
+          let lo = load<u32>(p);
+          if (lo == 0) continue;
+          if ((lo & PTE_OBJREF) != 0) {
+            objRef(lo >> 12);
+          } else {
+            const frame = <usize>(lo & ~PTE_FLAGS);
+            if (frame != 0) {
+              incRef(frame);
+              if ((lo & PTE_SHARED) == 0) { lo |= PTE_COW; store<u32>(p, lo); }
+            }
+          }
+          store<u32>(dl + (i3 << 3), lo);
+          store<u32>(dl + (i3 << 3), load<u32>(p, 4), 4);
+        }
+      }
+    }
+  }
+  // The source's writable pages just became copy-on-write: none may stay in the write TLB.
+  if (src == CUR_SPACE) tlbFlush();
+  return dst;
+}
+
+// ---- code marks -------------------------------------------------------------
+
+// Frames holding decoded code, so a flush of the decode cache can clear
+// their mark. The list has a fixed size, so marking never allocates; past
+// it (64 MiB of code decoded since the last flush) the flush clears the
+// marks of all frames instead.
+const CODE_MARK_CAP: u32 = 16384;
 let codePages: usize = 0;
 let codePageCount: u32 = 0;
-let codePageCap: u32 = 0;
+let codeMarksOverflowed: bool = false;
 
-/** Marks a page as holding decoded instructions. Returns false if unmapped. */
+/** Marks the frame of page vpn (current address space) as holding decoded instructions. */
 export function markCodePage(vpn: u64): void {
   const slot = pteSlot(vpn, false);
   if (slot == 0) return;
-  const pte = load<u32>(slot);
-  if ((pte & PTE_CODE) != 0) return;
-  store<u32>(slot, pte | PTE_CODE);
-  // Writes to this page must go through the slow path from now on.
-  const i = <usize>(vpn & TLB_MASK);
-  if (load<u64>(writeTlbTag + (i << 3)) == vpn) store<u64>(writeTlbTag + (i << 3), NO_TAG);
-  if (codePageCount == codePageCap) {
-    const cap = codePageCap == 0 ? 1024 : codePageCap * 2;
-    const n = hostAlloc(<usize>cap * 8, 8);
-    if (codePageCount > 0) memory.copy(n, codePages, <usize>codePageCount * 8);
-    codePages = n;
-    codePageCap = cap;
-  }
-  store<u64>(codePages + (<usize>codePageCount << 3), vpn);
+  const lo = load<u32>(slot);
+  if ((lo & PTE_OBJREF) != 0) return;
+  const frame = <usize>(lo & ~PTE_FLAGS);
+  if (frame == 0 || isCodeFrame(frame)) return;
+  setCodeFrame(frame);
+  // Writes to this frame must go through the slow path from now on,
+  // whichever address they are made at.
+  if (refCount(frame) == 1) evictWrite(vpn);
+  else evictWriteFrame(frame);
+  if (codePageCount == CODE_MARK_CAP) { codeMarksOverflowed = true; return; }
+  store<u32>(codePages + (<usize>codePageCount << 2), <u32>frame);
   codePageCount++;
 }
 
 /** Forgets every code mark (the decode cache was flushed). */
 export function clearCodePages(): void {
-  for (let i: u32 = 0; i < codePageCount; i++) {
-    const slot = pteSlot(load<u64>(codePages + (<usize>i << 3)), false);
-    if (slot != 0) store<u32>(slot, load<u32>(slot) & ~PTE_CODE);
+  if (codeMarksOverflowed) {
+    clearAllCodeFrames();
+    codeMarksOverflowed = false;
+  } else {
+    for (let i: u32 = 0; i < codePageCount; i++) clearCodeFrame(<usize>load<u32>(codePages + (<usize>i << 2)));
   }
   codePageCount = 0;
 }
 
-/** True if any page in the range holds decoded code. */
+/** True if any page in the range has a frame holding decoded code. */
 export function rangeHasCode(addr: u64, length: u64): bool {
   if (length == 0) return false;
   const first = addr >> 12;
   const last = (addr + length - 1) >> 12;
+  if (first >= (USER_LIMIT >> 12)) return false;
   for (let vpn = first; vpn <= last; vpn++) {
     const slot = pteSlot(vpn, false);
-    if (slot != 0 && (load<u32>(slot) & PTE_CODE) != 0) return true;
+    if (slot == 0) { vpn |= 511; continue; } // no leaf: skip to the next one
+    const lo = load<u32>(slot);
+    if ((lo & PTE_OBJREF) != 0) continue;
+    const frame = <usize>(lo & ~PTE_FLAGS);
+    if (frame != 0 && isCodeFrame(frame)) return true;
   }
   return false;
 }
 
-export function mapRange(addr: u64, length: u64, prot: u32): bool {
-  if (length == 0) return true;
+// ---- mapping ----------------------------------------------------------------
+
+export const MAP_OK: i32 = 0;
+export const MAP_OUTSIDE: i32 = 1;
+export const MAP_NO_MEMORY: i32 = 2;
+
+/** Creates the page-table nodes of the range first, so running out of memory changes no mapping. */
+function ensureNodes(first: u64, last: u64): bool {
+  for (let vpn = first; vpn <= last; vpn = (vpn | 511) + 1) {
+    if (pteSlot(vpn, true) == 0) return false;
+  }
+  return true;
+}
+
+export function mapRange(addr: u64, length: u64, prot: u32): i32 {
+  if (length == 0) return MAP_OK;
   const first = addr >> 12;
   const last = (addr + length - 1) >> 12;
-  if (last >= (USER_LIMIT >> 12)) return false;
+  if (last >= (USER_LIMIT >> 12)) return MAP_OUTSIDE;
+  if (!ensureNodes(first, last)) return MAP_NO_MEMORY;
   for (let vpn = first; vpn <= last; vpn++) {
-    const slot = pteSlot(vpn, true);
-    const old = load<u32>(slot);
-    const frame = <usize>(old & ~PTE_FLAGS);
-    if (frame != 0) freeFrame(frame);
+    const slot = pteSlot(vpn, false);
+    releasePte(load<u32>(slot));
     // Frames are allocated on first touch: a big anonymous mapping costs nothing until used.
-    store<u32>(slot, PTE_MAPPED | (prot & 7));
+    store<u64>(slot, <u64>(PTE_MAPPED | (prot & 7)));
   }
   tlbFlush();
-  return true;
+  return MAP_OK;
+}
+
+/**
+ * Maps pages [pageOffset, pageOffset + pages) of shared object obj. Pages
+ * the object already has share its frame now; the others name the object
+ * and take its frame (allocating it there) on first touch.
+ */
+export function mapSharedRange(addr: u64, length: u64, prot: u32, obj: u32, pageOffset: u32): i32 {
+  if (length == 0) return MAP_OK;
+  const first = addr >> 12;
+  const last = (addr + length - 1) >> 12;
+  if (last >= (USER_LIMIT >> 12)) return MAP_OUTSIDE;
+  if (!ensureNodes(first, last)) return MAP_NO_MEMORY;
+  let page = pageOffset;
+  for (let vpn = first; vpn <= last; vpn++) {
+    const slot = pteSlot(vpn, false);
+    releasePte(load<u32>(slot));
+    const f = objFrame(obj, page, false);
+    let lo: u32;
+    if (f != 0) {
+      incRef(f);
+      lo = <u32>f | PTE_MAPPED | PTE_SHARED | (prot & 7);
+    } else {
+      objRef(obj);
+      lo = (obj << 12) | PTE_MAPPED | PTE_SHARED | PTE_OBJREF | (prot & 7);
+    }
+    store<u64>(slot, (<u64>page << 32) | <u64>lo);
+    page++;
+  }
+  tlbFlush();
+  return MAP_OK;
 }
 
 export function unmapRange(addr: u64, length: u64): void {
@@ -169,10 +404,9 @@ export function unmapRange(addr: u64, length: u64): void {
   const last = (addr + length - 1) >> 12;
   for (let vpn = first; vpn <= last; vpn++) {
     const slot = pteSlot(vpn, false);
-    if (slot == 0) continue;
-    const frame = <usize>(load<u32>(slot) & ~PTE_FLAGS);
-    if (frame != 0) freeFrame(frame);
-    store<u32>(slot, 0);
+    if (slot == 0) { vpn |= 511; continue; }
+    releasePte(load<u32>(slot));
+    store<u64>(slot, 0);
   }
   tlbFlush();
 }
@@ -198,33 +432,107 @@ export function pageProt(addr: u64): i32 {
   if (addr >= USER_LIMIT) return -1;
   const slot = pteSlot(addr >> 12, false);
   if (slot == 0) return -1;
-  const pte = load<u32>(slot);
-  if ((pte & PTE_MAPPED) == 0) return -1;
-  return <i32>(pte & 7);
+  const lo = load<u32>(slot);
+  if ((lo & PTE_MAPPED) == 0) return -1;
+  return <i32>(lo & 7);
+}
+
+// ---- translation ------------------------------------------------------------
+
+/** First touch of a shared page: take (or allocate) the object's frame; the PTE stops naming the object. */
+function resolveShared(slot: usize, lo: u32): usize {
+  const obj = lo >> 12;
+  const frame = objFrame(obj, load<u32>(slot, 4), true);
+  if (frame == 0) return 0; // beyond the object's size, or out of memory (ALLOC_FAILED)
+  incRef(frame);
+  store<u32>(slot, <u32>frame | (lo & PTE_FLAGS & ~PTE_OBJREF));
+  objUnref(obj);
+  return frame;
 }
 
 /**
- * Host address of the page holding addr if the page permits `need`
- * (a PROT_* bit, or 0 for kernel access that ignores protection), else 0.
+ * A write to a copy-on-write page: copy the frame if another mapping still
+ * has it, else just take it. Copying a frame holding decoded code retags the
+ * current address space, so its blocks (decoded from the old bytes at these
+ * addresses) go and the other address space's blocks, still right, stay.
  */
-export function translatePage(addr: u64, need: u32): usize {
+function breakCow(slot: usize, vpn: u64, lo: u32, frame: usize, guest: bool): usize {
+  if (refCount(frame) > 1) {
+    const copy = allocFrame(false);
+    if (copy == 0) return 0;
+    memory.copy(copy, frame, 4096);
+    const code = isCodeFrame(frame);
+    decRef(frame);
+    store<u32>(slot, <u32>copy | (lo & PTE_FLAGS & ~PTE_COW));
+    evictRead(vpn);
+    if (code) {
+      retagCurrent();
+      // The run loop must leave the current block: it was decoded under the old tag.
+      if (guest && STOP == STOP_NONE) stopRetired(STOP_CODE_WRITTEN);
+    }
+    return copy;
+  }
+  store<u32>(slot, lo & ~PTE_COW);
+  return frame;
+}
+
+/**
+ * Host address of the page holding addr if the page permits `need` (a
+ * PROT_* bit, or 0 for kernel access that ignores protection), else 0. The
+ * frame is allocated on first touch; `write` also gives a copy-on-write page
+ * its own frame and reports writes to decoded code. 0 with ALLOC_FAILED set
+ * means out of memory.
+ */
+export function translatePage(addr: u64, need: u32, write: bool): usize {
+  clearAllocFailed();
+  if (addr >= USER_LIMIT) return 0;
+  const vpn = addr >> 12;
+  const slot = pteSlot(vpn, false);
+  if (slot == 0) return 0;
+  let lo = load<u32>(slot);
+  if ((lo & PTE_MAPPED) == 0) return 0;
+  if (need != 0 && (lo & need) == 0) return 0;
+  let frame = <usize>(lo & ~PTE_FLAGS);
+  if ((lo & PTE_OBJREF) != 0) {
+    frame = resolveShared(slot, lo);
+    if (frame == 0) return 0;
+    lo = load<u32>(slot);
+  } else if (frame == 0) {
+    frame = allocFrame(true);
+    if (frame == 0) return 0;
+    lo |= <u32>frame;
+    store<u32>(slot, lo);
+  }
+  if (write) {
+    if ((lo & PTE_COW) != 0) {
+      frame = breakCow(slot, vpn, lo, frame, need != 0);
+      if (frame == 0) return 0;
+    }
+    if (isCodeFrame(frame)) {
+      CODE_WRITTEN = true;
+      if (need != 0 && STOP == STOP_NONE) stopRetired(STOP_CODE_WRITTEN);
+    }
+  }
+  return frame;
+}
+
+/** The frame a kernel-side read sees at addr without allocating: zeroPage if never touched, 0 if unmapped. */
+function peekPage(addr: u64): usize {
   if (addr >= USER_LIMIT) return 0;
   const slot = pteSlot(addr >> 12, false);
   if (slot == 0) return 0;
-  let pte = load<u32>(slot);
-  if ((pte & PTE_MAPPED) == 0) return 0;
-  if (need != 0 && (pte & need) == 0) return 0;
-  let frame = <usize>(pte & ~PTE_FLAGS);
-  if (frame == 0) {
-    frame = allocFrame();
-    pte = (pte & PTE_FLAGS) | <u32>frame;
-    store<u32>(slot, pte);
+  const lo = load<u32>(slot);
+  if ((lo & PTE_MAPPED) == 0) return 0;
+  if ((lo & PTE_OBJREF) != 0) {
+    const obj = lo >> 12;
+    const page = load<u32>(slot, 4);
+    // Beyond the object's size an access fails, as a guest access would.
+    if (page >= objPages(obj)) return 0;
+    const f = objFrame(obj, page, false);
+    return f != 0 ? f : zeroPage;
   }
-  if (need == PROT_WRITE && (pte & PTE_CODE) != 0) {
-    CODE_WRITTEN = true;
-    if (STOP == STOP_NONE) stopRetired(STOP_CODE_WRITTEN);
-  }
-  return frame;
+  const frame = <usize>(lo & ~PTE_FLAGS);
+  return frame != 0 ? frame : zeroPage;
 }
 
 // ---- guest accesses ---------------------------------------------------------
@@ -232,7 +540,7 @@ export function translatePage(addr: u64, need: u32): usize {
 /**
  * Records a failed access. A non-canonical address (bits 63..47 not all
  * equal) is #GP, not #PF (Vol. 3A, 3.3.7.1); Linux then reports SIGSEGV
- * without an address.
+ * without an address. A page that could not get a frame is OutOfMemory.
  */
 function fault(addr: u64, access: u32): void {
   const canonical = (<i64>addr >> 47) == 0 || (<i64>addr >> 47) == -1;
@@ -241,14 +549,14 @@ function fault(addr: u64, access: u32): void {
     FAULT_ADDR = canonical ? addr : 0;
     FAULT_ACCESS = access;
   }
-  stopFault(canonical ? STOP_PAGE_FAULT : STOP_GENERAL_PROTECTION);
+  stopFault(!canonical ? STOP_GENERAL_PROTECTION : ALLOC_FAILED ? STOP_OUT_OF_MEMORY : STOP_PAGE_FAULT);
 }
 
 export function clearFault(): void { FAULT = false; }
 
 /** Fills the TLB for a readable page; returns the frame or 0 after recording a fault. */
 function fillRead(addr: u64): usize {
-  const frame = translatePage(addr, PROT_READ);
+  const frame = translatePage(addr, PROT_READ, false);
   if (frame == 0) { fault(addr, ACCESS_READ); return 0; }
   const vpn = addr >> 12;
   const i = <usize>(vpn & TLB_MASK);
@@ -258,12 +566,11 @@ function fillRead(addr: u64): usize {
 }
 
 function fillWrite(addr: u64): usize {
-  const frame = translatePage(addr, PROT_WRITE);
+  const frame = translatePage(addr, PROT_WRITE, true);
   if (frame == 0) { fault(addr, ACCESS_WRITE); return 0; }
-  const vpn = addr >> 12;
-  const slot = pteSlot(vpn, false);
-  // Code pages never enter the write TLB, so every write to them is seen.
-  if ((load<u32>(slot) & PTE_CODE) == 0) {
+  // Code frames never enter the write TLB, so every write to them is seen.
+  if (!isCodeFrame(frame)) {
+    const vpn = addr >> 12;
     const i = <usize>(vpn & TLB_MASK);
     store<u64>(writeTlbTag + (i << 3), vpn);
     store<u32>(writeTlbHost + (i << 2), <u32>frame);
@@ -299,7 +606,7 @@ function readSlow(addr: u64, n: u32): u64 {
   let v: u64 = 0;
   for (let k: u32 = 0; k < n; k++) {
     const a = addr + k;
-    const frame = translatePage(a, PROT_READ);
+    const frame = translatePage(a, PROT_READ, false);
     v |= (<u64>load<u8>(frame + (<usize>a & 0xfff))) << (<u64>k << 3);
   }
   return v;
@@ -319,7 +626,7 @@ function writeSlow(addr: u64, n: u32, v: u64): void {
   if (!checkWrite(addr, n)) return;
   for (let k: u32 = 0; k < n; k++) {
     const a = addr + k;
-    const frame = translatePage(a, PROT_WRITE);
+    const frame = translatePage(a, PROT_WRITE, true);
     store<u8>(frame + (<usize>a & 0xfff), <u8>(v >> (<u64>k << 3)));
   }
 }
@@ -387,19 +694,21 @@ function writeSlow(addr: u64, n: u32, v: u64): void {
   return readSized(addr, size);
 }
 
-/** Fetches one instruction byte for the decoder; -1 when not executable. */
+/** Fetches one instruction byte for the decoder; -1 when not executable (ALLOC_FAILED: out of memory). */
 export function fetchByte(addr: u64): i32 {
-  const frame = translatePage(addr, PROT_EXEC);
+  const frame = translatePage(addr, PROT_EXEC, false);
   if (frame == 0) return -1;
   return <i32>load<u8>(frame + (<usize>addr & 0xfff));
 }
 
-/** Kernel-side copy from guest memory into host memory; false if a page is unmapped. */
+// ---- kernel-side copies -----------------------------------------------------
+
+/** Kernel-side copy from guest memory into host memory; false if a page is unmapped. Never allocates. */
 export function copyFromGuest(dst: usize, addr: u64, length: u64): bool {
   let done: u64 = 0;
   while (done < length) {
     const a = addr + done;
-    const frame = translatePage(a, 0);
+    const frame = peekPage(a);
     if (frame == 0) { FAULT_ADDR = a; return false; }
     const off = <u64>(a & 0xfff);
     let chunk = 4096 - off;
@@ -410,18 +719,26 @@ export function copyFromGuest(dst: usize, addr: u64, length: u64): bool {
   return true;
 }
 
-/** Kernel-side copy into guest memory (ignores protection); false if a page is unmapped. */
+/**
+ * Kernel-side copy into guest memory (ignores protection, breaks
+ * copy-on-write); false if a page is unmapped or cannot get a frame
+ * (KERNEL_OOM), with guest memory unchanged.
+ */
 export function copyToGuest(addr: u64, src: usize, length: u64): bool {
-  // Check first, so an unmapped page leaves guest memory untouched.
+  KERNEL_OOM = false;
+  if (length == 0) return true;
+  // Give every page its own frame first, so a failure leaves guest memory as it was.
   for (let a = addr & ~<u64>0xfff; a < addr + length; a += 4096) {
-    if (pageProt(a) < 0) { FAULT_ADDR = a < addr ? addr : a; return false; }
+    if (translatePage(a, 0, true) == 0) {
+      FAULT_ADDR = a < addr ? addr : a;
+      KERNEL_OOM = ALLOC_FAILED;
+      return false;
+    }
   }
   let done: u64 = 0;
   while (done < length) {
     const a = addr + done;
-    const slot = pteSlot(a >> 12, false);
-    if ((load<u32>(slot) & PTE_CODE) != 0) CODE_WRITTEN = true;
-    const frame = translatePage(a, 0);
+    const frame = translatePage(a, 0, false);
     const off = <u64>(a & 0xfff);
     let chunk = 4096 - off;
     if (chunk > length - done) chunk = length - done;

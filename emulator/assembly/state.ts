@@ -33,6 +33,8 @@ export const STOP_GENERAL_PROTECTION: u32 = 7;
 export const STOP_INT3: u32 = 8;
 export const STOP_UD: u32 = 9;
 export const STOP_STACK_FAULT: u32 = 10;
+/** A fresh page could not get a frame (frame limit, or wasm memory cannot grow); rip is the instruction. */
+export const STOP_OUT_OF_MEMORY: u32 = 11;
 /** Internal: an instruction wrote to decoded code; the run loop re-decodes and goes on. */
 export const STOP_CODE_WRITTEN: u32 = 0xfe;
 

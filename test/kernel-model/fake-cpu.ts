@@ -3,10 +3,19 @@
 // may change the registers (like the instructions before a syscall would)
 // and returns the stop. Enough to test the kernel model without the real
 // CPU.
+//
+// Address spaces and shared objects behave as the real CPU's do (see
+// emulator/api.ts), only simpler: a frame is a Uint8Array that several page
+// maps may hold (shared pages, or private ones copy-on-write after fork),
+// and counting frames walks everything.
 
-import { CpuWords, MemoryError, type AccessKind, type Cpu, type CpuContext, type DecodedInstruction, type StopInfo, StopReason } from '../../emulator/api.js';
+import {
+  CpuWords, MemoryError, OutOfMemoryError, type AccessKind, type Cpu, type CpuContext, type DecodedInstruction, type StopInfo, StopReason,
+} from '../../emulator/api.js';
 
 const PAGE = 4096;
+const FXSAVE_SIZE = 512;
+const MXCSR_MASK = 0xffff;
 
 /** Registers in an ArrayBuffer that map() detaches, as wasm memory growth does to the real CPU's views. */
 class FakeContext implements CpuContext {
@@ -18,72 +27,309 @@ class FakeContext implements CpuContext {
   readonly xmm = new Uint8Array(256);
   mxcsr = 0x1f80;
   readonly retired = 0n;
+  /** The fxsave image's x87 part (FCW, FSW, FTW, ST registers); MXCSR and XMM live in the fields above. */
+  fx = new Uint8Array(FXSAVE_SIZE);
+  released = false;
+
+  constructor() {
+    new DataView(this.fx.buffer).setUint16(0, 0x37f, true);
+  }
 
   get gpr(): BigUint64Array {
+    if (this.released) throw new Error('this register file was released');
     return new BigUint64Array(this.regs);
   }
 
   detach(): void {
     this.regs = structuredClone(this.regs, { transfer: [this.regs] });
   }
+
+  fxsaveImage(): Uint8Array {
+    const img = this.fx.slice();
+    const d = new DataView(img.buffer);
+    d.setUint32(24, this.mxcsr, true);
+    d.setUint32(28, MXCSR_MASK, true);
+    img.set(this.xmm, 160);
+    img.fill(0, 416);
+    return img;
+  }
+
+  fxrstorImage(image: Uint8Array): boolean {
+    const d = new DataView(image.buffer, image.byteOffset, FXSAVE_SIZE);
+    const mxcsr = d.getUint32(24, true);
+    if ((mxcsr & ~MXCSR_MASK) !== 0) return false;
+    this.fx = image.slice(0, FXSAVE_SIZE);
+    this.mxcsr = mxcsr;
+    this.xmm.set(image.subarray(160, 416));
+    return true;
+  }
+
+  copyFrom(o: FakeContext): void {
+    this.gpr.set(o.gpr);
+    this.rip = o.rip;
+    this.rflags = o.rflags;
+    this.fsBase = o.fsBase;
+    this.gsBase = o.gsBase;
+    this.xmm.set(o.xmm);
+    this.mxcsr = o.mxcsr;
+    this.fx = o.fx.slice();
+  }
+}
+
+/** A mapped page of a shared object not touched yet: it takes the object's page on first touch. */
+interface ObjectRef { object: number; page: number }
+
+interface FakeSpace {
+  prot: Map<number, number>;
+  /** Pages touched so far; shared ones are the object's Uint8Array. */
+  pages: Map<number, Uint8Array>;
+  /** Page numbers of shared mappings (touched or not). */
+  shared: Set<number>;
+  /** Private pages that fork left shared with another address space: copied before a write. */
+  cow: Set<number>;
+  untouched: Map<number, ObjectRef>;
+}
+
+interface FakeObject { size: number; pages: Map<number, Uint8Array>; owned: boolean }
+
+function emptySpace(): FakeSpace {
+  return { prot: new Map(), pages: new Map(), shared: new Set(), cow: new Set(), untouched: new Map() };
 }
 
 export type ScriptStep = (ctx: CpuContext, cpu: FakeCpu) => Partial<StopInfo> & { reason: StopReason };
 
 export class FakeCpu extends CpuWords implements Cpu {
-  private readonly prot = new Map<number, number>();
-  private readonly pages = new Map<number, Uint8Array>();
+  private readonly spaces = new Map<number, FakeSpace>([[0, emptySpace()]]);
+  private current = 0;
+  private nextSpace = 1;
+  private readonly objects = new Map<number, FakeObject>();
+  private nextObject = 1;
+  private frameLimit = Infinity;
   readonly script: ScriptStep[] = [];
   runCalls = 0;
 
-  private readonly contexts: FakeContext[] = [];
+  private readonly contexts = new Set<FakeContext>();
+
+  private get space(): FakeSpace {
+    return this.spaces.get(this.current)!;
+  }
 
   createContext(): CpuContext {
     const ctx = new FakeContext();
-    this.contexts.push(ctx);
+    this.contexts.add(ctx);
     return ctx;
   }
+
+  copyContext(from: CpuContext, to: CpuContext): void {
+    (to as FakeContext).copyFrom(from as FakeContext);
+  }
+
+  releaseContext(ctx: CpuContext): void {
+    const c = ctx as FakeContext;
+    if (!this.contexts.delete(c)) throw new Error('the context was already released');
+    c.released = true;
+  }
+
+  // ---- address spaces ----
+
+  createAddressSpace(): number {
+    const id = this.nextSpace++;
+    this.spaces.set(id, emptySpace());
+    return id;
+  }
+
+  forkAddressSpace(source: number): number {
+    const src = this.spaces.get(source);
+    if (!src) throw new Error(`no address space ${source}`);
+    const copy: FakeSpace = {
+      prot: new Map(src.prot),
+      pages: new Map(src.pages),
+      shared: new Set(src.shared),
+      cow: new Set(),
+      untouched: new Map(src.untouched),
+    };
+    for (const p of src.pages.keys()) {
+      if (src.shared.has(p)) continue;
+      src.cow.add(p);
+      copy.cow.add(p);
+    }
+    const id = this.nextSpace++;
+    this.spaces.set(id, copy);
+    return id;
+  }
+
+  useAddressSpace(id: number): void {
+    if (!this.spaces.has(id)) throw new Error(`no address space ${id}`);
+    this.current = id;
+  }
+
+  currentAddressSpace(): number {
+    return this.current;
+  }
+
+  destroyAddressSpace(id: number): void {
+    if (id === this.current) throw new Error(`cannot destroy address space ${id}: it is the current one`);
+    if (!this.spaces.delete(id)) throw new Error(`no address space ${id}`);
+  }
+
+  // ---- shared objects ----
+
+  createSharedObject(pages: number): number {
+    const id = this.nextObject++;
+    this.objects.set(id, { size: pages, pages: new Map(), owned: true });
+    return id;
+  }
+
+  private object(id: number): FakeObject {
+    const o = this.objects.get(id);
+    if (!o?.owned) throw new Error(`no shared object ${id}`);
+    return o;
+  }
+
+  resizeSharedObject(id: number, pages: number): void {
+    const o = this.object(id);
+    for (const p of [...o.pages.keys()]) if (p >= pages) o.pages.delete(p);
+    o.size = pages;
+  }
+
+  releaseSharedObject(id: number): void {
+    // Untouched mappings may still name it: it stays, unowned.
+    this.object(id).owned = false;
+  }
+
+  mapShared(addr: number, length: number, prot: number, object: number, pageOffset: number): void {
+    this.object(object);
+    this.map(addr, length, prot);
+    let i = pageOffset;
+    for (let p = Math.floor(addr / PAGE); p < Math.ceil((addr + length) / PAGE); p++, i++) {
+      this.space.shared.add(p);
+      this.space.untouched.set(p, { object, page: i });
+    }
+  }
+
+  private objectPage(o: FakeObject, page: number, allocate: boolean): Uint8Array | undefined {
+    let bytes = o.pages.get(page);
+    if (!bytes && allocate) {
+      bytes = this.newFrame(page);
+      o.pages.set(page, bytes);
+    }
+    return bytes;
+  }
+
+  readShared(object: number, offset: number, length: number): Uint8Array {
+    const o = this.object(object);
+    if (offset + length > o.size * PAGE) throw new RangeError(`shared object ${object}: bytes beyond its size`);
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) out[i] = this.objectPage(o, Math.floor((offset + i) / PAGE), false)?.[(offset + i) % PAGE] ?? 0;
+    return out;
+  }
+
+  writeShared(object: number, offset: number, data: Uint8Array): void {
+    const o = this.object(object);
+    if (offset + data.length > o.size * PAGE) throw new RangeError(`shared object ${object}: bytes beyond its size`);
+    for (let i = 0; i < data.length; i++) this.objectPage(o, Math.floor((offset + i) / PAGE), true)![(offset + i) % PAGE] = data[i];
+  }
+
+  // ---- memory accounting ----
+
+  framesInUse(): number {
+    const frames = new Set<Uint8Array>();
+    const named = new Set<number>();
+    for (const s of this.spaces.values()) {
+      for (const b of s.pages.values()) frames.add(b);
+      for (const r of s.untouched.values()) named.add(r.object);
+    }
+    for (const [id, o] of this.objects) {
+      if (o.owned || named.has(id)) for (const b of o.pages.values()) frames.add(b);
+    }
+    return frames.size;
+  }
+
+  /** How many page maps hold this frame. */
+  private holders(frame: Uint8Array): number {
+    let n = 0;
+    for (const s of this.spaces.values()) for (const b of s.pages.values()) if (b === frame) n++;
+    return n;
+  }
+
+  setFrameLimit(frames: number): void {
+    this.frameLimit = frames;
+  }
+
+  private newFrame(page: number, from?: Uint8Array): Uint8Array {
+    if (this.framesInUse() >= this.frameLimit) throw new OutOfMemoryError(page * PAGE, 'write');
+    return from ? from.slice() : new Uint8Array(PAGE);
+  }
+
+  // ---- pages ----
 
   map(addr: number, length: number, prot: number): void {
     // Like wasm memory growing: register views taken before are detached.
     for (const c of this.contexts) c.detach();
+    const s = this.space;
     for (let p = Math.floor(addr / PAGE); p < Math.ceil((addr + length) / PAGE); p++) {
-      this.prot.set(p, prot);
-      this.pages.delete(p);
+      s.prot.set(p, prot);
+      s.pages.delete(p);
+      s.shared.delete(p);
+      s.cow.delete(p);
+      s.untouched.delete(p);
     }
   }
 
   unmap(addr: number, length: number): void {
+    const s = this.space;
     for (let p = Math.floor(addr / PAGE); p < Math.ceil((addr + length) / PAGE); p++) {
-      this.prot.delete(p);
-      this.pages.delete(p);
+      s.prot.delete(p);
+      s.pages.delete(p);
+      s.shared.delete(p);
+      s.cow.delete(p);
+      s.untouched.delete(p);
     }
   }
 
   protect(addr: number, length: number, prot: number): void {
     for (let p = Math.floor(addr / PAGE); p < Math.ceil((addr + length) / PAGE); p++) {
-      if (this.prot.has(p)) this.prot.set(p, prot);
+      if (this.space.prot.has(p)) this.space.prot.set(p, prot);
     }
   }
 
   pageProt(addr: number): number {
-    return this.prot.get(Math.floor(addr / PAGE)) ?? -1;
+    return this.space.prot.get(Math.floor(addr / PAGE)) ?? -1;
   }
 
   accessible(addr: number, length: number, prot: number): boolean {
     for (let p = Math.floor(addr / PAGE); p < Math.ceil((addr + length) / PAGE); p++) {
-      const have = this.prot.get(p);
+      const have = this.space.prot.get(p);
       if (have === undefined || (have & prot) !== prot) return false;
     }
     return true;
   }
 
+  /** The page's bytes; a read of a page never touched sees zeros without allocating it, as on the real CPU. */
   private page(p: number, access: AccessKind): Uint8Array {
-    if (!this.prot.has(p)) throw new MemoryError(p * PAGE, access);
-    let page = this.pages.get(p);
+    const s = this.space;
+    if (!s.prot.has(p)) throw new MemoryError(p * PAGE, access);
+    let page = s.pages.get(p);
     if (!page) {
-      page = new Uint8Array(PAGE);
-      this.pages.set(p, page);
+      const ref = s.untouched.get(p);
+      if (ref) {
+        const o = this.objects.get(ref.object)!;
+        if (ref.page >= o.size) throw new MemoryError(p * PAGE, access);
+        if (access === 'read') return this.objectPage(o, ref.page, false) ?? new Uint8Array(PAGE);
+        page = this.objectPage(o, ref.page, true)!;
+        s.untouched.delete(p);
+      } else {
+        if (access === 'read') return new Uint8Array(PAGE);
+        page = this.newFrame(p);
+      }
+      s.pages.set(p, page);
+    }
+    if (access === 'write' && s.cow.has(p)) {
+      if (this.holders(page) > 1) {
+        page = this.newFrame(p, page);
+        s.pages.set(p, page);
+      }
+      s.cow.delete(p);
     }
     return page;
   }
@@ -102,6 +348,8 @@ export class FakeCpu extends CpuWords implements Cpu {
   }
 
   write(addr: number, data: Uint8Array): void {
+    // Every page first, so a failure leaves memory unchanged.
+    for (let p = Math.floor(addr / PAGE); p < Math.ceil((addr + data.length) / PAGE); p++) this.page(p, 'write');
     for (let i = 0; i < data.length; ) {
       const a = addr + i;
       const page = this.page(Math.floor(a / PAGE), 'write');
