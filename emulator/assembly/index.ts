@@ -17,12 +17,17 @@ import { ROW_SOURCE } from './generated/table';
 import { run as runLoop, LAST_RETIRED, LAST_FAULT_ADDR, LAST_FAULT_ACCESS } from './cpu';
 
 let initState: i32 = 0; // 0 not yet, 1 done, -1 failed
+/** The record decodeOne fills. */
+let probe: usize = 0;
 let transfer: usize = 0;
 let transferSize: usize = 0;
 
 /** Allocates the CPU's tables; false when wasm memory cannot hold them (the binding throws). */
 export function init(): bool {
-  if (initState == 0) initState = memInit() && cacheInit() ? 1 : -1;
+  if (initState == 0) {
+    probe = hostAlloc(INSN_SIZE, 16);
+    initState = probe != 0 && memInit() && cacheInit() ? 1 : -1;
+  }
   return initState == 1;
 }
 
@@ -235,8 +240,6 @@ export function failedAddress(): u64 { return FAULT_ADDR; }
 
 // ---- decoder access for tests and tools -------------------------------------
 
-let probe: usize = 0;
-
 /**
  * Decodes one instruction at addr without executing it. Returns 0 (ok),
  * 1 (bytes not executable: see failedAddress) or 2 (invalid); the record
@@ -244,7 +247,6 @@ let probe: usize = 0;
  */
 export function decodeOne(addr: u64): u32 {
   init();
-  if (probe == 0) probe = hostAlloc(INSN_SIZE, 16);
   return decodeAt(addr, probe);
 }
 
