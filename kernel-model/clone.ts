@@ -72,7 +72,7 @@ export function kernelClone(kernel: Kernel, parent: Task, args: CloneArgs): Sysc
   }
   const tid = kernel.allocatePid();
   const ctx = kernel.cpu.createContext();
-  copyRegisters(kernel, parent, ctx);
+  kernel.cpu.copyContext(parent.ctx, ctx);
   ctx.gpr[Reg.RAX] = 0n;
   if (args.stack !== 0n) ctx.gpr[Reg.RSP] = args.stack;
   if (f & CLONE_SETTLS) ctx.fsBase = args.tls;
@@ -130,23 +130,6 @@ export function kernelClone(kernel: Kernel, parent: Task, args: CloneArgs): Sysc
     });
   }
   return tid;
-}
-
-function copyRegisters(kernel: Kernel, parent: Task, ctx: import('../emulator/api.js').CpuContext): void {
-  const cpu = kernel.cpu as Partial<Pick<import('../emulator/api.js').Cpu, 'copyContext'>>;
-  if (cpu.copyContext) {
-    cpu.copyContext(parent.ctx, ctx);
-    return;
-  }
-  // A CPU without copyContext (test fakes): the architectural registers one by one.
-  const from = parent.ctx;
-  ctx.gpr.set(from.gpr);
-  ctx.rip = from.rip;
-  ctx.rflags = from.rflags;
-  ctx.fsBase = from.fsBase;
-  ctx.gsBase = from.gsBase;
-  ctx.xmm.set(from.xmm);
-  ctx.mxcsr = from.mxcsr;
 }
 
 /** clone3's struct clone_args (include/uapi/linux/sched.h), version 0 (64 bytes) and later. */

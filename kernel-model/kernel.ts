@@ -42,22 +42,6 @@ export type Termination =
   | { kind: 'unsupported'; message: string }
   | { kind: 'deadlock'; message: string };
 
-/**
- * The address-space and register-file recycling part of the CPU API,
- * optional so that CPUs without it (test fakes) still run one process.
- */
-export interface CpuExtras {
-  currentAddressSpace?(): number;
-  useAddressSpace?(id: number): void;
-  releaseContext?(ctx: import('../emulator/api.js').CpuContext): void;
-  setFrameLimit?(frames: number): void;
-  framesInUse?(): number;
-}
-
-export function cpuExtras(cpu: Cpu): CpuExtras {
-  return cpu as unknown as CpuExtras;
-}
-
 export interface KernelOptions {
   cpu: Cpu;
   profile: KernelProfile;
@@ -281,14 +265,13 @@ export class Kernel {
   }
 
   withAddressSpace<T>(id: number, fn: () => T): T {
-    const x = cpuExtras(this.cpu);
-    const before = x.currentAddressSpace?.() ?? 0;
+    const before = this.cpu.currentAddressSpace();
     if (before === id) return fn();
-    x.useAddressSpace?.(id);
+    this.cpu.useAddressSpace(id);
     try {
       return fn();
     } finally {
-      x.useAddressSpace?.(before);
+      this.cpu.useAddressSpace(before);
     }
   }
 

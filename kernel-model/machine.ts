@@ -21,7 +21,7 @@ import type { MachineEvent } from './events.js';
 import { exitGroup } from './exit.js';
 import { InputPipe, OutputPipe } from './files.js';
 import type { AuxEntry } from './initial-stack.js';
-import { Kernel, cpuExtras, type FaultReport, type Termination } from './kernel.js';
+import { Kernel, type FaultReport, type Termination } from './kernel.js';
 import { kernelProfile, type KernelProfileName } from './kernel-profile.js';
 import { hex } from './layout.js';
 import { loadElf, setInitialRegisters, type LoadedProgram } from './loader.js';
@@ -188,7 +188,7 @@ export class Machine {
       warn,
       maxTasks: options.maxTasks ?? DEFAULT_MAX_TASKS,
     });
-    cpuExtras(cpu).setFrameLimit?.(Math.floor((options.memoryBytes ?? DEFAULT_MEMORY_BYTES) / 4096));
+    cpu.setFrameLimit(Math.floor((options.memoryBytes ?? DEFAULT_MEMORY_BYTES) / 4096));
     const uid = options.uid ?? DEFAULT_UID;
     const gid = options.gid ?? DEFAULT_UID;
     const cwd = options.cwd ?? '/';
@@ -203,7 +203,7 @@ export class Machine {
     const rlimits = new ResourceLimits();
     const argv = options.argv ?? [options.path];
     const envp = options.envp ?? [];
-    const mm = new AddressSpace(cpu, cpuExtras(cpu).currentAddressSpace?.() ?? 0);
+    const mm = new AddressSpace(cpu, cpu.currentAddressSpace());
     const group = new ThreadGroup(TGID, undefined, { uid, euid: uid, gid, egid: gid }, mm, new FdTable(() => rlimits.fileLimit()), new SignalActions(), rlimits, vfs, exePath, argv, envp);
     this.kernel.processes.set(TGID, group);
     this.kernel.init = group;
@@ -448,16 +448,15 @@ export class Machine {
 
   /** Makes the task's address space the CPU's current one (execve and fork switch it behind the machine's back). */
   private useAddressSpace(task: Task): void {
-    const x = cpuExtras(this.cpu);
     const id = task.group.mm.id;
-    if (x.currentAddressSpace && x.currentAddressSpace() !== id) x.useAddressSpace?.(id);
+    if (this.cpu.currentAddressSpace() !== id) this.cpu.useAddressSpace(id);
   }
 
   private recycleContexts(): void {
     const spaces = this.kernel.deadAddressSpaces;
     for (let i = spaces.length - 1; i >= 0; i--) {
       const mm = spaces[i];
-      if (mm.id === cpuExtras(this.cpu).currentAddressSpace?.() || mm === this.process.mm) continue;
+      if (mm.id === this.cpu.currentAddressSpace() || mm === this.process.mm) continue;
       mm.destroy();
       spaces.splice(i, 1);
     }
@@ -465,7 +464,7 @@ export class Machine {
     if (dead.length === 0) return;
     for (const ctx of dead.splice(0)) {
       // The main thread's register file stays for inspection after the run.
-      if (ctx !== this.mainTask.ctx) cpuExtras(this.cpu).releaseContext?.(ctx as CpuContext);
+      if (ctx !== this.mainTask.ctx) this.cpu.releaseContext(ctx);
     }
   }
 
@@ -557,7 +556,7 @@ export class Machine {
 
   /** out_of_memory: the process that needed the page is killed with SIGKILL, and the run says why. */
   private oomKill(task: Task, address: number): void {
-    const mib = Math.round((cpuExtras(this.cpu).framesInUse?.() ?? 0) * 4096 / (1 << 20));
+    const mib = Math.round((this.cpu.framesInUse() * 4096) / (1 << 20));
     const reason = `out of memory: pid ${task.group.tgid} touched a fresh page at ${hex(address)} with all ${mib} MiB of the machine's memory in use (OOM kill; --memory raises the limit)`;
     this.kernel.warn(`rseqlab: ${reason}`);
     exitGroup(this.kernel, task.group, { signal: SIGKILL, reason });
