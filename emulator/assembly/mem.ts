@@ -112,8 +112,9 @@ function evictWriteFrame(f: usize): void {
 // ---- address spaces ---------------------------------------------------------
 
 // Records (8 bytes): u32 root node (0 = free id), u32 decode-cache tag.
-// Tags are never reused, so decoded blocks of a destroyed or retagged
-// address space can never match again.
+// Tags are never reused (a u32 counter: 4 billion creations and retags
+// before one could repeat), so decoded blocks of a destroyed or retagged
+// address space can never match again, and ids can be recycled.
 let spaces: usize = 0;
 let spaceCount: u32 = 0;
 let spaceCap: u32 = 0;
