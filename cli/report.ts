@@ -27,6 +27,8 @@ function describeFault(f: FaultReport): string {
       return 'undefined instruction (ud0/ud1/ud2) executed';
     case 'divide-error':
       return 'divide error (division by zero or quotient overflow)';
+    case 'simd-exception':
+      return 'SSE floating-point exception that MXCSR does not mask (#XM)';
     case 'general-protection':
       return 'general protection fault';
     case 'stack-segment':

@@ -49,6 +49,12 @@ export enum StopReason {
    * which access. The kernel model decides what Linux would do (OOM kill).
    */
   OutOfMemory = 11,
+  /**
+   * #XM: an SSE instruction raised a floating-point exception that MXCSR
+   * does not mask. The exception flags are set in MXCSR, the destination is
+   * unchanged, rip is the instruction (not retired). Linux sends SIGFPE.
+   */
+  SimdException = 12,
 }
 
 export const PROT_NONE = 0;

@@ -29,15 +29,30 @@ import type { Vma } from './memory-map.js';
 import { SeededRandom } from './prng.js';
 import { rseqNotifyResume, rseqSyscallCheck } from './rseq.js';
 import { TIME_SLICE_NS } from './scheduler.js';
-import { FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, type SigInfo } from './siginfo.js';
+import { FPE_FLTDIV, FPE_FLTINV, FPE_FLTOVF, FPE_FLTRES, FPE_FLTUND, FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, type SigInfo } from './siginfo.js';
 import { doSignal, dumpsCore, forceFault, hasDeliverable, sendSignal } from './signal-delivery.js';
 import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGPROF, SIGSEGV, SIGTRAP, SIGVTALRM, signalName } from './signals.js';
 import { buildSyscallTable, completeSyscall, dispatchSyscall, type SyscallEntry } from './syscalls/index.js';
 import { Task } from './task.js';
 import { AddressSpace, FdTable, ResourceLimits, SignalActions, ThreadGroup } from './thread-group.js';
 import { allCpusMask } from './vcpu.js';
-import { Vfs, type HostTree } from './vfs.js';
+import { normalize, Vfs, type HostTree } from './vfs.js';
 import { systemView } from './system-view.js';
+
+/**
+ * fpu__exception_code for #XM (arch/x86/kernel/fpu/core.c): the raised
+ * exceptions MXCSR does not mask, the first of invalid, divide by zero,
+ * overflow, underflow/denormal, precision.
+ */
+export function simdFpeCode(mxcsr: number): number {
+  const err = ~(mxcsr >>> 7) & mxcsr & 0x3f;
+  if (err & 0x01) return FPE_FLTINV;
+  if (err & 0x04) return FPE_FLTDIV;
+  if (err & 0x08) return FPE_FLTOVF;
+  if (err & 0x12) return FPE_FLTUND;
+  if (err & 0x20) return FPE_FLTRES;
+  return 0;
+}
 
 /**
  * AT_HWCAP is CPUID.1:EDX (arch/x86/include/asm/elf.h ELF_HWCAP): exactly
@@ -192,7 +207,8 @@ export class Machine {
     const uid = options.uid ?? DEFAULT_UID;
     const gid = options.gid ?? DEFAULT_UID;
     const cwd = options.cwd ?? '/';
-    const exePath = options.exePath ?? options.path;
+    // /proc/self/exe is absolute (glibc's _dl_get_origin asserts it): relative paths resolve against cwd.
+    const exePath = normalize(options.exePath ?? options.path, cwd);
     const files = new Map(options.files ?? []);
     // The program itself is a file of the guest (execve of /proc/self/exe, busybox's applets),
     // unless its path lies in a directory the machine generates (/tmp, /dev, /proc, /sys).
@@ -528,6 +544,13 @@ export class Machine {
       case StopReason.DivideError:
         this.fault(task, stop, { signo: SIGFPE, code: FPE_INTDIV, addr: stop.rip }, Number(stop.rip), 'divide-error');
         return;
+      case StopReason.SimdException: {
+        // exc_simd_coprocessor_error -> math_error: SIGFPE, the code from the unmasked MXCSR flags.
+        const code = simdFpeCode(task.ctx.mxcsr);
+        if (code === 0) return; // a spurious #XM: nothing to report (math_error returns)
+        this.fault(task, stop, { signo: SIGFPE, code, addr: stop.rip }, Number(stop.rip), 'simd-exception');
+        return;
+      }
       case StopReason.GeneralProtection:
         // A #GP in user mode is SIGSEGV with SI_KERNEL and no address (exc_general_protection).
         this.fault(task, stop, { signo: SIGSEGV, code: SI_KERNEL, addr: 0n }, 0, 'general-protection');

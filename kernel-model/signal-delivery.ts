@@ -272,6 +272,8 @@ function frameFault(task: Task, sig: number): TrapInfo | undefined {
     }
     case 'divide-error':
       return { trapno: 0, err: 0, cr2: 0n };
+    case 'simd-exception':
+      return { trapno: 19, err: 0, cr2: 0n };
     case 'invalid-opcode':
     case 'ud':
       return { trapno: 6, err: 0, cr2: 0n };

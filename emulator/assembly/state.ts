@@ -35,6 +35,8 @@ export const STOP_UD: u32 = 9;
 export const STOP_STACK_FAULT: u32 = 10;
 /** A fresh page could not get a frame (frame limit, or wasm memory cannot grow); rip is the instruction. */
 export const STOP_OUT_OF_MEMORY: u32 = 11;
+/** #XM: an SSE instruction raised an exception MXCSR does not mask; its flags are set in MXCSR. */
+export const STOP_SIMD_EXCEPTION: u32 = 12;
 /** Internal: an instruction wrote to decoded code; the run loop re-decodes and goes on. */
 export const STOP_CODE_WRITTEN: u32 = 0xfe;
 

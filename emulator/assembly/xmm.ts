@@ -11,7 +11,7 @@
 // operand require 16-byte alignment, except movups/movupd/movdqu (and
 // lddqu, maskmovdqu); scalar and 64-bit operands never do.
 
-import { R, CTX_XMM, CTX_MXCSR, stopFault, STOP_GENERAL_PROTECTION } from './state';
+import { R, CTX_XMM, CTX_MXCSR, stopFault, STOP_GENERAL_PROTECTION, STOP_SIMD_EXCEPTION } from './state';
 import { FAULT, read32, read64, write64, checkWrite } from './mem';
 import { isMem, ea, rmOf, regOf } from './insn';
 
@@ -144,13 +144,14 @@ export function fpBegin(): void {
  * Ends a floating-point instruction: sets the sticky flags it raised and
  * returns true so the handler writes its result. If a raised exception is
  * unmasked, the hardware sets the flags, leaves the destination unchanged
- * and raises #XM (Vol. 1, 11.5.1; Linux sends SIGFPE). This CPU has no #XM
- * stop yet: it does the same but stops with #GP, and returns false.
+ * and raises #XM (Vol. 1, 11.5.1; CR4.OSXMMEXCPT is set under Linux, which
+ * sends SIGFPE): the CPU stops with the instruction not retired, and returns
+ * false.
  */
 export function fpCommit(): bool {
   if (EXC != 0) setMxcsr(getMxcsr() | EXC);
   if ((EXC & ~(MXCSR >> MX_MASK_SHIFT) & 0x3f) != 0) {
-    stopFault(STOP_GENERAL_PROTECTION);
+    stopFault(STOP_SIMD_EXCEPTION);
     return false;
   }
   return true;

@@ -14,13 +14,14 @@ const SI_KERNEL = 128;
 const SIGILL = 4, SIGTRAP = 5, SIGBUS = 7, SIGFPE = 8, SIGSEGV = 11, SIGALRM = 14;
 
 /** What stopped a case, in terms both sides share. */
-export type StopKind = 'end' | 'page-fault' | 'general-protection' | 'divide-error' | 'invalid-opcode' | 'breakpoint-trap' | 'bus-error' | 'did-not-finish' | 'other';
+export type StopKind = 'end' | 'page-fault' | 'general-protection' | 'divide-error' | 'simd-exception' | 'invalid-opcode' | 'breakpoint-trap' | 'bus-error' | 'did-not-finish' | 'other';
 
 export function hostStop(s: MachineState): StopKind {
   if (!s.fault) return 'end';
   switch (s.fault.signal) {
     case SIGSEGV: return s.fault.code === SI_KERNEL ? 'general-protection' : 'page-fault';
-    case SIGFPE: return 'divide-error';
+    // FPE_INTDIV / FPE_INTOVF come from #DE; the FPE_FLT* codes from #XM.
+    case SIGFPE: return s.fault.code <= 2 ? 'divide-error' : 'simd-exception';
     case SIGILL: return 'invalid-opcode';
     case SIGTRAP: return 'breakpoint-trap';
     case SIGBUS: return 'bus-error';
@@ -39,6 +40,7 @@ export function emulatorStop(r: EmulatorResult, end: number): StopKind {
     case StopReason.PageFault: return 'page-fault';
     case StopReason.GeneralProtection: case StopReason.Hlt: return 'general-protection';
     case StopReason.DivideError: return 'divide-error';
+    case StopReason.SimdException: return 'simd-exception';
     case StopReason.InvalidOpcode: case StopReason.Ud: return 'invalid-opcode';
     case StopReason.Int3: return 'breakpoint-trap';
     case StopReason.StackFault: return 'bus-error';

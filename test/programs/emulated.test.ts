@@ -47,9 +47,7 @@ describe('guest programs, emulated vs native', () => {
  * other entry of concurrencyProgramCases runs below. They are listed, not
  * silently dropped, so nobody mistakes them for passing.
  */
-const PENDING: Record<string, string> = {
-  signal_fpe_longjmp: 'an unmasked SSE exception must stop the CPU as #XM so the kernel can send SIGFPE with FPE_FLTDIV; today the CPU reports #GP',
-};
+const PENDING: Record<string, string> = {};
 const RUNS_TODAY = new Set(concurrencyProgramCases.map((c) => c.name).filter((n) => !(n in PENDING)));
 
 describe('concurrency programs, emulated on 1, 2, 4 and 8 vCPUs vs native', () => {
