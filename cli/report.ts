@@ -29,6 +29,8 @@ function describeFault(f: FaultReport): string {
       return 'divide error (division by zero or quotient overflow)';
     case 'simd-exception':
       return 'SSE floating-point exception that MXCSR does not mask (#XM)';
+    case 'x87-exception':
+      return 'x87 floating-point exception that the control word does not mask (#MF)';
     case 'general-protection':
       return 'general protection fault';
     case 'stack-segment':

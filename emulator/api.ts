@@ -55,6 +55,13 @@ export enum StopReason {
    * unchanged, rip is the instruction (not retired). Linux sends SIGFPE.
    */
   SimdException = 12,
+  /**
+   * #MF: a waiting x87 instruction (or WAIT) found an exception flag in the
+   * status word that the control word does not mask, raised by an earlier
+   * instruction. rip is the waiting instruction (not executed). Linux sends
+   * SIGFPE.
+   */
+  X87Exception = 13,
 }
 
 export const PROT_NONE = 0;

@@ -32,7 +32,7 @@ export interface FaultReport {
   bytes: Uint8Array;
   access?: AccessKind;
   /** 'unmapped' (SEGV_MAPERR) or 'protection' (SEGV_ACCERR) for page faults. */
-  cause?: 'unmapped' | 'protection' | 'invalid-opcode' | 'ud' | 'divide-error' | 'simd-exception' | 'general-protection' | 'stack-segment' | 'hlt' | 'breakpoint' | 'out-of-memory';
+  cause?: 'unmapped' | 'protection' | 'invalid-opcode' | 'ud' | 'divide-error' | 'simd-exception' | 'x87-exception' | 'general-protection' | 'stack-segment' | 'hlt' | 'breakpoint' | 'out-of-memory';
 }
 
 /** How the run ended: the first process's fate, or a machine-wide stop. */

@@ -19,7 +19,7 @@ import { StopReason, type Cpu, type CpuContext, type StopInfo } from '../emulato
 import { parseElf, type CriticalSection, type ElfImage, type ParseOptions, type SymbolTable } from './elf.js';
 import type { MachineEvent } from './events.js';
 import { exitGroup } from './exit.js';
-import { InputPipe, OutputPipe } from './files.js';
+import { InputPipe, O_CREAT, O_TRUNC, O_WRONLY, OutputPipe } from './files.js';
 import type { AuxEntry } from './initial-stack.js';
 import { Kernel, type FaultReport, type Termination } from './kernel.js';
 import { kernelProfile, type KernelProfileName } from './kernel-profile.js';
@@ -45,7 +45,16 @@ import { systemView } from './system-view.js';
  * overflow, underflow/denormal, precision.
  */
 export function simdFpeCode(mxcsr: number): number {
-  const err = ~(mxcsr >>> 7) & mxcsr & 0x3f;
+  return fpeCode(~(mxcsr >>> 7) & mxcsr & 0x3f);
+}
+
+/** fpu__exception_code for #MF: the status word's flags the control word does not mask. */
+export function x87FpeCode(cwd: number, swd: number): number {
+  return fpeCode(swd & ~cwd & 0x3f);
+}
+
+/** The FPE_* code of a set of raised, unmasked exception flags (the order Linux tests them in). */
+function fpeCode(err: number): number {
   if (err & 0x01) return FPE_FLTINV;
   if (err & 0x04) return FPE_FLTDIV;
   if (err & 0x08) return FPE_FLTOVF;
@@ -170,6 +179,17 @@ export interface VCpuInfo {
 
 const TGID = 1000;
 
+/** Writes a file (and its directories) into the guest's /tmp, as if it had been there at boot. */
+function placeInTmpfs(vfs: Vfs, path: string, bytes: Uint8Array, uid: number, gid: number): void {
+  const at = { base: vfs.root, caller: { ...vfs.callerFor(TGID), uid, gid, umask: 0o022 } };
+  const parts = path.split('/').filter(Boolean);
+  for (let i = 2; i < parts.length; i++) vfs.mkdir(at, '/' + parts.slice(0, i).join('/'), 0o755);
+  const f = vfs.open(at, path, O_CREAT | O_WRONLY | O_TRUNC, 0o755);
+  if ('errno' in f) throw new Error(`internal: cannot place the program at ${path} in the guest's /tmp (errno ${f.errno})`);
+  f.write(bytes);
+  f.release?.();
+}
+
 export class Machine {
   readonly kernel: Kernel;
   readonly image: ElfImage;
@@ -210,12 +230,14 @@ export class Machine {
     // /proc/self/exe is absolute (glibc's _dl_get_origin asserts it): relative paths resolve against cwd.
     const exePath = normalize(options.exePath ?? options.path, cwd);
     const files = new Map(options.files ?? []);
-    // The program itself is a file of the guest (execve of /proc/self/exe, busybox's applets),
-    // unless its path lies in a directory the machine generates (/tmp, /dev, /proc, /sys).
+    // The program itself is a file of the guest (execve of /proc/self/exe, busybox's applets):
+    // a read-only file, or under /tmp (a tmpfs the machine generates) a file written there.
     const top = exePath.split('/').filter(Boolean)[0];
-    if (!files.has(exePath) && exePath.startsWith('/') && !['tmp', 'dev', 'proc', 'sys'].includes(top)) files.set(exePath, options.program);
+    const inGenerated = ['tmp', 'dev', 'proc', 'sys'].includes(top);
+    if (!files.has(exePath) && !inGenerated) files.set(exePath, options.program);
     const devRandom = random.fork('dev-random');
     const vfs = new Vfs({ files, exePath, cwd, uid, gid, trees: options.trees, system: systemView(this.kernel), random: { bytes: (n: number) => devRandom.bytes(n) } });
+    if (top === 'tmp') placeInTmpfs(vfs, exePath, options.program, uid, gid);
     const rlimits = new ResourceLimits();
     const argv = options.argv ?? [options.path];
     const envp = options.envp ?? [];
@@ -549,6 +571,14 @@ export class Machine {
         const code = simdFpeCode(task.ctx.mxcsr);
         if (code === 0) return; // a spurious #XM: nothing to report (math_error returns)
         this.fault(task, stop, { signo: SIGFPE, code, addr: stop.rip }, Number(stop.rip), 'simd-exception');
+        return;
+      }
+      case StopReason.X87Exception: {
+        // exc_coprocessor_error -> math_error: SIGFPE, the code from the unmasked status-word flags.
+        const fx = task.ctx.fxsaveImage();
+        const code = x87FpeCode(fx[0] | (fx[1] << 8), fx[2] | (fx[3] << 8));
+        if (code === 0) return;
+        this.fault(task, stop, { signo: SIGFPE, code, addr: stop.rip }, Number(stop.rip), 'x87-exception');
         return;
       }
       case StopReason.GeneralProtection:

@@ -274,6 +274,8 @@ function frameFault(task: Task, sig: number): TrapInfo | undefined {
       return { trapno: 0, err: 0, cr2: 0n };
     case 'simd-exception':
       return { trapno: 19, err: 0, cr2: 0n };
+    case 'x87-exception':
+      return { trapno: 16, err: 0, cr2: 0n };
     case 'invalid-opcode':
     case 'ud':
       return { trapno: 6, err: 0, cr2: 0n };

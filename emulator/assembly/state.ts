@@ -37,6 +37,8 @@ export const STOP_STACK_FAULT: u32 = 10;
 export const STOP_OUT_OF_MEMORY: u32 = 11;
 /** #XM: an SSE instruction raised an exception MXCSR does not mask; its flags are set in MXCSR. */
 export const STOP_SIMD_EXCEPTION: u32 = 12;
+/** #MF: a waiting x87 instruction found an exception flag the control word does not mask. */
+export const STOP_X87_EXCEPTION: u32 = 13;
 /** Internal: an instruction wrote to decoded code; the run loop re-decodes and goes on. */
 export const STOP_CODE_WRITTEN: u32 = 0xfe;
 

@@ -64,7 +64,7 @@ add({ mnemonic: 'pop', map: '', op: 0x8f, reg: 0, modrm: true, size: 'd64', hand
 add({ mnemonic: 'xchg', map: '', op: 0x90, plusR: true, modrm: false, size: 'v', handler: 'XchgZvRax' });
 add({ mnemonic: 'cdqe', map: '', op: 0x98, modrm: false, size: 'v', handler: 'Cbw' });
 add({ mnemonic: 'cqo', map: '', op: 0x99, modrm: false, size: 'v', handler: 'Cwd' });
-add({ mnemonic: 'wait', map: '', op: 0x9b, modrm: false, size: 'v', handler: 'Nop' });
+add({ mnemonic: 'wait', map: '', op: 0x9b, modrm: false, size: 'v', handler: 'Fwait' });
 add({ mnemonic: 'pushfq', map: '', op: 0x9c, modrm: false, size: 'd64', handler: 'Pushf', test: 'stack' });
 add({ mnemonic: 'popfq', map: '', op: 0x9d, modrm: false, size: 'd64', handler: 'Popf', test: 'stack' });
 add({ mnemonic: 'sahf', map: '', op: 0x9e, modrm: false, size: 'b', handler: 'Sahf', writesFlags: 'CF PF AF ZF SF' });

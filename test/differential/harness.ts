@@ -20,7 +20,7 @@ export function hostStop(s: MachineState): StopKind {
   if (!s.fault) return 'end';
   switch (s.fault.signal) {
     case SIGSEGV: return s.fault.code === SI_KERNEL ? 'general-protection' : 'page-fault';
-    // FPE_INTDIV / FPE_INTOVF come from #DE; the FPE_FLT* codes from #XM.
+    // FPE_INTDIV / FPE_INTOVF come from #DE; the FPE_FLT* codes from #XM and #MF.
     case SIGFPE: return s.fault.code <= 2 ? 'divide-error' : 'simd-exception';
     case SIGILL: return 'invalid-opcode';
     case SIGTRAP: return 'breakpoint-trap';
@@ -40,7 +40,7 @@ export function emulatorStop(r: EmulatorResult, end: number): StopKind {
     case StopReason.PageFault: return 'page-fault';
     case StopReason.GeneralProtection: case StopReason.Hlt: return 'general-protection';
     case StopReason.DivideError: return 'divide-error';
-    case StopReason.SimdException: return 'simd-exception';
+    case StopReason.SimdException: case StopReason.X87Exception: return 'simd-exception';
     case StopReason.InvalidOpcode: case StopReason.Ud: return 'invalid-opcode';
     case StopReason.Int3: return 'breakpoint-trap';
     case StopReason.StackFault: return 'bus-error';

@@ -203,4 +203,5 @@ export const concurrencyProgramCases: readonly ProgramCase[] = [
   // ~92 K over 2 processes
   { name: 'shm_fork', args: [], exitCode: 0, expect: 'shm_fork: ok', maxInstructions: 1_000_000 },
   { name: 'signal_context', args: [], exitCode: 0, expect: 'signal_context: ok', maxInstructions: 1_000_000 },
+  { name: 'signal_x87_fpe', args: [], exitCode: 0, expect: 'signal_x87_fpe: ok', maxInstructions: 1_000_000 },
 ];

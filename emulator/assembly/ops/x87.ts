@@ -14,7 +14,7 @@
 // unmasks one, ES and B are set and, for IE, DE and ZE, the destination is
 // left unchanged (Vol. 1, 8.5), but no #MF is delivered.
 
-import { R, CTX_FPU_CW, CTX_FPU_SW, CTX_FPU_TAG, CTX_ST, getReg64, setReg64 } from '../state';
+import { R, CTX_FPU_CW, CTX_FPU_SW, CTX_FPU_TAG, CTX_ST, getReg64, setReg64, stopFault, STOP_X87_EXCEPTION } from '../state';
 import { ea, rmOf, argOf } from '../insn';
 import { FAULT, read16, read32, read64, write16, write32, write64, checkWrite, read8 } from '../mem';
 import { setArithFlags, ZF, PF, CF, OF, SF, AF, condition } from '../flags';
@@ -80,6 +80,25 @@ export function beginFpu(): void {
   const pc = (cw >> 8) & 3;
   setRounding((cw >> 10) & 3, pc == 0 ? 24 : pc == 2 ? 53 : 64);
   clearExceptions();
+}
+
+/**
+ * The x87 reports an unmasked exception at the next waiting instruction,
+ * not at the one that raised it (Vol. 1, 8.6 "x87 FPU Exception
+ * Synchronization"): every x87 instruction but FNINIT, FNCLEX, FNSTSW,
+ * FNSTCW, FNSTENV and FNSAVE, and WAIT/FWAIT, first checks for exception
+ * flags the control word does not mask and raises #MF without executing.
+ * Returns true when it stopped the CPU.
+ */
+export function x87ExceptionPending(): bool {
+  if ((fpuSw() & ~fpuCw() & 0x3f) == 0) return false;
+  stopFault(STOP_X87_EXCEPTION);
+  return true;
+}
+
+/** WAIT / FWAIT (9B): only the check for a pending x87 exception. */
+export function Fwait(d: usize): void {
+  x87ExceptionPending();
 }
 
 /** The IE/DE/ZE raised so far are unmasked: the destination must stay unchanged. */
@@ -186,6 +205,7 @@ export function readOperand(addr: u64, fmt: u32): bool {
 
 /** fld m32/m64/m80: arg is the format. */
 export function FldM(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   const fmt = argOf(d);
   if (!readOperand(ea(d), fmt)) return;
@@ -201,6 +221,7 @@ export function FldM(d: usize): void {
 
 /** fild m16/m32/m64: arg is the format. */
 export function FildM(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   if (!readOperand(ea(d), argOf(d))) return;
   loadCommon(MEM_SIG, MEM_SE);
@@ -215,6 +236,7 @@ function loadCommon(sig: u64, se: u32): void {
 
 /** fld st(i): the value is read before the push. */
 export function FldSti(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   const i = rmOf(d) & 7;
   if (stEmpty(i)) {
@@ -242,6 +264,7 @@ const CONST_HALF_UP: StaticArray<u8> = [0, 0, 1, 1, 1, 1, 0];
 
 /** fld1, fldl2t, fldl2e, fldpi, fldlg2, fldln2, fldz: arg 0..6. */
 export function FldConst(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   const k = argOf(d);
   let sig = unchecked(CONST_SIG[k]);
@@ -253,6 +276,7 @@ export function FldConst(d: usize): void {
 
 /** fbld m80bcd: 18 packed BCD digits and a sign byte (Vol. 2, FBLD). */
 export function FbldM(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   const addr = ea(d);
   const lo = read64(addr);
@@ -273,6 +297,7 @@ export function FbldM(d: usize): void {
 
 /** fst/fstp m32/m64/m80: arg bits 0..2 format, bit 3 pop. */
 export function FstM(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   const fmt = argOf(d) & 7;
   const pop = (argOf(d) & 8) != 0;
@@ -304,6 +329,7 @@ export function FstM(d: usize): void {
  * (fisttp; no row uses it while cpuid does not advertise SSE3).
  */
 export function FistM(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   const fmt = argOf(d) & 7;
   const pop = (argOf(d) & 8) != 0;
@@ -335,6 +361,7 @@ export function FistM(d: usize): void {
 
 /** fbstp m80bcd: rounds by RC to an 18-digit integer (Vol. 2, FBSTP). */
 export function FbstpM(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   const addr = ea(d);
   if (!checkWrite(addr, 10)) return;
@@ -381,6 +408,7 @@ export function FbstpM(d: usize): void {
 
 /** fst/fstp st(i) (and the fstp1/fstp8/fstp9 aliases): arg 1 pops. */
 export function FstSti(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   const i = rmOf(d) & 7;
   const pop = argOf(d) != 0;
@@ -394,6 +422,7 @@ export function FstSti(d: usize): void {
 
 /** fxch st(i) (Vol. 2, FXCH): an empty operand is replaced by the indefinite first. */
 export function FxchSti(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   const i = rmOf(d) & 7;
   const e0 = stEmpty(0), ei = stEmpty(i);
@@ -411,6 +440,7 @@ export function FxchSti(d: usize): void {
 
 /** fcmovcc st(0), st(i): arg = condition (0 b, 1 e, 2 be, 3 u; bit 3 negates). */
 export function FcmovSti(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   const i = rmOf(d) & 7;
   const a = argOf(d);
@@ -433,6 +463,7 @@ export function FcmovSti(d: usize): void {
 
 /** ffree st(i); ffreep st(i) also pops (arg 1). */
 export function FfreeSti(d: usize): void {
+  if (x87ExceptionPending()) return;
   const p = physOf(rmOf(d) & 7);
   setTagBits(tagBits() & ~(<u32>1 << p));
   if (argOf(d) != 0) setTop(fpuTop() + 1);
@@ -440,17 +471,21 @@ export function FfreeSti(d: usize): void {
 
 /** fincstp / fdecstp: arg +1 or 7 (-1); C1 cleared. */
 export function FaddTop(d: usize): void {
+  if (x87ExceptionPending()) return;
   setTop(fpuTop() + argOf(d));
   setSw(fpuSw() & ~SW_C1);
 }
 
 /** fnop and the 8087-era fneni/fndisi/fnsetpm, which the 387 and later ignore. */
-export function Fnop(d: usize): void {}
+export function Fnop(d: usize): void {
+  x87ExceptionPending();
+}
 
 // ---- sign operations and classification ---------------------------------------------------
 
 /** fchs (arg 0), fabs (arg 1): only the sign changes; C1 cleared. */
 export function FsignOp(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   if (stEmpty(0)) { underflowTo(0, false); return; }
   const se = stSe(0);
@@ -463,6 +498,7 @@ export function FsignOp(d: usize): void {
  * 010 normal, 011 infinity, 100 zero, 101 empty, 110 denormal.
  */
 export function Fxam(d: usize): void {
+  if (x87ExceptionPending()) return;
   const se = stSe(0);
   let c3 = false, c2 = false, c0 = false;
   let sign = (se & 0x8000) != 0;
@@ -501,6 +537,7 @@ function popAfterCompare(pops: u32): void {
 
 /** fcom/fcomp/fcompp/fucom/fucomp/fucompp st(i): arg bits 0..1 pops, bit 2 unordered (fucom). */
 export function FcomSti(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   const i = rmOf(d) & 7;
   const pops = argOf(d) & 3;
@@ -518,6 +555,7 @@ export function FcomSti(d: usize): void {
 
 /** ftst: compares st(0) with +0.0. */
 export function Ftst(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   if (stEmpty(0)) {
     raise(IE);
@@ -530,6 +568,7 @@ export function Ftst(d: usize): void {
 
 /** fcomi/fcomip/fucomi/fucomip: ZF PF CF (OF SF AF cleared); arg bit 0 pops, bit 1 unordered. */
 export function FcomiSti(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   const i = rmOf(d) & 7;
   let r: i32;
@@ -555,6 +594,7 @@ export function FcomiSti(d: usize): void {
 function normalizeCw(v: u32): u32 { return (v & 0x1f3f) | 0x40; }
 
 export function FldcwM(d: usize): void {
+  if (x87ExceptionPending()) return;
   const v = read16(ea(d));
   if (FAULT) return;
   store<u16>(R + CTX_FPU_CW, <u16>normalizeCw(<u32>v));
@@ -624,6 +664,7 @@ export function FnstenvM(d: usize): void {
 
 /** fldenv m28: control word, status word (with TOP) and tags. */
 export function FldenvM(d: usize): void {
+  if (x87ExceptionPending()) return;
   const addr = ea(d);
   const cw = read16(addr);
   const sw = read16(addr + 4);
@@ -649,6 +690,7 @@ export function FnsaveM(d: usize): void {
 
 /** frstor m108. */
 export function FrstorM(d: usize): void {
+  if (x87ExceptionPending()) return;
   const addr = ea(d);
   // Touch both ends first so a fault leaves the state unchanged.
   read8(addr + 107);

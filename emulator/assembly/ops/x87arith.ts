@@ -6,7 +6,7 @@
 import { ea, rmOf, argOf } from '../insn';
 import { add, mul, div, sqrt, roundToInt, scale, extract, remainder, compare, UP, SIG, SE, XT_EXP_SIG, XT_EXP_SE, REM_Q, REM_INCOMPLETE, EXC, IE } from '../f80';
 import {
-  beginFpu, finish, finishCc, finishCompare, faultBlocks, invalidMasked, stackFault, underflowTo, commitSt,
+  x87ExceptionPending, beginFpu, finish, finishCc, finishCompare, faultBlocks, invalidMasked, stackFault, underflowTo, commitSt,
   stEmpty, stSig, stSe, setSt, popSt, pushSt, readOperand, MEM_SIG, MEM_SE, fpuCw,
 } from './x87';
 
@@ -36,6 +36,7 @@ function apply(op: u32, aSig: u64, aSe: u32, bSig: u64, bSe: u32): void {
  * fcom/fcomp/ficom/ficomp memory forms: arg = op | format << 3.
  */
 export function FarithM(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   const op = argOf(d) & 7;
   if (!readOperand(ea(d), argOf(d) >> 3)) return;
@@ -57,6 +58,7 @@ export function FarithM(d: usize): void {
 
 /** D8 C0-FF: st(0) = st(0) op st(i); arg = op. */
 export function FarithSt0Sti(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   const i = rmOf(d) & 7;
   if (stEmpty(0) || stEmpty(i)) { underflowTo(0, false); return; }
@@ -66,6 +68,7 @@ export function FarithSt0Sti(d: usize): void {
 
 /** DC C0-FF: st(i) = st(i) op st(0); DE: the same, then pop (arg bit 3). */
 export function FarithStiSt0(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   const i = rmOf(d) & 7;
   const pop = (argOf(d) & 8) != 0;
@@ -76,6 +79,7 @@ export function FarithStiSt0(d: usize): void {
 
 /** fsqrt (arg 0) and frndint (arg 1) on st(0). */
 export function FunaryOp(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   if (stEmpty(0)) { underflowTo(0, false); return; }
   if (argOf(d) == 0) sqrt(stSig(0), stSe(0));
@@ -85,6 +89,7 @@ export function FunaryOp(d: usize): void {
 
 /** fscale: st(0) = st(0) * 2^trunc(st(1)). */
 export function Fscale(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   if (stEmpty(0) || stEmpty(1)) { underflowTo(0, false); return; }
   scale(stSig(0), stSe(0), stSig(1), stSe(1));
@@ -93,6 +98,7 @@ export function Fscale(d: usize): void {
 
 /** fxtract: st(0) becomes the exponent, then the significand is pushed. */
 export function Fxtract(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   if (stEmpty(0)) {
     if (invalidMasked()) {
@@ -122,6 +128,7 @@ export function Fxtract(d: usize): void {
  * C2 set while incomplete, else C0 C3 C1 = quotient bits Q2 Q1 Q0.
  */
 export function Fprem(d: usize): void {
+  if (x87ExceptionPending()) return;
   beginFpu();
   if (stEmpty(0) || stEmpty(1)) {
     underflowTo(0, false);
