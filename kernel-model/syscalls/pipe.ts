@@ -11,7 +11,7 @@ import { sendSignal, userSigInfo } from '../signal-delivery.js';
 import { SIGPIPE, UNBLOCKABLE } from '../signals.js';
 import { SI_USER } from '../siginfo.js';
 import { block, type SyscallResult, type WaitQueue } from '../wait.js';
-import { int, ptr, uint } from './args.js';
+import { int, ptr, readTimespec, uint } from './args.js';
 import type { SyscallCall, SyscallFamily, SyscallHandler } from './types.js';
 
 function sysPipe2(call: SyscallCall): number {
@@ -154,10 +154,8 @@ function applySigmask(call: SyscallCall, maskAddr: bigint, size: bigint): number
 
 function timespecDeadline(call: SyscallCall, at: bigint): bigint | undefined | number {
   if (at === 0n) return undefined;
-  const sec = call.mem.readI64(ptr(at));
-  const nsec = call.mem.readI64(ptr(at) + 8);
-  if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) return -EINVAL;
-  return call.kernel.timeOf(call.task) + sec * 1_000_000_000n + nsec;
+  const ns = readTimespec(call.mem, ptr(at));
+  return typeof ns === 'number' ? ns : call.kernel.timeOf(call.task) + ns;
 }
 
 function doPoll(call: SyscallCall, fdsAddr: bigint, nfdsArg: bigint, deadline: bigint | undefined, restart: number): SyscallResult {

@@ -13,11 +13,11 @@ import {
 } from '../futex.js';
 import { TASK_SIZE } from '../layout.js';
 import { RLIM_NLIMITS } from '../rlimits.js';
-import { CLOCK_MONOTONIC, CLOCK_REALTIME, NSEC_PER_SEC } from '../clock.js';
+import { CLOCK_MONOTONIC, CLOCK_REALTIME } from '../clock.js';
 import type { Task } from '../task.js';
 import { allCpusMask, cpuAllowed } from '../vcpu.js';
 import type { SyscallResult } from '../wait.js';
-import { int, length, ptr, uint } from './args.js';
+import { int, length, ptr, readTimespec, uint } from './args.js';
 import type { SyscallCall, SyscallFamily } from './types.js';
 
 const ARCH_SET_GS = 0x1001;
@@ -281,10 +281,8 @@ function sysFutex(call: SyscallCall): SyscallResult {
   /** The timeout as an absolute machine time: relative for FUTEX_WAIT, absolute otherwise. */
   const deadline = (relative: boolean, clock: number): bigint | number | undefined => {
     if (timeoutArg === 0n) return undefined;
-    const sec = call.mem.readI64(ptr(timeoutArg));
-    const nsec = call.mem.readI64(ptr(timeoutArg) + 8);
-    if (sec < 0n || nsec < 0n || nsec >= NSEC_PER_SEC) return -EINVAL;
-    const ns = sec * NSEC_PER_SEC + nsec;
+    const ns = readTimespec(call.mem, ptr(timeoutArg));
+    if (typeof ns === 'number') return ns;
     return relative ? k.timeOf(call.task) + ns : k.deadlineFrom(clock, ns);
   };
   switch (cmd) {

@@ -10,7 +10,7 @@ import { NSIG, SIGKILL, SIGSTOP, UNBLOCKABLE, sigmaskBit, type SigAction } from 
 import { SS_AUTODISARM, SS_DISABLE, SS_ONSTACK, type Task } from '../task.js';
 import type { ThreadGroup } from '../thread-group.js';
 import { block, type SyscallResult } from '../wait.js';
-import { int, ptr } from './args.js';
+import { int, ptr, readTimespec } from './args.js';
 import type { SyscallCall, SyscallFamily } from './types.js';
 
 /** sizeof(sigset_t) for rt_sigaction / rt_sigprocmask. */
@@ -206,10 +206,9 @@ function sysRtSigtimedwait(call: SyscallCall): SyscallResult {
   const set = call.mem.readU64(ptr(setArg)) & ~UNBLOCKABLE;
   let deadline: bigint | undefined;
   if (timeoutArg !== 0n) {
-    const sec = call.mem.readI64(ptr(timeoutArg));
-    const nsec = call.mem.readI64(ptr(timeoutArg) + 8);
-    if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) return -EINVAL;
-    deadline = k.timeOf(t) + sec * 1_000_000_000n + nsec;
+    const ns = readTimespec(call.mem, ptr(timeoutArg));
+    if (typeof ns === 'number') return ns;
+    deadline = k.timeOf(t) + ns;
   }
   const take = (): number | undefined => {
     for (const pending of [t.pending, t.group.sharedPending]) {

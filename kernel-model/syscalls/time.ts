@@ -14,23 +14,10 @@ import { SIGALRM } from '../signals.js';
 import type { IntervalTimer, PosixTimer, ThreadGroup } from '../thread-group.js';
 import type { UserMemory } from '../user-memory.js';
 import { block, type SyscallResult } from '../wait.js';
-import { int, ptr } from './args.js';
+import { int, ptr, readTimespec, writeTimespec } from './args.js';
 import type { SyscallCall, SyscallFamily } from './types.js';
 
 const TIMER_ABSTIME = 1;
-
-function writeTimespec(mem: UserMemory, addr: number, ns: bigint): void {
-  mem.writeU64(addr, ns / NSEC_PER_SEC);
-  mem.writeU64(addr + 8, ns % NSEC_PER_SEC);
-}
-
-/** A struct timespec from user memory, or -EINVAL when not normalised (timespec64_valid). */
-function readTimespec(mem: UserMemory, addr: number): bigint | number {
-  const sec = mem.readI64(addr);
-  const nsec = mem.readI64(addr + 8);
-  if (sec < 0n || nsec < 0n || nsec >= NSEC_PER_SEC) return -EINVAL;
-  return sec * NSEC_PER_SEC + nsec;
-}
 
 function sysClockGettime(call: SyscallCall): number {
   const ns = call.kernel.readClock(int(call.args[0]), call.task);
