@@ -34,6 +34,7 @@ options:
   --env NAME=VALUE       add to the guest environment (repeatable); the default
                          environment is ${DEFAULT_ENV.join(' ')}
   --file GUEST=HOST      make host file HOST readable in the guest at path GUEST (repeatable)
+  --dir GUEST=HOST       show host directory HOST read-only at GUEST (repeatable)
   --cpus N               virtual CPUs (default 4, at most 64)
   --nodes M              NUMA nodes; the CPUs are split evenly across them (default 1)
   --memory SIZE          guest memory, e.g. 256M or 2G (default 1G); a process that
