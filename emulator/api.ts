@@ -260,16 +260,53 @@ export interface Cpu {
 
   /**
    * 4 KiB frames holding guest pages (private, copy-on-write or in shared
-   * objects), across all address spaces. Page-table nodes are not counted.
+   * objects), across all address spaces, including frames only memory
+   * snapshots hold (they are real memory). Page-table nodes are not counted.
    */
   framesInUse(): number;
   /**
-   * Caps framesInUse (Infinity lifts the cap). Past it, a guest access to a
+   * Caps the frames live guest memory holds: framesInUse less the frames
+   * only snapshots hold, so a run restored from a snapshot meets the cap
+   * exactly where the original run did, whatever snapshots exist (Infinity
+   * lifts the cap). Past it, a guest access to a
    * fresh page stops with StopReason.OutOfMemory, and kernel-side writes,
    * writeShared and copy-on-write copies throw OutOfMemoryError, as when
    * wasm memory cannot grow.
    */
   setFrameLimit(frames: number): void;
+
+  // ---- memory snapshots ----
+  //
+  // For a fuzzer forking thousands of runs from one point of a program and
+  // for stepping backwards. Register files are not part of a snapshot (the
+  // kernel copies them with copyContext), nor is the frame limit.
+
+  /**
+   * A frozen copy of all guest memory: every address space (mappings,
+   * protections, untouched pages, copy-on-write state) and every shared
+   * object (size, pages, owner and mapping references), plus which address
+   * space is current; returns its handle. Costs time proportional to the
+   * page-table entries: private frames are shared copy-on-write with the
+   * live side (its first write copies), only the frames of shared objects
+   * (written in place by every mapping) are copied into the snapshot. Throws
+   * OutOfMemoryError (nothing changed) when wasm memory cannot grow; the
+   * frame limit does not apply to frames a snapshot takes.
+   */
+  snapshotMemory(): number;
+  /**
+   * Makes guest memory exactly what `snapshot` holds: the same address-space
+   * ids with the same mappings, protections and bytes, the same shared-object
+   * ids with the same sizes and bytes, the same current address space.
+   * Address spaces and objects created since are gone (their frames freed):
+   * using their ids throws as for any id that does not exist, and later
+   * creations hand out ids exactly as they did after the snapshot was taken.
+   * The snapshot stays valid and can be restored any number of times.
+   * Decoded code of every restored address space is dropped (fresh
+   * decode-cache tags). Throws for an unknown or released handle.
+   */
+  restoreMemory(snapshot: number): void;
+  /** Frees what only the snapshot holds; the handle is invalid afterwards (using it throws). */
+  releaseSnapshot(snapshot: number): void;
 
   /** Maps zero-filled pages. addr and length are rounded out to 4 KiB pages. Replaces existing mappings. */
   map(addr: number, length: number, prot: number): void;

@@ -26,6 +26,10 @@ interface CpuExports {
   currentAddressSpace(): number;
   destroyAddressSpace(id: number): number;
   framesInUse(): number;
+  liveFramesInUse(): number;
+  snapshotMemory(): number;
+  restoreMemory(h: number): number;
+  releaseSnapshot(h: number): number;
   pageTableBytes(): number;
   setFrameLimit(frames: number): void;
   setHostLimit(bytes: number): void;
@@ -306,10 +310,44 @@ export class WasmCpu extends CpuWords implements Cpu {
     if (r === 2) throw new OutOfMemoryError(0, 'write', `out of memory: no frames for shared object ${object} at 0x${offset.toString(16)}`);
   }
 
+  // ---- memory snapshots ----
+
+  private readonly snapshots = new Set<number>();
+
+  snapshotMemory(): number {
+    const h = this.x.snapshotMemory() >>> 0;
+    if (h === 0) throw new OutOfMemoryError(0, 'write', 'out of memory: cannot take a memory snapshot');
+    this.snapshots.add(h);
+    return h;
+  }
+
+  private snapshot(h: number): number {
+    if (!this.snapshots.has(h)) throw new Error(`no memory snapshot ${h} (never taken here, or released)`);
+    return h;
+  }
+
+  restoreMemory(snapshot: number): void {
+    const r = this.x.restoreMemory(this.snapshot(snapshot));
+    if (r === 2) {
+      throw new OutOfMemoryError(0, 'write', 'out of memory while restoring a memory snapshot: guest memory is now one empty address space (0); the snapshot is intact');
+    }
+    if (r !== 0) throw new Error(`memory snapshot ${snapshot} is corrupt`);
+  }
+
+  releaseSnapshot(snapshot: number): void {
+    this.x.releaseSnapshot(this.snapshot(snapshot));
+    this.snapshots.delete(snapshot);
+  }
+
   // ---- memory accounting ----
 
   framesInUse(): number {
     return this.x.framesInUse() >>> 0;
+  }
+
+  /** Frames live guest memory holds: framesInUse less the frames only snapshots hold (what the frame limit caps). */
+  liveFramesInUse(): number {
+    return this.x.liveFramesInUse() >>> 0;
   }
 
   /** Bytes of page-table nodes and shared-object tables (not in framesInUse). */

@@ -8,7 +8,8 @@ import {
   accessible as isAccessible, rangeHasCode, memInit, CODE_WRITTEN, clearCodeWritten, FAULT_ADDR, KERNEL_OOM,
   createSpace, forkSpace, useSpace, destroySpace, spaceExists, CUR_SPACE,
 } from './mem';
-import { FRAMES_IN_USE, NODE_BYTES, setFrameLimit as setFrameLimitTo, isCodeFrame } from './frames';
+import { takeSnap, restoreSnap, releaseSnap, isSnap } from './snapshot';
+import { FRAMES_IN_USE, LIVE_FRAMES, NODE_BYTES, setFrameLimit as setFrameLimitTo, isCodeFrame } from './frames';
 import { objCreate, objOwned, objResize, objRelease, objFrame, objPages, MAX_OBJECT_PAGES } from './shared';
 import { cacheInit, flushDecodeCache } from './cache';
 import { decodeAt, FETCH_FAULT_ADDR } from './decode';
@@ -147,10 +148,30 @@ export function destroyAddressSpace(id: u32): bool { init(); return destroySpace
 // ---- memory accounting ----------------------------------------------------------
 
 export function framesInUse(): u32 { init(); return FRAMES_IN_USE; }
+export function liveFramesInUse(): u32 { init(); return LIVE_FRAMES; }
 export function pageTableBytes(): u32 { init(); return <u32>NODE_BYTES; }
 export function setFrameLimit(frames: u32): void { setFrameLimitTo(frames); }
 /** Test seam: wasm memory behaves as if memory.grow failed for more than `bytes` beyond what is allocated now (-1 lifts it). */
 export function setHostLimit(bytes: i32): void { setHostLimitBytes(bytes); }
+
+// ---- memory snapshots (snapshot.ts) ---------------------------------------------
+
+/** A snapshot of all guest memory: its handle, or 0 when out of memory. */
+export function snapshotMemory(): u32 { init(); return <u32>takeSnap(); }
+
+/** 0: restored; 1: not a snapshot; 2: out of memory on the way (live memory is then one empty address space). */
+export function restoreMemory(h: u32): i32 {
+  init();
+  if (!isSnap(h)) return 1;
+  return restoreSnap(h) ? 0 : 2;
+}
+
+export function releaseSnapshot(h: u32): bool {
+  init();
+  if (!isSnap(h)) return false;
+  releaseSnap(h);
+  return true;
+}
 
 // ---- shared objects -------------------------------------------------------------
 

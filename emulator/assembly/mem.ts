@@ -16,7 +16,7 @@
 
 import { hostAlloc } from './host';
 import {
-  ALLOC_FAILED, clearAllocFailed, allocFrame, incRef, decRef, refCount, isCodeFrame, setCodeFrame, clearCodeFrame,
+  ALLOC_FAILED, clearAllocFailed, allocFrame, allocCopyFrame, incRef, decRef, refCount, isCodeFrame, setCodeFrame, clearCodeFrame,
   allocNode, freeNode, NODE_SMALL, NODE_LARGE, framesInit, clearAllCodeFrames,
 } from './frames';
 import { objFrame, objRef, objUnref, objPages } from './shared';
@@ -27,14 +27,14 @@ import {
 export const PROT_READ: u32 = 1;
 export const PROT_WRITE: u32 = 2;
 export const PROT_EXEC: u32 = 4;
-const PTE_MAPPED: u32 = 8;
-/** Private frame shared with another address space since fork: copy before writing. */
-const PTE_COW: u32 = 16;
+export const PTE_MAPPED: u32 = 8;
+/** Private frame shared with another address space (fork) or a snapshot: copy before writing. */
+export const PTE_COW: u32 = 16;
 /** A page of a shared object: never copy-on-write, fork shares it. */
-const PTE_SHARED: u32 = 32;
+export const PTE_SHARED: u32 = 32;
 /** An untouched shared page: bits 12..31 are the object id, the high word the page index. */
-const PTE_OBJREF: u32 = 64;
-const PTE_FLAGS: u32 = 0xfff;
+export const PTE_OBJREF: u32 = 64;
+export const PTE_FLAGS: u32 = 0xfff;
 
 export const ACCESS_READ: u32 = 0;
 export const ACCESS_WRITE: u32 = 1;
@@ -281,6 +281,29 @@ export function forkSpace(src: u32): i32 {
   return dst;
 }
 
+// ---- snapshots (snapshot.ts) ---------------------------------------------------
+
+/** One past the highest address-space id in the table. */
+export function spaceIdLimit(): u32 { return spaceCount; }
+/** Root node of address space id, 0 for a free id. */
+export function spaceRoot(id: u32): usize { return <usize>load<u32>(spaceRec(id)); }
+/** Forgets address space id's record (its nodes were freed by the caller); may be the current one. */
+export function clearSpace(id: u32): void { store<u64>(spaceRec(id), 0); }
+/** After every id was cleared: the table as a snapshot had it, ids below count (the table never shrinks). */
+export function setSpaceIdLimit(count: u32): void { spaceCount = count; }
+/** Gives address space id the page table at root and a fresh decode-cache tag (blocks decoded before cannot match). */
+export function installSpace(id: u32, r: usize): void {
+  store<u32>(spaceRec(id), <u32>r);
+  store<u32>(spaceRec(id), nextTag++, 4);
+}
+/** Makes id current after its page table was replaced: fresh root, tag and TLBs. */
+export function enterSpace(id: u32): void {
+  CUR_SPACE = id;
+  root = <usize>load<u32>(spaceRec(id));
+  setTag(load<u32>(spaceRec(id), 4));
+  tlbFlush();
+}
+
 // ---- code marks -------------------------------------------------------------
 
 // Frames holding decoded code, so a flush of the decode cache can clear
@@ -459,7 +482,7 @@ function resolveShared(slot: usize, lo: u32): usize {
  */
 function breakCow(slot: usize, vpn: u64, lo: u32, frame: usize, guest: bool): usize {
   if (refCount(frame) > 1) {
-    const copy = allocFrame(false);
+    const copy = allocCopyFrame(frame);
     if (copy == 0) return 0;
     memory.copy(copy, frame, 4096);
     const code = isCodeFrame(frame);

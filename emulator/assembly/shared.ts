@@ -151,3 +151,37 @@ export function objRelease(id: u32): void {
   store<u32>(r, load<u32>(r, 12) & ~OWNED, 12);
   objUnref(id);
 }
+
+// ---- snapshots (snapshot.ts) -------------------------------------------------
+
+/** One past the highest object id handed out so far. */
+export function objIdLimit(): u32 { return objCount; }
+export function objFreeHint(): u32 { return freeHint; }
+/** The record's fields: size, directory, references, state (0 = free id). */
+export function objField(id: u32, offset: usize): u32 { return load<u32>(rec(id) + offset); }
+
+/** Drops every object and its frames (live references): every id becomes free. */
+export function objDropAll(): void {
+  for (let id: u32 = 1; id < objCount; id++) {
+    if (load<u32>(rec(id), 12) == 0) continue;
+    dropPages(id, 0);
+    memory.fill(rec(id), 0, REC);
+  }
+}
+
+/**
+ * After objDropAll: the object table as a snapshot had it, ids below
+ * `count` (the table never shrinks, so it has room) and the search hint.
+ */
+export function objSetLimits(count: u32, hint: u32): void {
+  objCount = count;
+  freeHint = hint;
+}
+
+export function objInstall(id: u32, pages: u32, dir: u32, refs: u32, state: u32): void {
+  const r = rec(id);
+  store<u32>(r, pages);
+  store<u32>(r, dir, 4);
+  store<u32>(r, refs, 8);
+  store<u32>(r, state, 12);
+}

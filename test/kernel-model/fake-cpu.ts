@@ -7,7 +7,11 @@
 // Address spaces and shared objects behave as the real CPU's do (see
 // emulator/api.ts), only simpler: a frame is a Uint8Array that several page
 // maps may hold (shared pages, or private ones copy-on-write after fork),
-// and counting frames walks everything.
+// and counting frames walks everything. A memory snapshot is a deep copy
+// (every frame copied, sharing between page maps and objects kept), not
+// copy-on-write; framesInUse counts its frames as the real CPU counts frames
+// only snapshots hold, and the frame limit ignores them as the real CPU's
+// does.
 
 import {
   CpuWords, MemoryError, OutOfMemoryError, type AccessKind, type Cpu, type CpuContext, type DecodedInstruction, type StopInfo, StopReason,
@@ -92,6 +96,39 @@ interface FakeSpace {
 
 interface FakeObject { size: number; pages: Map<number, Uint8Array>; owned: boolean }
 
+interface FakeMemory {
+  spaces: Map<number, FakeSpace>;
+  current: number;
+  nextSpace: number;
+  objects: Map<number, FakeObject>;
+  nextObject: number;
+}
+
+/** A deep copy of guest memory: every frame copied once, so frames shared between page maps and objects stay shared. */
+function cloneMemory(m: FakeMemory): FakeMemory {
+  const frames = new Map<Uint8Array, Uint8Array>();
+  const f = (b: Uint8Array) => {
+    let c = frames.get(b);
+    if (!c) frames.set(b, (c = b.slice()));
+    return c;
+  };
+  const spaces = new Map<number, FakeSpace>();
+  for (const [id, s] of m.spaces) {
+    spaces.set(id, {
+      prot: new Map(s.prot),
+      pages: new Map([...s.pages].map(([p, b]) => [p, f(b)])),
+      shared: new Set(s.shared),
+      cow: new Set(s.cow),
+      untouched: new Map([...s.untouched].map(([p, r]) => [p, { ...r }])),
+    });
+  }
+  const objects = new Map<number, FakeObject>();
+  for (const [id, o] of m.objects) {
+    objects.set(id, { size: o.size, owned: o.owned, pages: new Map([...o.pages].map(([p, b]) => [p, f(b)])) });
+  }
+  return { spaces, current: m.current, nextSpace: m.nextSpace, objects, nextObject: m.nextObject };
+}
+
 function emptySpace(): FakeSpace {
   return { prot: new Map(), pages: new Map(), shared: new Set(), cow: new Set(), untouched: new Map() };
 }
@@ -99,11 +136,13 @@ function emptySpace(): FakeSpace {
 export type ScriptStep = (ctx: CpuContext, cpu: FakeCpu) => Partial<StopInfo> & { reason: StopReason };
 
 export class FakeCpu extends CpuWords implements Cpu {
-  private readonly spaces = new Map<number, FakeSpace>([[0, emptySpace()]]);
+  private spaces = new Map<number, FakeSpace>([[0, emptySpace()]]);
   private current = 0;
   private nextSpace = 1;
-  private readonly objects = new Map<number, FakeObject>();
+  private objects = new Map<number, FakeObject>();
   private nextObject = 1;
+  private readonly snapshots = new Map<number, FakeMemory>();
+  private nextSnapshot = 1;
   private frameLimit = Infinity;
   readonly script: ScriptStep[] = [];
   runCalls = 0;
@@ -230,9 +269,44 @@ export class FakeCpu extends CpuWords implements Cpu {
     for (let i = 0; i < data.length; i++) this.objectPage(o, Math.floor((offset + i) / PAGE), true)![(offset + i) % PAGE] = data[i];
   }
 
+  // ---- memory snapshots ----
+
+  snapshotMemory(): number {
+    const id = this.nextSnapshot++;
+    const { spaces, current, nextSpace, objects, nextObject } = this;
+    this.snapshots.set(id, cloneMemory({ spaces, current, nextSpace, objects, nextObject }));
+    return id;
+  }
+
+  restoreMemory(snapshot: number): void {
+    const m = this.snapshots.get(snapshot);
+    if (!m) throw new Error(`no memory snapshot ${snapshot}`);
+    const c = cloneMemory(m);
+    this.spaces = c.spaces;
+    this.current = c.current;
+    this.nextSpace = c.nextSpace;
+    this.objects = c.objects;
+    this.nextObject = c.nextObject;
+  }
+
+  releaseSnapshot(snapshot: number): void {
+    if (!this.snapshots.delete(snapshot)) throw new Error(`no memory snapshot ${snapshot}`);
+  }
+
   // ---- memory accounting ----
 
   framesInUse(): number {
+    let n = this.liveFrames();
+    for (const m of this.snapshots.values()) {
+      const frames = new Set<Uint8Array>();
+      for (const s of m.spaces.values()) for (const b of s.pages.values()) frames.add(b);
+      for (const o of m.objects.values()) for (const b of o.pages.values()) frames.add(b);
+      n += frames.size;
+    }
+    return n;
+  }
+
+  private liveFrames(): number {
     const frames = new Set<Uint8Array>();
     const named = new Set<number>();
     for (const s of this.spaces.values()) {
@@ -257,7 +331,7 @@ export class FakeCpu extends CpuWords implements Cpu {
   }
 
   private newFrame(page: number, from?: Uint8Array): Uint8Array {
-    if (this.framesInUse() >= this.frameLimit) throw new OutOfMemoryError(page * PAGE, 'write');
+    if (this.liveFrames() >= this.frameLimit) throw new OutOfMemoryError(page * PAGE, 'write');
     return from ? from.slice() : new Uint8Array(PAGE);
   }
 
