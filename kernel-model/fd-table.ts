@@ -7,25 +7,27 @@ import type { OpenFile } from './files.js';
 
 /**
  * Descriptors referring to each open file, across every table (fork and
- * dup share open files): when the last one goes, the file hears of it
- * (OpenFile.release: a pipe's readers see EOF, an unlinked tmpfs file frees
- * its pages).
+ * dup share open files), kept on the file itself like struct file's
+ * f_count (so a machine snapshot sees it): when the last one goes, the file
+ * hears of it (OpenFile.release: a pipe's readers see EOF, an unlinked tmpfs
+ * file frees its pages).
  */
-const references = new WeakMap<OpenFile, number>();
+type Counted = OpenFile & { fCount?: number };
 
 function retain(f: OpenFile): void {
-  references.set(f, (references.get(f) ?? 0) + 1);
+  const c = f as Counted;
+  c.fCount = (c.fCount ?? 0) + 1;
 }
 
 function release(f: OpenFile): void {
-  const n = (references.get(f) ?? 1) - 1;
-  references.set(f, n);
-  if (n === 0) f.release?.();
+  const c = f as Counted;
+  c.fCount = (c.fCount ?? 1) - 1;
+  if (c.fCount === 0) f.release?.();
 }
 
 /** How many descriptors refer to an open file (for tests and /proc). */
 export function descriptorCount(f: OpenFile): number {
-  return references.get(f) ?? 0;
+  return (f as Counted).fCount ?? 0;
 }
 
 export interface FdEntry {

@@ -82,6 +82,11 @@ export class Kernel {
   readonly traceHash = new TraceHash();
   private readonly listeners: ((e: MachineEvent) => void)[] = [];
   private readonly warned = new Set<string>();
+
+  /** What a machine snapshot leaves alone: event subscriptions and the warnings already given. */
+  snapshotExempt(): object[] {
+    return [this.listeners, this.warned, this.notImplemented];
+  }
   private readonly warnSink: (message: string) => void;
   private nextPid = 1000;
   /** Processes and threads created since boot (/proc/stat processes). */

@@ -18,6 +18,7 @@
 import { StopReason, type Cpu, type CpuContext, type StopInfo } from '../emulator/api.js';
 import { parseElf, type CriticalSection, type ElfImage, type ParseOptions, type SymbolTable } from './elf.js';
 import type { MachineEvent } from './events.js';
+import { captureGraph, restoreGraph, type GraphSnapshot } from './object-snapshot.js';
 import { exitGroup } from './exit.js';
 import { InputPipe, O_CREAT, O_TRUNC, O_WRONLY, OutputPipe } from './files.js';
 import type { AuxEntry } from './initial-stack.js';
@@ -147,6 +148,25 @@ export interface RunResult {
   syscallsNotImplemented: string[];
 }
 
+/**
+ * A machine's state at one moment, to come back to (Machine.snapshot):
+ * guest memory (the CPU's copy-on-write snapshot), every thread's register
+ * file, and the kernel's objects. Restore it any number of times; release
+ * it when done.
+ */
+export interface MachineSnapshot {
+  readonly retired: number;
+  /** Kernel objects recorded (a measure of the snapshot's cost). */
+  readonly objects: number;
+}
+
+interface SnapshotState extends MachineSnapshot {
+  memory: number;
+  registers: [CpuContext, CpuContext][];
+  graph: GraphSnapshot;
+  released: boolean;
+}
+
 export interface RunOptions {
   maxInstructions: number;
   /**
@@ -179,6 +199,11 @@ export interface VCpuInfo {
 
 const TGID = 1000;
 
+/** A CPU register file (wasm-backed): the machine copies those itself. */
+function isRegisterFile(o: object): boolean {
+  return 'gpr' in o && 'rip' in o && 'fxsaveImage' in o;
+}
+
 /** Writes a file (and its directories) into the guest's /tmp, as if it had been there at boot. */
 function placeInTmpfs(vfs: Vfs, path: string, bytes: Uint8Array, uid: number, gid: number): void {
   const at = { base: vfs.root, caller: { ...vfs.callerFor(TGID), uid, gid, umask: 0o022 } };
@@ -198,11 +223,13 @@ export class Machine {
   private readonly stderr: OutputPipe;
   private readonly syscalls: ReadonlyMap<number, SyscallEntry>;
   private retiredTotal = 0;
+  /** Snapshots not yet released: while any exists, register files and address spaces are not recycled. */
+  private liveSnapshots = 0;
   private readonly mainTask: Task;
 
   private constructor(
     readonly cpu: Cpu,
-    options: MachineOptions,
+    private readonly options: MachineOptions,
     image: ElfImage,
   ) {
     const warn = options.onWarning ?? (() => {});
@@ -356,6 +383,58 @@ export class Machine {
     return this.readMemory(s.address, length ?? Math.max(1, s.size), pid);
   }
 
+  /**
+   * Records the whole machine between two runs: guest memory (copy-on-write
+   * in the CPU), each live thread's registers, the kernel's objects
+   * (object-snapshot.ts), the instruction count. Cheap next to a program's
+   * start-up: the fuzzer runs start-up once and forks every schedule from a
+   * snapshot; the page steps backwards with them.
+   */
+  snapshot(): MachineSnapshot {
+    const memory = this.cpu.snapshotMemory();
+    const registers: [CpuContext, CpuContext][] = [];
+    for (const t of this.kernel.tasks.values()) {
+      const copy = this.cpu.createContext();
+      this.cpu.copyContext(t.ctx, copy);
+      registers.push([t.ctx, copy]);
+    }
+    const exempt = new Set<object>([this.cpu, this.image, this.loaded, this.options.program, ...this.kernel.snapshotExempt()]);
+    for (const bytes of this.options.files?.values() ?? []) exempt.add(bytes);
+    const graph = captureGraph([this.kernel, this.stdout, this.stderr], (o) => exempt.has(o) || isRegisterFile(o) || o instanceof WebAssembly.Memory);
+    this.liveSnapshots++;
+    const s: SnapshotState = { retired: this.retiredTotal, objects: graph.objects, memory, registers, graph, released: false };
+    return s;
+  }
+
+  /** Puts the machine back as it was at the snapshot (which stays valid). */
+  restore(snapshot: MachineSnapshot): void {
+    const s = snapshot as SnapshotState;
+    if (s.released) throw new Error('restore: this snapshot was released');
+    restoreGraph(s.graph);
+    this.cpu.restoreMemory(s.memory);
+    for (const [live, copy] of s.registers) this.cpu.copyContext(copy, live);
+    this.retiredTotal = s.retired;
+  }
+
+  /**
+   * Makes the scheduler's choices from now on depend on `seed` (its own
+   * stream, as if the machine had been created with it): after restoring a
+   * snapshot, each seed gives another interleaving of the same state.
+   */
+  reseedScheduler(seed: number): void {
+    this.kernel.scheduler.reseed(new SeededRandom(seed).fork('scheduler'));
+  }
+
+  /** Frees what only the snapshot holds. */
+  releaseSnapshot(snapshot: MachineSnapshot): void {
+    const s = snapshot as SnapshotState;
+    if (s.released) return;
+    s.released = true;
+    this.cpu.releaseSnapshot(s.memory);
+    for (const [, copy] of s.registers) this.cpu.releaseContext(copy);
+    this.liveSnapshots--;
+  }
+
   /** Runs until the program ends or maxInstructions more instructions have retired. */
   run(options: RunOptions): RunResult {
     const kernel = this.kernel;
@@ -491,6 +570,8 @@ export class Machine {
   }
 
   private recycleContexts(): void {
+    // A snapshot may bring dead threads and processes back: keep their register files and memory until it is released.
+    if (this.liveSnapshots > 0) return;
     const spaces = this.kernel.deadAddressSpaces;
     for (let i = spaces.length - 1; i >= 0; i--) {
       const mm = spaces[i];

@@ -53,10 +53,15 @@ export class Scheduler {
 
   constructor(
     readonly vcpus: readonly VCpu[],
-    private readonly random: SeededRandom,
+    private random: SeededRandom,
     private readonly hooks: SchedulerHooks,
     readonly quantum: QuantumPolicy = { mean: DEFAULT_QUANTUM },
   ) {}
+
+  /** Draws the scheduler's choices from another stream from now on (a fuzzer forking schedules from one snapshot). */
+  reseed(random: SeededRandom): void {
+    this.random = random;
+  }
 
   /** How many vCPUs were busy at the last nextVcpu(). */
   busyVcpus = 0;
