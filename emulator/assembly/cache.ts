@@ -9,11 +9,19 @@
 // code, an unmap or a protection change of such a page) flushes the whole
 // cache; static programs never do that after start-up, so the simple rule
 // costs nothing in practice.
+//
+// An address space may also have a base tag (mem.ts): blocks a memory
+// snapshot sealed, still right for this content. A miss under the current
+// tag probes the base tag's slot and runs the block found there (copying
+// the slot under the current tag where that overwrites no base block), so a run
+// restored from a snapshot reuses the blocks decoded before the snapshot
+// instead of decoding them again, while what it decodes itself never lands
+// under the sealed tag.
 
 import { hostAlloc } from './host';
 import { INSN_SIZE } from './insn';
 import { decodeAt, DECODE_OK, DECODE_FETCH_FAULT, DECODED_ENDS, DECODED_LEN, FETCH_FAULT_ADDR } from './decode';
-import { markCodePage, clearCodePages, CUR_TAG, TAG_HASH } from './mem';
+import { markCodePage, clearCodePages, CUR_TAG, TAG_HASH, CUR_BASE, BASE_HASH } from './mem';
 
 const MAX_BLOCK_INSNS: u32 = 64;
 const BLOCK_SLOTS: u32 = 1 << 16;
@@ -64,6 +72,27 @@ export function flushDecodeCache(): void {
 }
 
 /**
+ * The block at ip under the base tag; false when there is none. The slot is
+ * copied under the current tag (the records stay where they are until a
+ * flush), so a loop finds it at the first probe from then on, unless that
+ * would overwrite another base block: copying over those would thin the
+ * base out run after run, so the block is then used where it is.
+ */
+function fromBase(ip: u64, slot: usize): bool {
+  const h = (<u32>(ip ^ (ip >> 16)) ^ BASE_HASH) & (BLOCK_SLOTS - 1);
+  const b = slots + <usize>h * SLOT_SIZE;
+  if (load<u64>(b) != ip || load<u32>(b, 24) != CUR_BASE) return false;
+  if (load<u32>(slot, 24) != CUR_BASE) {
+    memory.copy(slot, b, SLOT_SIZE);
+    store<u32>(slot, CUR_TAG, 24);
+  }
+  BLOCK_END = load<u64>(b, 8);
+  BLOCK_FIRST = records + <usize>load<u32>(b, 16) * INSN_SIZE;
+  BLOCK_COUNT = load<u32>(b, 20);
+  return true;
+}
+
+/**
  * Finds or decodes the block starting at ip: sets BLOCK_FIRST (address of
  * the first record) and BLOCK_COUNT. A block ends after an instruction that
  * may branch or stop, before an instruction that cannot be fetched, or when
@@ -78,6 +107,12 @@ export function findBlock(ip: u64): void {
     BLOCK_COUNT = load<u32>(slot, 20);
     return;
   }
+  decodeBlock(ip, slot);
+}
+
+/** A miss: the block from the base tag, or decoded now into `slot`. */
+function decodeBlock(ip: u64, slot: usize): void {
+  if (CUR_BASE != 0 && fromBase(ip, slot)) return;
   if (used + MAX_BLOCK_INSNS > INSN_CAPACITY) flushDecodeCache();
   const first = used;
   let at = ip;

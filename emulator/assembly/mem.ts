@@ -111,7 +111,13 @@ function evictWriteFrame(f: usize): void {
 
 // ---- address spaces ---------------------------------------------------------
 
-// Records (8 bytes): u32 root node (0 = free id), u32 decode-cache tag.
+// Records (16 bytes): u32 root node (0 = free id), u32 decode-cache tag,
+// u32 base tag (0 = none), u32 unused. The base tag names blocks decoded
+// under an earlier tag that are still right for this address space: a
+// memory snapshot seals the tag its blocks were decoded under and makes it
+// the base of the live space and of every space restored from it (see
+// snapshot.ts and cache.ts). Anything that changes code drops it: a
+// copy-on-write copy of a code page (retagCurrent), or a flush.
 // Tags are never reused (a u32 counter: 4 billion creations and retags
 // before one could repeat), so decoded blocks of a destroyed or retagged
 // address space can never match again, and ids can be recycled.
@@ -124,7 +130,15 @@ export let CUR_TAG: u32 = 0;
 export let TAG_HASH: u32 = 0;
 let nextTag: u32 = 1;
 
-@inline function spaceRec(id: u32): usize { return spaces + (<usize>id << 3); }
+@inline function spaceRec(id: u32): usize { return spaces + (<usize>id << 4); }
+/** Base tag of the current address space (0 = none), and its hash contribution. */
+export let CUR_BASE: u32 = 0;
+export let BASE_HASH: u32 = 0;
+
+function setBase(tag: u32): void {
+  CUR_BASE = tag;
+  BASE_HASH = (tag * 0x9e3779b1) >> 16;
+}
 
 function setTag(tag: u32): void {
   CUR_TAG = tag;
@@ -147,6 +161,7 @@ export function memInit(): bool {
   CUR_SPACE = <u32>id;
   root = <usize>load<u32>(spaceRec(CUR_SPACE));
   setTag(load<u32>(spaceRec(CUR_SPACE), 4));
+  setBase(0);
   return true;
 }
 
@@ -162,9 +177,9 @@ export function createSpace(): i32 {
   }
   if (id == spaceCount && spaceCount == spaceCap) {
     const cap = spaceCap == 0 ? 64 : spaceCap * 2;
-    const n = hostAlloc(<usize>cap << 3, 16);
+    const n = hostAlloc(<usize>cap << 4, 16);
     if (n == 0) return -1;
-    if (spaceCap > 0) memory.copy(n, spaces, <usize>spaceCap << 3);
+    if (spaceCap > 0) memory.copy(n, spaces, <usize>spaceCap << 4);
     spaces = n; // the old table is left behind: doubling bounds the waste
     spaceCap = cap;
   }
@@ -173,6 +188,7 @@ export function createSpace(): i32 {
   if (id == spaceCount) spaceCount++;
   store<u32>(spaceRec(id), <u32>r);
   store<u32>(spaceRec(id), nextTag++, 4);
+  store<u32>(spaceRec(id), 0, 8);
   return <i32>id;
 }
 
@@ -183,15 +199,18 @@ export function useSpace(id: u32): bool {
   CUR_SPACE = id;
   root = <usize>load<u32>(spaceRec(id));
   setTag(load<u32>(spaceRec(id), 4));
+  setBase(load<u32>(spaceRec(id), 8));
   tlbFlush();
   return true;
 }
 
-/** Gives the current address space a fresh tag: its decoded blocks are gone, other spaces' stay. */
+/** Gives the current address space a fresh tag and no base: its decoded blocks are gone, other spaces' stay. */
 function retagCurrent(): void {
   const t = nextTag++;
   store<u32>(spaceRec(CUR_SPACE), t, 4);
+  store<u32>(spaceRec(CUR_SPACE), 0, 8);
   setTag(t);
+  setBase(0);
 }
 
 /** Drops the reference a PTE holds (frame or untouched shared page). */
@@ -225,7 +244,7 @@ export function destroySpace(id: u32): bool {
     freeNode(n1, NODE_SMALL);
   }
   freeNode(r, NODE_SMALL);
-  store<u64>(spaceRec(id), 0);
+  memory.fill(spaceRec(id), 0, 16);
   return true;
 }
 
@@ -288,19 +307,42 @@ export function spaceIdLimit(): u32 { return spaceCount; }
 /** Root node of address space id, 0 for a free id. */
 export function spaceRoot(id: u32): usize { return <usize>load<u32>(spaceRec(id)); }
 /** Forgets address space id's record (its nodes were freed by the caller); may be the current one. */
-export function clearSpace(id: u32): void { store<u64>(spaceRec(id), 0); }
+export function clearSpace(id: u32): void { memory.fill(spaceRec(id), 0, 16); }
+/** The decode-cache tag of address space id. */
+export function spaceTag(id: u32): u32 { return load<u32>(spaceRec(id), 4); }
+/**
+ * Seals address space id's tag for a snapshot: the space goes on under a
+ * fresh tag with the old one as its base, so nothing decoded from now on
+ * lands under the sealed tag. Returns the sealed tag.
+ */
+export function sealTag(id: u32): u32 {
+  const sealed = load<u32>(spaceRec(id), 4);
+  store<u32>(spaceRec(id), nextTag++, 4);
+  store<u32>(spaceRec(id), sealed, 8);
+  if (id == CUR_SPACE) {
+    setTag(load<u32>(spaceRec(id), 4));
+    setBase(sealed);
+  }
+  return sealed;
+}
 /** After every id was cleared: the table as a snapshot had it, ids below count (the table never shrinks). */
 export function setSpaceIdLimit(count: u32): void { spaceCount = count; }
-/** Gives address space id the page table at root and a fresh decode-cache tag (blocks decoded before cannot match). */
-export function installSpace(id: u32, r: usize): void {
+/**
+ * Gives address space id the page table at root, a fresh decode-cache tag
+ * (blocks decoded before cannot match) and `base` as its base tag (blocks
+ * sealed by a snapshot of exactly this content, or 0).
+ */
+export function installSpace(id: u32, r: usize, base: u32): void {
   store<u32>(spaceRec(id), <u32>r);
   store<u32>(spaceRec(id), nextTag++, 4);
+  store<u32>(spaceRec(id), base, 8);
 }
 /** Makes id current after its page table was replaced: fresh root, tag and TLBs. */
 export function enterSpace(id: u32): void {
   CUR_SPACE = id;
   root = <usize>load<u32>(spaceRec(id));
   setTag(load<u32>(spaceRec(id), 4));
+  setBase(load<u32>(spaceRec(id), 8));
   tlbFlush();
 }
 

@@ -20,8 +20,14 @@
 // copies of the shared frames (the live side will write them in place), the
 // object records and id tables as they were, and the current address
 // space. Every restored address space gets a fresh decode-cache tag, so no
-// block decoded before the restore (from whatever code the run wrote) can
-// match; blocks are decoded again on first use.
+// block decoded since the snapshot (from whatever code the run wrote) can
+// match. Blocks decoded before it stay usable: taking a snapshot seals each
+// address space's tag (the live space goes on under a fresh one, with the
+// sealed tag as its base, mem.ts), and a restored space gets the sealed tag
+// as its base, so it finds those blocks (cache.ts) without decoding again.
+// Not when the snapshot copied a shared frame holding decoded code: the
+// restored copies are new frames without code marks, so an in-place write
+// to them would not flush the blocks; such a snapshot restores no base.
 //
 // A snapshot is a 2 KiB header node and lists of 4 KiB nodes from the
 // page-table free lists, so taking and releasing thousands of them reuses
@@ -35,11 +41,11 @@
 import { hostAlloc } from './host';
 import {
   allocNode, freeNode, NODE_SMALL, NODE_LARGE, incRef, decRef, allocFrame, allocSnapFrame, snapIncRef, snapDecRef,
-  snapRefsInit, setLimitBypass,
+  snapRefsInit, setLimitBypass, isCodeFrame,
 } from './frames';
 import {
   PTE_COW, PTE_SHARED, PTE_OBJREF, PTE_FLAGS, CUR_SPACE, spaceIdLimit, spaceRoot, clearSpace, setSpaceIdLimit,
-  installSpace, enterSpace, tlbFlush,
+  installSpace, enterSpace, tlbFlush, sealTag,
 } from './mem';
 import { objIdLimit, objFreeHint, objField, objDropAll, objSetLimits, objInstall } from './shared';
 
@@ -52,16 +58,19 @@ const H_OBJS: usize = 12; // object id limit
 const H_HINT: usize = 16; // object free-id hint
 const H_SPACE_LIST: usize = 20;
 const H_OBJ_LIST: usize = 24;
+const H_NO_BASE: usize = 28; // 1: a shared frame held decoded code
 
 // Lists: chains of NODE_LARGE nodes: u32 next, u32 entries, then entries.
 const LIST_DATA: usize = 8;
-const SPACE_ENTRY: usize = 8; // u32 id, u32 root
+const SPACE_ENTRY: usize = 12; // u32 id, u32 root, u32 sealed decode-cache tag
 const OBJ_ENTRY: usize = 20; // u32 id, size, dir, refs, state
 const TO_SNAPSHOT: u32 = 0;
 const TO_LIVE: u32 = 1;
 
 let remap: usize = 0;
 let gen: u32 = 0;
+/** Set by copyOf when a shared frame copied into a snapshot holds decoded code. */
+let sharedCode: bool = false;
 
 function remapInit(): bool {
   if (remap == 0) {
@@ -92,6 +101,7 @@ function copyOf(f: usize, dir: u32): usize {
   }
   const c = dir == TO_SNAPSHOT ? allocSnapFrame() : allocFrame(false);
   if (c == 0) return 0;
+  if (isCodeFrame(f)) sharedCode = true;
   memory.copy(c, f, 4096);
   store<u32>(slot, (gen << 20) | <u32>(c >> 12));
   return c;
@@ -271,6 +281,7 @@ export function isSnap(h: usize): bool {
 /** Takes a snapshot of all guest memory; its handle, or 0 when memory cannot grow (nothing left behind). */
 export function takeSnap(): usize {
   if (!remapInit()) return 0;
+  sharedCode = false;
   const h = allocNode(NODE_SMALL);
   if (h == 0) return 0;
   const spaceList = allocNode(NODE_LARGE);
@@ -315,7 +326,9 @@ export function takeSnap(): usize {
     if (copy == 0) { store<u32>(tail, load<u32>(tail, 4) - 1, 4); releaseSnap(h); return 0; }
     store<u32>(e, id);
     store<u32>(e, <u32>copy, 4);
+    store<u32>(e, sealTag(id), 8);
   }
+  store<u32>(h, sharedCode ? 1 : 0, H_NO_BASE);
   // Live writable pages just became copy-on-write: none may stay in the write TLB.
   tlbFlush();
   store<u32>(h, MAGIC, H_MAGIC);
@@ -369,7 +382,7 @@ export function restoreSnap(h: usize): bool {
       const e = node + LIST_DATA + <usize>i * SPACE_ENTRY;
       const r = copyTable(<usize>load<u32>(e, 4), TO_LIVE);
       if (r == 0) { ok = false; break; }
-      installSpace(load<u32>(e), r);
+      installSpace(load<u32>(e), r, load<u32>(h, H_NO_BASE) != 0 ? 0 : load<u32>(e, 8));
     }
     node = <usize>load<u32>(node);
   }
@@ -381,7 +394,7 @@ export function restoreSnap(h: usize): bool {
     const r = allocNode(NODE_SMALL);
     if (r == 0) unreachable(); // the nodes just freed are on the free list
     setSpaceIdLimit(1);
-    installSpace(0, r);
+    installSpace(0, r, 0);
     enterSpace(0);
     return false;
   }
