@@ -8,9 +8,7 @@
 import { Reg } from '../emulator/api.js';
 import { EAGAIN, EINVAL, EPERM } from './errno.js';
 import type { Kernel } from './kernel.js';
-import { hex } from './layout.js';
 import { TaskRseq } from './rseq.js';
-import { SignalActions } from './signals.js';
 import { SS_DISABLE, Task } from './task.js';
 import { ResourceLimits, ThreadGroup } from './thread-group.js';
 import { block, type SyscallResult } from './wait.js';
@@ -160,4 +158,3 @@ export function readCloneArgs(kernel: Kernel, addr: number, size: number): Clone
   return { flags: Number(flags), stack: stack === 0n ? 0n : stack + stackSize, parentTid, childTid, tls, exitSignal: Number(exitSignal) };
 }
 
-export { hex, SignalActions };

@@ -14,7 +14,7 @@ import { exitGroup, stopProcess, continueProcess } from './exit.js';
 import { blockedForHandler, restoreRtFrame, setupRtFrame, type TrapInfo } from './signal-frame.js';
 import { SI_KERNEL, SI_USER, type SigInfo } from './siginfo.js';
 import {
-  NSIG, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SIGCHLD, SIGCONT, SIGKILL, SIGSEGV, SIGSTOP, SIG_DFL, SIG_IGN,
+  SA_ONSTACK, SA_RESETHAND, SA_RESTART, SIGCONT, SIGKILL, SIGSEGV, SIGSTOP, SIG_DFL, SIG_IGN,
   STOP_SIGNALS, SYNCHRONOUS_MASK, UNBLOCKABLE, defaultAction, sigmaskBit,
 } from './signals.js';
 import { RLIMIT_CORE } from './rlimits.js';
@@ -317,4 +317,3 @@ export function userSigInfo(sig: number, sender: Task, code = SI_USER): SigInfo 
   return { kind: 'kill', signo: sig, errno: 0, code, pid: sender.group.tgid, uid: sender.group.creds.uid };
 }
 
-export { NSIG, SIGCHLD };
