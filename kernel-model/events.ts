@@ -20,6 +20,8 @@ export type MachineEvent =
   | { kind: 'process-exit'; t: bigint; pid: number; status: number; description: string }
   | { kind: 'exec'; t: bigint; pid: number; path: string }
   | { kind: 'rseq'; t: bigint; tid: number; what: string; detail: string }
+  /** An injected event (injection.ts) was applied to thread `tid` at `rip`. */
+  | { kind: 'inject'; t: bigint; tid: number; cpu: number; id: number; what: string; rip: bigint }
   | { kind: 'timer'; t: bigint; what: string };
 
 export type EventKind = MachineEvent['kind'];

@@ -73,6 +73,9 @@ export class Kernel {
   readonly maxTasks: number;
   /** What execve needs to build images as the machine did at start-up (set by the machine). */
   execEnv: import('./exec.js').ExecEnvironment | undefined;
+  /** Injected events not applied yet (injection.ts); part of the state a snapshot restores. */
+  readonly injections: import('./injection.js').PendingInjection[] = [];
+  nextInjectionId = 1;
   /** The first process: its exit status is the run's. */
   init: ThreadGroup | undefined;
   /** Set once the run is over. */

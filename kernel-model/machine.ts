@@ -18,6 +18,7 @@
 import { StopReason, type Cpu, type CpuContext, type StopInfo } from '../emulator/api.js';
 import { parseElf, type CriticalSection, type ElfImage, type ParseOptions, type SymbolTable } from './elf.js';
 import type { MachineEvent } from './events.js';
+import { describeInjection, type Injection, type PendingInjection } from './injection.js';
 import { captureGraph, restoreGraph, type GraphSnapshot } from './object-snapshot.js';
 import { exitGroup } from './exit.js';
 import { InputPipe, O_CREAT, O_TRUNC, O_WRONLY, OutputPipe } from './files.js';
@@ -425,6 +426,80 @@ export class Machine {
     this.kernel.scheduler.reseed(new SeededRandom(seed).fork('scheduler'));
   }
 
+  /**
+   * Schedules an injected event (injection.ts): preempt, migrate or signal a
+   * thread exactly after K of its instructions or when it reaches an
+   * address. Returns the injection's id; an 'inject' event reports when it
+   * is applied.
+   */
+  inject(injection: Injection): number {
+    const a = injection.action;
+    if (a.kind === 'migrate' && (!Number.isInteger(a.cpu) || a.cpu < 0 || a.cpu >= this.kernel.vcpus.length)) {
+      throw new RangeError(`inject: no vCPU ${a.cpu} (the machine has ${this.kernel.vcpus.length})`);
+    }
+    if (a.kind === 'signal' && (a.sig < 1 || a.sig > 64)) throw new RangeError(`inject: no signal ${a.sig}`);
+    const id = this.kernel.nextInjectionId++;
+    this.kernel.injections.push({ ...injection, id, hits: 0 });
+    return id;
+  }
+
+  /** Injections not applied yet. */
+  pendingInjections(): readonly PendingInjection[] {
+    return this.kernel.injections;
+  }
+
+  /** The address a run of this task should stop at, if an injection waits for one. */
+  private breakpointFor(task: Task): number | undefined {
+    for (const inj of this.kernel.injections) {
+      if (inj.at.kind === 'address' && (inj.at.tid === undefined || inj.at.tid === task.tid)) return inj.at.address;
+    }
+    return undefined;
+  }
+
+  /** Applies an instruction-count injection that is due before the task runs on; true if one was. */
+  private injectDue(task: Task): boolean {
+    const inj = this.kernel.injections.find((i) => i.at.kind === 'instructions' && i.at.tid === task.tid && Number(task.cpuNs) >= i.at.count);
+    if (!inj) return false;
+    this.applyInjection(task, inj);
+    return true;
+  }
+
+  private breakpointReached(task: Task, rip: number): void {
+    const inj = this.kernel.injections.find((i) => i.at.kind === 'address' && i.at.address === rip && (i.at.tid === undefined || i.at.tid === task.tid));
+    if (!inj || inj.at.kind !== 'address') throw new Error(`internal: the CPU stopped at a breakpoint (${hex(rip)}) nobody asked for`);
+    inj.hits++;
+    if (inj.hits < (inj.at.hit ?? 1)) {
+      task.passBreakpoint = rip;
+      return;
+    }
+    this.applyInjection(task, inj);
+  }
+
+  /** The injected event, applied as Linux applies the real one. */
+  private applyInjection(task: Task, inj: PendingInjection): void {
+    const kernel = this.kernel;
+    kernel.injections.splice(kernel.injections.indexOf(inj), 1);
+    const now = kernel.timeOf(task);
+    kernel.emit({ kind: 'inject', t: now, tid: task.tid, cpu: task.cpu, id: inj.id, what: describeInjection(inj), rip: task.ctx.rip });
+    const a = inj.action;
+    switch (a.kind) {
+      case 'preempt':
+        // A context switch away and back (to another runnable task, or idle): rseq_preempt.
+        if (task.state === 'running') kernel.scheduler.switchOut(task, 'preempt', now);
+        else task.rseq.event(1);
+        task.returnWork = true;
+        return;
+      case 'migrate':
+        kernel.scheduler.migrate(task, a.cpu, now, 'inject');
+        task.returnWork = true;
+        return;
+      case 'signal':
+        sendSignal(kernel, a.scope === 'thread' ? task : task.group, a.sig, { kind: 'kill', signo: a.sig, errno: 0, code: SI_KERNEL, pid: 0, uid: 0 }, a.scope);
+        task.returnWork = true;
+        return;
+    }
+  }
+
   /** Frees what only the snapshot holds. */
   releaseSnapshot(snapshot: MachineSnapshot): void {
     const s = snapshot as SnapshotState;
@@ -485,10 +560,18 @@ export class Machine {
         this.returnToUser(task);
         if (v.current !== task || task.state !== 'running') continue;
       }
+      if (this.injectDue(task)) continue;
       const budget = limit - this.retiredTotal;
       if (budget <= 0) return this.result(undefined);
-      const quantum = this.quantumFor(v, task, budget);
-      const stop = this.cpu.run(task.ctx, quantum);
+      let quantum = this.quantumFor(v, task, budget);
+      let breakpoint = this.breakpointFor(task);
+      if (breakpoint !== undefined && task.passBreakpoint === Number(task.ctx.rip)) {
+        // The address was reached for a hit that does not fire yet: step over it once.
+        quantum = 1;
+        breakpoint = undefined;
+      }
+      task.passBreakpoint = undefined;
+      const stop = this.cpu.run(task.ctx, quantum, breakpoint);
       this.account(v, task, stop);
       this.handleStop(task, stop, quantum);
       if (v.current === task && kernel.scheduler.sliceExpired(v)) kernel.scheduler.switchOut(task, 'preempt', v.clock);
@@ -505,6 +588,9 @@ export class Machine {
     const next = kernel.timers.nextDeadline();
     if (next !== undefined) q = Math.min(q, Math.max(1, Number(next - v.clock)));
     if (v.queue.length > 0) q = Math.min(q, Math.max(1, Number(TIME_SLICE_NS - task.sliceNs)));
+    for (const inj of this.kernel.injections) {
+      if (inj.at.kind === 'instructions' && inj.at.tid === task.tid) q = Math.min(q, Math.max(1, inj.at.count - Number(task.cpuNs)));
+    }
     const cpuTimer = this.nextCpuTimer(task);
     if (cpuTimer !== undefined) q = Math.min(q, Math.max(1, Number(cpuTimer)));
     return q;
@@ -613,7 +699,10 @@ export class Machine {
   private rseqNotifyResume(task: Task, fromSyscall: boolean): boolean {
     const kernel = this.kernel;
     const v = kernel.vcpus[task.cpu];
+    const before = task.ctx.rip;
     const violation = rseqNotifyResume(task.rseq, kernel.mem, kernel.profile, task.ctx, { cpu: task.cpu, node: v.node, mmCid: Math.max(0, task.mmCid) }, fromSyscall);
+    const after = task.ctx.rip;
+    if (after !== before) kernel.emit({ kind: 'rseq', t: kernel.timeOf(task), tid: task.tid, what: 'abort', detail: `abort from ${hex(before)} to ${hex(after)} on vCPU ${task.cpu}` });
     if (!violation) return true;
     kernel.emit({ kind: 'rseq', t: kernel.timeOf(task), tid: task.tid, what: 'violation', detail: violation.reason });
     exitGroup(kernel, task.group, { signal: SIGSEGV, core: dumpsCore(task.group, SIGSEGV), reason: `rseq: ${violation.reason}` });
@@ -677,7 +766,8 @@ export class Machine {
         this.fault(task, stop, { signo: SIGTRAP, code: SI_KERNEL, addr: 0n }, Number(stop.rip) - 1, 'breakpoint');
         return;
       case StopReason.Breakpoint:
-        throw new Error(`internal: the CPU stopped at a breakpoint (${hex(stop.rip)}) nobody asked for`);
+        this.breakpointReached(task, Number(stop.rip));
+        return;
       default:
         if ((stop.reason as number) === 11) {
           // StopReason.OutOfMemory: the machine's memory is exhausted; the OOM killer picks the process that asked.

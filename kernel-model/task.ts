@@ -114,6 +114,8 @@ export class Task {
   lastFault: FaultReport | undefined;
   /** current->thread.trap_nr / error_code / cr2 of the last fault, copied into every signal frame. */
   trap: TrapInfo | undefined;
+  /** An injection breakpoint at this address was hit without firing: the next run steps over it. */
+  passBreakpoint: number | undefined;
   /** CLOCK_BOOTTIME-relative machine time at creation (ns). */
   startNs = 0n;
   /** nice value (setpriority); every task starts at 0. */

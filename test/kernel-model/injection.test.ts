@@ -1,0 +1,93 @@
+// Injected preemption, migration and signals at exact points of a thread,
+// on a per-CPU counter updated through an rseq critical section
+// (fixtures/rseq-counter.c, glibc's own registration): inside the section
+// the kernel's fixup moves the thread to its abort handler, once per
+// injection; after the commit nothing aborts.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createCpu } from '../../emulator/index.js';
+import type { MachineEvent } from '../../kernel-model/events.js';
+import type { Injection } from '../../kernel-model/injection.js';
+import { Machine } from '../../kernel-model/machine.js';
+import { gcc, STATIC } from './gcc.js';
+
+const prog = gcc('rseq-counter', join(import.meta.dirname, 'fixtures', 'rseq-counter.c'), STATIC);
+
+async function runWith(injections: (m: Machine) => Injection[], cpus = 4) {
+  const m = Machine.create({ cpu: await createCpu(), program: prog.bytes, path: prog.path, argv: [prog.path, '1000'], seed: 1, cpus });
+  for (const i of injections(m)) m.inject(i);
+  const events: MachineEvent[] = [];
+  m.onEvent((e) => {
+    if (e.kind === 'inject' || e.kind === 'rseq') events.push(e);
+  });
+  const r = m.run({ maxInstructions: 1e8 });
+  return { m, r, out: new TextDecoder().decode(r.stdout), events };
+}
+
+function section(m: Machine) {
+  expect(m.criticalSections).toHaveLength(1);
+  return m.criticalSections[0];
+}
+
+describe('injection at exact points', () => {
+  it('without injections nothing aborts', async () => {
+    const { r, out } = await runWith(() => []);
+    expect(r.exitCode).toBe(0);
+    expect(out).toBe('cpus: 0\ntotal 1000 aborts 0 signals 0\n');
+  });
+
+  it('preempting at the first instruction of the section, the 500th time, aborts it once', async () => {
+    const { r, out, events } = await runWith((m) => [{ action: { kind: 'preempt' }, at: { kind: 'address', address: section(m).start, hit: 500 } }]);
+    expect(r.exitCode).toBe(0);
+    expect(out).toBe('cpus: 0\ntotal 1000 aborts 1 signals 0\n');
+    expect(events.map((e) => e.kind)).toEqual(['inject', 'rseq']);
+    expect(events[1]).toMatchObject({ kind: 'rseq', what: 'abort' });
+  });
+
+  it('preempting at the commit instruction aborts; right after the commit it does not', async () => {
+    const commit = (m: Machine) => {
+      const cs = section(m);
+      // The commit (addq) is the last instruction of the range: the instruction before postCommit.
+      let at = cs.start;
+      for (;;) {
+        const d = m.cpu.decode(at);
+        if (at + d.length >= cs.postCommit) return at;
+        at += d.length;
+      }
+    };
+    const inside = await runWith((m) => [{ action: { kind: 'preempt' }, at: { kind: 'address', address: commit(m), hit: 7 } }]);
+    expect(inside.out).toBe('cpus: 0\ntotal 1000 aborts 1 signals 0\n');
+    const after = await runWith((m) => [{ action: { kind: 'preempt' }, at: { kind: 'address', address: section(m).postCommit, hit: 7 } }]);
+    expect(after.out).toBe('cpus: 0\ntotal 1000 aborts 0 signals 0\n');
+    expect(after.events.map((e) => e.kind)).toEqual(['inject']);
+  });
+
+  it('migrating inside the section aborts and the thread counts on its new vCPU afterwards', async () => {
+    const { out } = await runWith((m) => [{ action: { kind: 'migrate', cpu: 2 }, at: { kind: 'address', address: section(m).start, hit: 10 } }]);
+    expect(out).toBe('cpus: 0 2\ntotal 1000 aborts 1 signals 0\n');
+  });
+
+  it('a signal delivered inside the section runs the handler, then the thread resumes at the abort handler', async () => {
+    const { out } = await runWith((m) => [{ action: { kind: 'signal', sig: 10, scope: 'thread' }, at: { kind: 'address', address: section(m).start, hit: 3 } }]);
+    expect(out).toBe('cpus: 0\ntotal 1000 aborts 1 signals 1\n');
+  });
+
+  it('an injection after K instructions of a thread fires exactly there', async () => {
+    const m = Machine.create({ cpu: await createCpu(), program: prog.bytes, path: prog.path, argv: [prog.path, '1000'], seed: 1, cpus: 2 });
+    m.inject({ action: { kind: 'preempt' }, at: { kind: 'instructions', tid: 1000, count: 20_000 } });
+    let at: bigint | undefined;
+    m.onEvent((e) => {
+      if (e.kind === 'inject') at = m.task.cpuNs;
+    });
+    const r = m.run({ maxInstructions: 1e8 });
+    expect(r.exitCode).toBe(0);
+    expect(at).toBe(20_000n);
+    expect(m.pendingInjections()).toEqual([]);
+  });
+
+  it('refuses injections that cannot happen', async () => {
+    const m = Machine.create({ cpu: await createCpu(), program: prog.bytes, path: prog.path, seed: 1, cpus: 2 });
+    expect(() => m.inject({ action: { kind: 'migrate', cpu: 2 }, at: { kind: 'instructions', tid: 1000, count: 1 } })).toThrow(/no vCPU 2/);
+    expect(() => m.inject({ action: { kind: 'signal', sig: 65, scope: 'thread' }, at: { kind: 'instructions', tid: 1000, count: 1 } })).toThrow(/no signal 65/);
+  });
+});
