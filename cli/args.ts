@@ -35,6 +35,8 @@ export interface RunArguments {
   trace: string | undefined;
   /** Print system calls as strace does, one line each, to stderr. */
   strace: boolean;
+  /** --inject specs, resolved once the program is loaded (cli/inject.ts). */
+  inject: string[];
   /** Guest path -> host directory, shown read-only in the guest (--dir). */
   dirs: [guest: string, host: string][];
   help: boolean;
@@ -56,6 +58,7 @@ export function parseRunArguments(argv: readonly string[]): RunArguments {
     nodes: 1,
     trace: undefined,
     strace: false,
+    inject: [],
     help: false,
   };
   let i = 0;
@@ -104,6 +107,9 @@ export function parseRunArguments(argv: readonly string[]): RunArguments {
         break;
       case '--trace':
         out.trace = value(name, inline);
+        break;
+      case '--inject':
+        out.inject.push(value(name, inline));
         break;
       case '--strace':
         if (inline !== undefined) throw new UsageError('--strace takes no value');

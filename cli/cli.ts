@@ -39,6 +39,11 @@ options:
   --nodes M              NUMA nodes; the CPUs are split evenly across them (default 1)
   --memory SIZE          guest memory, e.g. 256M or 2G (default 1G); a process that
                          touches memory beyond it is OOM-killed (SIGKILL, a line says why)
+  --inject SPEC          inject an event at an exact point (repeatable): ACTION@POINT with
+                         ACTION preempt | migrate:CPU | signal:SIGNAL[:process] and POINT
+                         SYMBOL[+OFF][#N] | 0xADDR[#N] | csJ[+OFF][#N] (J-th rseq critical
+                         section) | tI+K (after K instructions of the I-th thread, t0 = main);
+                         e.g. preempt@percpu_add+0x12#3, migrate:2@t1+5000, signal:USR1@cs0+4
   --strace               print every system call to stderr, one line each with the thread id
   --trace FILE           write every machine event (scheduling, system calls, signals,
                          thread and process lifetimes) to FILE as JSON lines

@@ -7,9 +7,11 @@ import type { Cpu } from '../emulator/api.js';
 import { ElfError, Machine, parseElf } from '../kernel-model/index.js';
 import type { HostEntry, HostLink, HostStat, HostTree } from '../kernel-model/rootfs.js';
 import type { RunArguments } from './args.js';
-import { InputError } from './errors.js';
+import { InputError, UsageError } from './errors.js';
 import { describeEnding, exitStatus } from './report.js';
 import { straceLine, TraceFile } from './strace.js';
+import { parseInjection } from './inject.js';
+import { describeInjection } from '../kernel-model/injection.js';
 
 function openTrace(path: string): TraceFile {
   try {
@@ -166,6 +168,15 @@ export async function runCommand(args: RunArguments, io: CliIo, loadCpu: () => P
     onStderr: (b) => io.writeStderr(b),
     onWarning: (w) => io.writeStderr(w + '\n'),
   });
+  const specs = new Map<number, string>();
+  for (const spec of args.inject) {
+    try {
+      specs.set(machine.inject(parseInjection(spec, machine)), spec);
+    } catch (e) {
+      if (e instanceof RangeError) throw new UsageError(`--inject ${spec}: ${e.message.replace(/^inject: /, '')}`);
+      throw e;
+    }
+  }
   const trace = args.trace ? openTrace(args.trace) : undefined;
   if (trace) machine.onEvent((e) => trace.write(e));
   if (args.strace) {
@@ -178,6 +189,9 @@ export async function runCommand(args: RunArguments, io: CliIo, loadCpu: () => P
   const result = machine.run({ maxInstructions: args.maxInstructions });
   const seconds = (io.now() - started) / 1000;
   trace?.close();
+  for (const p of machine.pendingInjections()) {
+    io.writeStderr(`rseqlab: --inject ${specs.get(p.id)} never happened (${describeInjection(p)}${p.at.kind === 'address' ? `, reached ${p.hits} time${p.hits === 1 ? '' : 's'}; an address must be the start of an instruction` : ''})\n`);
+  }
   const ending = await describeEnding(result, args.maxInstructions);
   if (ending) io.writeStderr(ending + '\n');
   if (args.stats) {

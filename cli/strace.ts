@@ -32,6 +32,8 @@ export function straceLine(e: MachineEvent): string | undefined {
   if (e.kind === 'syscall-resume') return `[tid ${e.tid} cpu ${e.cpu}] <... ${e.name} resumed (${e.reason})> = ${formatResult(e.result)}`;
   if (e.kind === 'signal-deliver') return `[tid ${e.tid}] --- signal ${e.sig} delivered (${e.action}) at rip 0x${e.rip.toString(16)} ---`;
   if (e.kind === 'process-exit') return `[pid ${e.pid}] +++ ${e.description} +++`;
+  if (e.kind === 'inject') return `[tid ${e.tid} cpu ${e.cpu}] *** injected: ${e.what} (rip 0x${e.rip.toString(16)}) ***`;
+  if (e.kind === 'rseq') return `[tid ${e.tid}] *** rseq ${e.what}: ${e.detail} ***`;
   return undefined;
 }
 

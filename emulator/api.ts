@@ -330,9 +330,10 @@ export interface Cpu {
   accessible(addr: number, length: number, prot: number): boolean;
   /**
    * Runs ctx for at most maxInstructions instructions, or until rip reaches
-   * `breakpoint` (not executed), or until another stop reason.
+   * `breakpoint` (not executed; up to 16 addresses may be given), or until
+   * another stop reason.
    */
-  run(ctx: CpuContext, maxInstructions: number, breakpoint?: number): StopInfo;
+  run(ctx: CpuContext, maxInstructions: number, breakpoint?: number | readonly number[]): StopInfo;
   /** Decodes the instruction at addr (mapped executable) without running it. */
   decode(addr: number): DecodedInstruction;
 }

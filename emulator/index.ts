@@ -15,6 +15,9 @@ interface CpuExports {
   newContext(): number;
   releaseContext(ctx: number): void;
   run(ctx: number, maxInsns: bigint, useBreakpoint: number, breakpoint: bigint): number;
+  extraBreakpoints(): number;
+  maxExtraBreakpoints(): number;
+  setExtraBreakpoints(n: number): void;
   lastRetired(): bigint;
   lastFaultAddress(): bigint;
   lastFaultAccess(): number;
@@ -416,9 +419,21 @@ export class WasmCpu extends CpuWords implements Cpu {
     }
   }
 
-  run(ctx: CpuContext, maxInstructions: number, breakpoint?: number): StopInfo {
+  run(ctx: CpuContext, maxInstructions: number, breakpoint?: number | readonly number[]): StopInfo {
     const c = this.own(ctx);
-    const reason = this.x.run(c.ptr, BigInt(Math.max(0, Math.floor(maxInstructions))), breakpoint === undefined ? 0 : 1, BigInt(breakpoint ?? 0)) as StopReason;
+    let first = breakpoint;
+    if (Array.isArray(breakpoint)) {
+      const list = breakpoint as readonly number[];
+      first = list.length > 0 ? list[0] : undefined;
+      const extra = list.slice(1);
+      if (extra.length > this.x.maxExtraBreakpoints()) throw new RangeError(`at most ${this.x.maxExtraBreakpoints() + 1} breakpoints per run`);
+      if (extra.length > 0) {
+        new BigUint64Array(this.x.memory.buffer, this.x.extraBreakpoints(), extra.length).set(extra.map((a) => BigInt(a)));
+        this.x.setExtraBreakpoints(extra.length);
+      }
+    }
+    const bp = first as number | undefined;
+    const reason = this.x.run(c.ptr, BigInt(Math.max(0, Math.floor(maxInstructions))), bp === undefined ? 0 : 1, BigInt(bp ?? 0)) as StopReason;
     const info: StopInfo = { reason, retired: Number(this.x.lastRetired()), rip: c.rip };
     if (reason === StopReason.PageFault || reason === StopReason.OutOfMemory) {
       info.faultAddress = Number(this.x.lastFaultAddress());

@@ -73,6 +73,8 @@ export const DEFAULT_HWCAP = 0x07008111;
 export const DEFAULT_UID = 1000;
 export const DEFAULT_CPUS = 4;
 export const MAX_CPUS = 64;
+/** Addresses one run of a thread can stop at (the CPU's breakpoint list). */
+const MAX_BREAKPOINTS = 16;
 /** Guest memory by default: 1 GiB of 4 KiB frames. */
 export const DEFAULT_MEMORY_BYTES = 1 << 30;
 /** Threads and processes the machine allows at once (fork and clone fail with EAGAIN beyond). */
@@ -448,12 +450,19 @@ export class Machine {
     return this.kernel.injections;
   }
 
-  /** The address a run of this task should stop at, if an injection waits for one. */
-  private breakpointFor(task: Task): number | undefined {
+  /** The addresses a run of this task should stop at (injections waiting for them), at most 16. */
+  private breakpointFor(task: Task): number[] | undefined {
+    let list: number[] | undefined;
     for (const inj of this.kernel.injections) {
-      if (inj.at.kind === 'address' && (inj.at.tid === undefined || inj.at.tid === task.tid)) return inj.at.address;
+      if (inj.at.kind !== 'address' || (inj.at.tid !== undefined && inj.at.tid !== task.tid)) continue;
+      list ??= [];
+      if (!list.includes(inj.at.address)) list.push(inj.at.address);
     }
-    return undefined;
+    if (list && list.length > MAX_BREAKPOINTS) {
+      this.kernel.warnOnce('breakpoints', `rseqlab: more than ${MAX_BREAKPOINTS} injection addresses wait for one thread; the first ${MAX_BREAKPOINTS} are armed, the others once those are done`);
+      list.length = MAX_BREAKPOINTS;
+    }
+    return list;
   }
 
   /** Applies an instruction-count injection that is due before the task runs on; true if one was. */
@@ -465,14 +474,17 @@ export class Machine {
   }
 
   private breakpointReached(task: Task, rip: number): void {
-    const inj = this.kernel.injections.find((i) => i.at.kind === 'address' && i.at.address === rip && (i.at.tid === undefined || i.at.tid === task.tid));
-    if (!inj || inj.at.kind !== 'address') throw new Error(`internal: the CPU stopped at a breakpoint (${hex(rip)}) nobody asked for`);
-    inj.hits++;
-    if (inj.hits < (inj.at.hit ?? 1)) {
-      task.passBreakpoint = rip;
-      return;
+    // Every injection waiting at this address counts the hit; the first that is due fires.
+    const here = this.kernel.injections.filter((i) => i.at.kind === 'address' && i.at.address === rip && (i.at.tid === undefined || i.at.tid === task.tid));
+    if (here.length === 0) throw new Error(`internal: the CPU stopped at a breakpoint (${hex(rip)}) nobody asked for`);
+    let due: PendingInjection | undefined;
+    for (const inj of here) {
+      inj.hits++;
+      if (!due && inj.at.kind === 'address' && inj.hits >= (inj.at.hit ?? 1)) due = inj;
     }
-    this.applyInjection(task, inj);
+    // This visit is counted: if the thread resumes at this address, it steps over it once.
+    task.passBreakpoint = rip;
+    if (due) this.applyInjection(task, due);
   }
 
   /** The injected event, applied as Linux applies the real one. */
@@ -565,7 +577,7 @@ export class Machine {
       if (budget <= 0) return this.result(undefined);
       let quantum = this.quantumFor(v, task, budget);
       let breakpoint = this.breakpointFor(task);
-      if (breakpoint !== undefined && task.passBreakpoint === Number(task.ctx.rip)) {
+      if (breakpoint !== undefined && task.passBreakpoint !== undefined && task.passBreakpoint === Number(task.ctx.rip)) {
         // The address was reached for a hit that does not fire yet: step over it once.
         quantum = 1;
         breakpoint = undefined;

@@ -26,6 +26,34 @@ let runRetired: u64 = 0;
 let runReason: u32 = 0;
 let runDone: bool = false;
 
+/**
+ * More breakpoints for one run, beyond the `breakpoint` argument (a kernel
+ * waiting for several addresses of one thread): written by the host into
+ * EXTRA_BREAKPOINTS, counted by EXTRA_BREAKPOINT_COUNT, reset after each run.
+ */
+export const MAX_EXTRA_BREAKPOINTS: u32 = 15;
+export const EXTRA_BREAKPOINTS: usize = memory.data(<i32>MAX_EXTRA_BREAKPOINTS * 8, 8);
+let extraBreakpointCount: u32 = 0;
+export function setExtraBreakpointCount(n: u32): void { extraBreakpointCount = n < MAX_EXTRA_BREAKPOINTS ? n : MAX_EXTRA_BREAKPOINTS; }
+
+function atExtraBreakpoint(ip: u64): bool {
+  for (let i: u32 = 0; i < extraBreakpointCount; i++) if (load<u64>(EXTRA_BREAKPOINTS + (<usize>i << 3)) == ip) return true;
+  return false;
+}
+
+/** The first record of the block at ip (count records, ending at end) where an extra breakpoint lies; count when none does. */
+function extraBreakpointIndex(ip: u64, first: usize, count: u32, end: u64): u32 {
+  let best = count;
+  for (let i: u32 = 0; i < extraBreakpointCount; i++) {
+    const b = load<u64>(EXTRA_BREAKPOINTS + (<usize>i << 3));
+    if (b > ip && b < end) {
+      const k = indexOf(ip, first, count, b);
+      if (k < best) best = k;
+    }
+  }
+  return best;
+}
+
 /** Blocks per runBlocks() call: small enough that the engine's optimizing tier takes over early. */
 const BLOCKS_PER_SLICE: u32 = 4096;
 
@@ -51,6 +79,7 @@ export function run(ctx: usize, maxInsns: u64, useBreakpoint: bool, breakpoint: 
   LAST_FAULT_ADDR = 0;
   LAST_FAULT_ACCESS = 0;
   while (!runDone) runBlocks(maxInsns, useBreakpoint, breakpoint);
+  extraBreakpointCount = 0;
   const ip = runIp;
   const retired = runRetired;
   let reason = runReason;
@@ -90,7 +119,7 @@ function runBlocks(maxInsns: u64, useBreakpoint: bool, breakpoint: u64): void {
   let running = true;
   for (let slice: u32 = 0; slice < BLOCKS_PER_SLICE; slice++) {
     if (retired >= maxInsns) { reason = STOP_BUDGET; running = false; break; }
-    if (useBreakpoint && ip == breakpoint) { reason = STOP_BREAKPOINT; running = false; break; }
+    if (useBreakpoint && (ip == breakpoint || (extraBreakpointCount != 0 && atExtraBreakpoint(ip)))) { reason = STOP_BREAKPOINT; running = false; break; }
     findBlock(ip);
     if (BLOCK_FETCH_FAULT) {
       reason = STOP_PAGE_FAULT;
@@ -105,9 +134,15 @@ function runBlocks(maxInsns: u64, useBreakpoint: bool, breakpoint: u64): void {
     const left = maxInsns - retired;
     if (<u64>n > left) n = <u32>left;
     // A breakpoint inside the block: run up to it; the check above stops there.
-    if (useBreakpoint && breakpoint > ip && breakpoint < BLOCK_END) {
-      const k = indexOf(ip, first, count, breakpoint);
-      if (k < n) n = k;
+    if (useBreakpoint) {
+      if (breakpoint > ip && breakpoint < BLOCK_END) {
+        const k = indexOf(ip, first, count, breakpoint);
+        if (k < n) n = k;
+      }
+      if (extraBreakpointCount != 0) {
+        const k = extraBreakpointIndex(ip, first, count, BLOCK_END);
+        if (k < n) n = k;
+      }
     }
     setRunRetired(retired);
     // Only the last instruction of a block can branch, so RIP (which only

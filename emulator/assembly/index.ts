@@ -15,7 +15,7 @@ import { cacheInit, flushDecodeCache } from './cache';
 import { decodeAt, FETCH_FAULT_ADDR } from './decode';
 import { INSN_SIZE } from './insn';
 import { ROW_SOURCE } from './generated/table';
-import { run as runLoop, LAST_RETIRED, LAST_FAULT_ADDR, LAST_FAULT_ACCESS } from './cpu';
+import { run as runLoop, LAST_RETIRED, LAST_FAULT_ADDR, LAST_FAULT_ACCESS, EXTRA_BREAKPOINTS, MAX_EXTRA_BREAKPOINTS, setExtraBreakpointCount } from './cpu';
 
 let initState: i32 = 0; // 0 not yet, 1 done, -1 failed
 /** The record decodeOne fills. */
@@ -59,6 +59,11 @@ export function releaseContext(ctx: usize): void {
 }
 
 export function contextSize(): usize { return CTX_SIZE; }
+
+/** Where the host writes up to maxExtraBreakpoints() more breakpoint addresses (u64) for the next run. */
+export function extraBreakpoints(): usize { return EXTRA_BREAKPOINTS; }
+export function maxExtraBreakpoints(): u32 { return MAX_EXTRA_BREAKPOINTS; }
+export function setExtraBreakpoints(n: u32): void { setExtraBreakpointCount(n); }
 
 export function run(ctx: usize, maxInsns: u64, useBreakpoint: bool, breakpoint: u64): u32 {
   init();

@@ -91,3 +91,19 @@ describe('injection at exact points', () => {
     expect(() => m.inject({ action: { kind: 'signal', sig: 65, scope: 'thread' }, at: { kind: 'instructions', tid: 1000, count: 1 } })).toThrow(/no signal 65/);
   });
 });
+
+describe('several injections for one thread', () => {
+  it('each waits at its own address; a visit counts once for every injection there', async () => {
+    const { out, events } = await runWith((m) => {
+      const cs = section(m);
+      return [
+        { action: { kind: 'preempt' }, at: { kind: 'address', address: cs.postCommit, hit: 1 } },
+        { action: { kind: 'signal', sig: 10, scope: 'thread' }, at: { kind: 'address', address: cs.postCommit, hit: 2 } },
+        { action: { kind: 'preempt' }, at: { kind: 'address', address: cs.start, hit: 5 } },
+      ];
+    });
+    // After the commit neither event aborts; the signal's handler runs; inside the section the preemption aborts.
+    expect(out).toBe('cpus: 0\ntotal 1000 aborts 1 signals 1\n');
+    expect(events.filter((e) => e.kind === 'inject')).toHaveLength(3);
+  });
+});
