@@ -37,6 +37,8 @@ export interface RunArguments {
   strace: boolean;
   /** --inject specs, resolved once the program is loaded (cli/inject.ts). */
   inject: string[];
+  /** --chaos: random injected events per 1000 instructions of each thread. */
+  chaos: number | undefined;
   /** Guest path -> host directory, shown read-only in the guest (--dir). */
   dirs: [guest: string, host: string][];
   help: boolean;
@@ -59,6 +61,7 @@ export function parseRunArguments(argv: readonly string[]): RunArguments {
     trace: undefined,
     strace: false,
     inject: [],
+    chaos: undefined,
     help: false,
   };
   let i = 0;
@@ -108,6 +111,13 @@ export function parseRunArguments(argv: readonly string[]): RunArguments {
       case '--trace':
         out.trace = value(name, inline);
         break;
+      case '--chaos': {
+        const text = value(name, inline);
+        const rate = Number(text);
+        if (!Number.isFinite(rate) || rate < 0.001 || rate > 1000) throw new UsageError(`--chaos ${text}: expected events per 1000 instructions, from 0.001 to 1000 (e.g. 0.5)`);
+        out.chaos = rate;
+        break;
+      }
       case '--inject':
         out.inject.push(value(name, inline));
         break;

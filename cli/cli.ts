@@ -44,6 +44,8 @@ options:
                          SYMBOL[+OFF][#N] | 0xADDR[#N] | csJ[+OFF][#N] (J-th rseq critical
                          section) | tI+K (after K instructions of the I-th thread, t0 = main);
                          e.g. preempt@percpu_add+0x12#3, migrate:2@t1+5000, signal:USR1@cs0+4
+  --chaos RATE           random preemptions, migrations and signals (only handled ones),
+                         RATE per 1000 instructions of each thread, drawn from --seed
   --strace               print every system call to stderr, one line each with the thread id
   --trace FILE           write every machine event (scheduling, system calls, signals,
                          thread and process lifetimes) to FILE as JSON lines

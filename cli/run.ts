@@ -177,6 +177,7 @@ export async function runCommand(args: RunArguments, io: CliIo, loadCpu: () => P
       throw e;
     }
   }
+  if (args.chaos !== undefined) machine.setChaos({ perThousand: args.chaos });
   const trace = args.trace ? openTrace(args.trace) : undefined;
   if (trace) machine.onEvent((e) => trace.write(e));
   if (args.strace) {
@@ -189,7 +190,7 @@ export async function runCommand(args: RunArguments, io: CliIo, loadCpu: () => P
   const result = machine.run({ maxInstructions: args.maxInstructions });
   const seconds = (io.now() - started) / 1000;
   trace?.close();
-  for (const p of machine.pendingInjections()) {
+  for (const p of machine.pendingInjections().filter((i) => !i.chaos)) {
     io.writeStderr(`rseqlab: --inject ${specs.get(p.id)} never happened (${describeInjection(p)}${p.at.kind === 'address' ? `, reached ${p.hits} time${p.hits === 1 ? '' : 's'}; an address must be the start of an instruction` : ''})\n`);
   }
   const ending = await describeEnding(result, args.maxInstructions);

@@ -33,6 +33,20 @@ export interface PendingInjection extends Injection {
   readonly id: number;
   /** Times the address was reached so far. */
   hits: number;
+  /** Drawn by chaos mode rather than asked for. */
+  chaos?: boolean;
+}
+
+/**
+ * Chaos mode: random injected events, drawn from the machine's seed. Each
+ * thread gets one pending event at a time, at a random distance (uniform,
+ * mean `1000 / perThousand` instructions) of its own execution.
+ */
+export interface ChaosOptions {
+  /** Injected events per 1000 instructions of each thread (0.001 to 1000). */
+  perThousand: number;
+  /** Which kinds (default all three); signals go only to processes that handle one. */
+  events?: readonly ('preempt' | 'migrate' | 'signal')[];
 }
 
 export function describeInjection(i: Injection): string {

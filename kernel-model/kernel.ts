@@ -76,6 +76,9 @@ export class Kernel {
   /** Injected events not applied yet (injection.ts); part of the state a snapshot restores. */
   readonly injections: import('./injection.js').PendingInjection[] = [];
   nextInjectionId = 1;
+  /** Chaos mode and its own random stream (Machine.setChaos); part of what a snapshot restores. */
+  chaos: import('./injection.js').ChaosOptions | undefined;
+  chaosRandom: SeededRandom | undefined;
   /** The first process: its exit status is the run's. */
   init: ThreadGroup | undefined;
   /** Set once the run is over. */

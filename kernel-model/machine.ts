@@ -18,7 +18,7 @@
 import { StopReason, type Cpu, type CpuContext, type StopInfo } from '../emulator/api.js';
 import { parseElf, type CriticalSection, type ElfImage, type ParseOptions, type SymbolTable } from './elf.js';
 import type { MachineEvent } from './events.js';
-import { describeInjection, type Injection, type PendingInjection } from './injection.js';
+import { describeInjection, type ChaosOptions, type Injection, type PendingInjection } from './injection.js';
 import { captureGraph, restoreGraph, type GraphSnapshot } from './object-snapshot.js';
 import { exitGroup } from './exit.js';
 import { InputPipe, O_CREAT, O_TRUNC, O_WRONLY, OutputPipe } from './files.js';
@@ -37,7 +37,7 @@ import { SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGPROF, SIGSEGV, SIGTRAP, SIGVTALRM, 
 import { buildSyscallTable, completeSyscall, dispatchSyscall, type SyscallEntry } from './syscalls/index.js';
 import { Task } from './task.js';
 import { AddressSpace, FdTable, ResourceLimits, SignalActions, ThreadGroup } from './thread-group.js';
-import { allCpusMask } from './vcpu.js';
+import { allCpusMask, cpuAllowed } from './vcpu.js';
 import { normalize, Vfs, type HostTree } from './vfs.js';
 import { systemView } from './system-view.js';
 
@@ -201,6 +201,17 @@ export interface VCpuInfo {
 }
 
 const TGID = 1000;
+
+/** Signals the task's process has a handler for (chaos sends only those: others would just kill it). */
+function handledSignals(task: Task): number[] {
+  const out: number[] = [];
+  for (let sig = 1; sig <= 64; sig++) {
+    if (sig === SIGKILL || sig === 19) continue;
+    const h = task.group.actions.get(sig).handler;
+    if (h !== 0n && h !== 1n) out.push(sig);
+  }
+  return out;
+}
 
 /** A CPU register file (wasm-backed): the machine copies those itself. */
 function isRegisterFile(o: object): boolean {
@@ -445,6 +456,41 @@ export class Machine {
     return id;
   }
 
+  /**
+   * Chaos mode (--chaos): random preemptions, migrations and signals from
+   * the machine's own seeded stream; undefined turns it off.
+   */
+  setChaos(options: ChaosOptions | undefined): void {
+    if (options && !(options.perThousand >= 0.001 && options.perThousand <= 1000)) throw new RangeError(`chaos: ${options.perThousand} events per 1000 instructions is out of range (0.001 to 1000)`);
+    this.kernel.chaos = options;
+    this.kernel.chaosRandom ??= new SeededRandom(this.options.seed).fork('chaos');
+  }
+
+  /** Gives the thread its next random event if it has none pending. */
+  private chaosArm(task: Task): void {
+    const k = this.kernel;
+    const chaos = k.chaos!;
+    if (k.injections.some((i) => i.chaos && i.at.kind === 'instructions' && i.at.tid === task.tid)) return;
+    const r = k.chaosRandom!;
+    const mean = 1000 / chaos.perThousand;
+    const distance = 1 + Math.floor((r.nextU32() / 2 ** 32) * 2 * mean);
+    const kinds = (chaos.events ?? ['preempt', 'migrate', 'signal']).filter((e) =>
+      (e !== 'migrate' || k.vcpus.length > 1) && (e !== 'signal' || handledSignals(task).length > 0));
+    const kind = kinds.length > 0 ? kinds[r.nextU32() % kinds.length] : 'preempt';
+    let action: Injection['action'];
+    if (kind === 'migrate') {
+      const others = k.vcpus.filter((v) => v.id !== task.cpu && cpuAllowed(task.allowed, v.id));
+      action = others.length > 0 ? { kind: 'migrate', cpu: others[r.nextU32() % others.length].id } : { kind: 'preempt' };
+    } else if (kind === 'signal') {
+      const sigs = handledSignals(task);
+      action = { kind: 'signal', sig: sigs[r.nextU32() % sigs.length], scope: 'thread' };
+    } else {
+      action = { kind: 'preempt' };
+    }
+    const id = k.nextInjectionId++;
+    k.injections.push({ id, hits: 0, chaos: true, action, at: { kind: 'instructions', tid: task.tid, count: Number(task.cpuNs) + distance } });
+  }
+
   /** Injections not applied yet. */
   pendingInjections(): readonly PendingInjection[] {
     return this.kernel.injections;
@@ -572,6 +618,7 @@ export class Machine {
         this.returnToUser(task);
         if (v.current !== task || task.state !== 'running') continue;
       }
+      if (kernel.chaos) this.chaosArm(task);
       if (this.injectDue(task)) continue;
       const budget = limit - this.retiredTotal;
       if (budget <= 0) return this.result(undefined);

@@ -107,3 +107,35 @@ describe('several injections for one thread', () => {
     expect(events.filter((e) => e.kind === 'inject')).toHaveLength(3);
   });
 });
+
+describe('chaos mode', () => {
+  it('random preemptions, migrations and handled signals: the counter stays exact, aborts happen, the seed decides', async () => {
+    const run = async (seed: number) => {
+      const m = Machine.create({ cpu: await createCpu(), program: prog.bytes, path: prog.path, argv: [prog.path, '1000'], seed, cpus: 4 });
+      m.setChaos({ perThousand: 20 });
+      const r = m.run({ maxInstructions: 1e8 });
+      return { r, out: new TextDecoder().decode(r.stdout) };
+    };
+    const a = await run(1);
+    expect(a.r.exitCode).toBe(0);
+    expect(a.out).toMatch(/^cpus: 0( \d)+\ntotal 1000 aborts [1-9]\d* signals [1-9]\d*\n$/);
+    const again = await run(1);
+    expect(again.out).toBe(a.out);
+    expect(again.r.traceHash).toBe(a.r.traceHash);
+    expect((await run(2)).r.traceHash).not.toBe(a.r.traceHash);
+  });
+
+  it('a correct threaded program gives its native output under chaos, whatever the seed', async () => {
+    const { programPath, runNative } = await import('../programs/native.js');
+    const { readFileSync } = await import('node:fs');
+    const path = programPath('thread_mutex');
+    const native = runNative('thread_mutex', []).stdout.toString();
+    for (const seed of [1, 2, 3]) {
+      const m = Machine.create({ cpu: await createCpu(), program: new Uint8Array(readFileSync(path)), path, seed, cpus: 4 });
+      m.setChaos({ perThousand: 5 });
+      const r = m.run({ maxInstructions: 1e9 });
+      expect(r.exitCode, `seed ${seed}`).toBe(0);
+      expect(new TextDecoder().decode(r.stdout), `seed ${seed}`).toBe(native);
+    }
+  });
+});
