@@ -9,12 +9,15 @@
 //    session's figure as a reference from another run;
 // 2. bench/threads.ts: the cost of a context switch (bench_pingpong on 1
 //    and 2 vCPUs) and a 4-thread program on 4 vCPUs (bench_threads, also
-//    on 1 vCPU), with virtual-time speedup.
+//    on 1 vCPU), with virtual-time speedup;
+// 3. bench/inject.ts: the cost of injected preemptions every 1, 10, 100
+//    and 1000 instructions beside the plain run.
 // Exits 1 if any emulated output differs from its native run.
 import { parseArgs } from 'node:util';
 import { BenchError, DEFAULT_REPEATS, dur, fmt, hostCpuCount, parseCount } from './common.js';
 import { PREVIOUS_SESSION, cpuBench } from './cpu.js';
 import { DEFAULT_PINGPONG, DEFAULT_THREAD_ROUNDS, threadsBench } from './threads.js';
+import { injectBench } from './inject.js';
 
 const USAGE = 'npm run bench -- [cpubench rounds] [--pingpong K] [--rounds R] [--repeats N]';
 
@@ -40,6 +43,7 @@ async function main(): Promise<boolean> {
   console.log(`rseqlab benchmarks: host with ${host} CPU${host === 1 ? '' : 's'} available, Node ${process.version}; emulated runs are best of ${repeats}, native best of 3-5 (the host may be shared)\n`);
   const cpu = await cpuBench({ rounds: cpubenchRounds, repeats });
   const th = await threadsBench({ pingpong, rounds, repeats, singleThreadMips: cpu.mips });
+  const inj = await injectBench({ instructions: 1_000_000, repeats });
 
   const p = th.pingpong;
   const t = th.threads;
@@ -57,8 +61,9 @@ async function main(): Promise<boolean> {
     `  4 threads:         ${dur(t.emu4.ms)} on 4 vCPUs vs ${dur(t.native.ms)} native on ${host} CPUs (${fmt(t.emu4.ms / t.native.ms, 0)}x), ` +
       `${fmt(t.emu4.result.retired / t.emu4.ms / 1000, 1)} MIPS over all threads; virtual time ${fmt(Number(t.emu1.result.timeNs) / Number(t.emu4.result.timeNs), 2)}x shorter than on 1 vCPU`,
   );
-  console.log(`  outputs:           ${cpu.ok && th.ok ? 'every emulated run printed the same bytes as its native run' : 'SOME EMULATED OUTPUT DIFFERS FROM NATIVE'}`);
-  return cpu.ok && th.ok;
+  console.log(`  injection:         a preemption every 1000 / 100 / 10 / 1 instructions runs at ${inj.rows.filter((r) => !Number.isNaN(r.mips)).map((r) => `${fmt((100 * r.mips) / inj.plainMips, 0)}%`).join(' / ')} of the plain ${fmt(inj.plainMips, 1)} MIPS`);
+  console.log(`  outputs:           ${cpu.ok && th.ok && inj.rows.every((r) => r.ok) ? 'every emulated run printed the same bytes as its native run' : 'SOME EMULATED OUTPUT DIFFERS FROM NATIVE'}`);
+  return cpu.ok && th.ok && inj.rows.every((r) => r.ok);
 }
 
 try {
