@@ -758,10 +758,8 @@ export class Machine {
   private rseqNotifyResume(task: Task, fromSyscall: boolean): boolean {
     const kernel = this.kernel;
     const v = kernel.vcpus[task.cpu];
-    const before = task.ctx.rip;
-    const violation = rseqNotifyResume(task.rseq, kernel.mem, kernel.profile, task.ctx, { cpu: task.cpu, node: v.node, mmCid: Math.max(0, task.mmCid) }, fromSyscall);
-    const after = task.ctx.rip;
-    if (after !== before) kernel.emit({ kind: 'rseq', t: kernel.timeOf(task), tid: task.tid, what: 'abort', detail: `abort from ${hex(before)} to ${hex(after)} on vCPU ${task.cpu}` });
+    const violation = rseqNotifyResume(task.rseq, kernel.mem, kernel.profile, task.ctx, { cpu: task.cpu, node: v.node, mmCid: Math.max(0, task.mmCid) }, fromSyscall,
+      (what, detail) => kernel.emit({ kind: 'rseq', t: kernel.timeOf(task), tid: task.tid, what, detail: `${detail} on vCPU ${task.cpu}` }));
     if (!violation) return true;
     kernel.emit({ kind: 'rseq', t: kernel.timeOf(task), tid: task.tid, what: 'violation', detail: violation.reason });
     exitGroup(kernel, task.group, { signal: SIGSEGV, core: dumpsCore(task.group, SIGSEGV), reason: `rseq: ${violation.reason}` });

@@ -53,6 +53,8 @@ export class TaskRseq {
   eventMask = 0;
   /** TIF_NOTIFY_RESUME for rseq: the fields must be written before the next return to user space. */
   notifyResume = false;
+  /** The IDs last written ("cpu/node/cid"), so the event stream reports changes only. */
+  lastIds: string | undefined;
 
   /** rseq_preempt / rseq_migrate / rseq_signal_deliver: record an event and ask for notify-resume. */
   event(bit: number): void {
@@ -96,6 +98,23 @@ export interface RseqIds {
   cpu: number;
   node: number;
   mmCid: number;
+}
+
+/**
+ * What the notify-resume step did, for the machine's event stream:
+ * 'abort' (the thread moves from the section to its abort handler),
+ * 'lazy-clear' (rseq_cs named a section the thread is no longer in),
+ * 'ids' (cpu_id / node_id / mm_cid written with new values).
+ */
+export type RseqObserver = (what: 'abort' | 'lazy-clear' | 'ids', detail: string) => void;
+
+/** The event-mask bits in words. */
+function eventNames(mask: number): string {
+  const names = [];
+  if (mask & RSEQ_EVENT_PREEMPT) names.push('preempt');
+  if (mask & RSEQ_EVENT_SIGNAL) names.push('signal');
+  if (mask & RSEQ_EVENT_MIGRATE) names.push('migrate');
+  return names.length > 0 ? names.join('+') : 'no event';
 }
 
 /** The rseq system call (kernel/rseq.c SYSCALL_DEFINE4(rseq, ...)): 0 or a negative errno. */
@@ -174,6 +193,7 @@ export function rseqNotifyResume(
   ctx: CpuContext,
   ids: RseqIds,
   fromSyscall: boolean,
+  observe?: RseqObserver,
 ): RseqViolation | undefined {
   if (!state.notifyResume) return undefined;
   state.notifyResume = false;
@@ -182,7 +202,7 @@ export function rseqNotifyResume(
   // A return from a system call does not restart a sequence; the event
   // mask stays for the next fixup.
   if (!fromSyscall) {
-    const v = rseqIpFixup(state, mem, profile, ctx);
+    const v = rseqIpFixup(state, mem, profile, ctx, observe);
     if (v) return v;
   }
   try {
@@ -192,6 +212,9 @@ export function rseqNotifyResume(
       mem.writeU32(reg.address + RseqField.nodeId, ids.node);
       mem.writeU32(reg.address + RseqField.mmCid, ids.mmCid);
     }
+    const key = `${ids.cpu}/${ids.node}/${ids.mmCid}`;
+    if (observe && state.lastIds !== key) observe('ids', `cpu_id ${ids.cpu}${profile.rseqExtended ? `, node_id ${ids.node}, mm_cid ${ids.mmCid}` : ''}`);
+    state.lastIds = key;
   } catch (e) {
     if (e instanceof UserFault) {
       return { reason: `cannot write the rseq area at ${hex(reg.address)} (not writable user memory)`, address: e.address };
@@ -266,20 +289,25 @@ function readActiveDescriptor(reg: RseqRegistration, mem: UserMemory): RseqCsDes
  * section and an event calls for it, clear rseq_cs and move rip to
  * abort_ip; outside the section, lazily clear rseq_cs.
  */
-export function rseqIpFixup(state: TaskRseq, mem: UserMemory, profile: KernelProfile, ctx: CpuContext): RseqViolation | undefined {
+export function rseqIpFixup(state: TaskRseq, mem: UserMemory, profile: KernelProfile, ctx: CpuContext, observe?: RseqObserver): RseqViolation | undefined {
   const reg = state.registration;
   if (!reg) return undefined;
   const cs = readActiveDescriptor(reg, mem);
   if (cs && 'reason' in cs) return cs;
   const ip = ctx.rip;
   const inside = cs !== undefined && ip >= cs.start && ip < cs.postCommit;
-  if (!inside) return clearRseqCs(reg, mem);
+  if (!inside) {
+    if (cs && observe) observe('lazy-clear', `rseq_cs cleared: ip ${hex(ip)} is outside [${hex(cs.start)}, ${hex(cs.postCommit)})`);
+    return clearRseqCs(reg, mem);
+  }
+  const events = state.eventMask;
   const restart = needRestart(state, reg, mem, profile, cs.flags);
   if (typeof restart !== 'boolean') return restart;
   if (!restart) return undefined;
   const v = clearRseqCs(reg, mem);
   if (v) return v;
   ctx.rip = cs.abort;
+  observe?.('abort', `abort from ${hex(ip)} to ${hex(cs.abort)} (${eventNames(events)})`);
   return undefined;
 }
 

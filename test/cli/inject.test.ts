@@ -19,7 +19,10 @@ describe('rseqlab run --inject', () => {
       expect.stringMatching(/^\[tid 1000 cpu 3\] \*\*\* injected: signal 10 to the thread at 0x[0-9a-f]+ \(hit 3\) /),
       expect.stringMatching(/^\[tid 1000 cpu 3\] \*\*\* injected: preempt at 0x[0-9a-f]+ \(hit 500\) /),
     ]);
-    expect(r.lines.some((l) => /\*\*\* rseq abort: abort from 0x[0-9a-f]+ to 0x[0-9a-f]+ on vCPU 3 \*\*\*/.test(l))).toBe(true);
+    expect(r.lines.filter((l) => l.includes('*** rseq'))).toEqual([
+      expect.stringMatching(/^\[tid 1000\] \*\*\* rseq register: area 0x[0-9a-f]+, length 32, signature 0x53053053 \*\*\*$/),
+      expect.stringMatching(/^\[tid 1000\] \*\*\* rseq abort: abort from 0x[0-9a-f]+ to 0x[0-9a-f]+ \((preempt|signal|migrate)(\+\w+)*\) on vCPU 3 \*\*\*$/),
+    ]);
   });
 
   it('says when an injection never happened', () => {

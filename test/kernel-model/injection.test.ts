@@ -40,8 +40,10 @@ describe('injection at exact points', () => {
     const { r, out, events } = await runWith((m) => [{ action: { kind: 'preempt' }, at: { kind: 'address', address: section(m).start, hit: 500 } }]);
     expect(r.exitCode).toBe(0);
     expect(out).toBe('cpus: 0\ntotal 1000 aborts 1 signals 0\n');
-    expect(events.map((e) => e.kind)).toEqual(['inject', 'rseq']);
-    expect(events[1]).toMatchObject({ kind: 'rseq', what: 'abort' });
+    const kinds = events.map((e) => (e.kind === 'rseq' ? `rseq ${e.what}` : e.kind));
+    // glibc registers at start-up (IDs written); the injection; then the abort, by the preempt event.
+    expect(kinds).toEqual(['rseq register', 'rseq ids', 'inject', 'rseq abort']);
+    expect(events[3]).toMatchObject({ kind: 'rseq', what: 'abort', detail: expect.stringMatching(/^abort from 0x[0-9a-f]+ to 0x[0-9a-f]+ \(preempt\) on vCPU 0$/) });
   });
 
   it('preempting at the commit instruction aborts; right after the commit it does not', async () => {
@@ -59,7 +61,8 @@ describe('injection at exact points', () => {
     expect(inside.out).toBe('cpus: 0\ntotal 1000 aborts 1 signals 0\n');
     const after = await runWith((m) => [{ action: { kind: 'preempt' }, at: { kind: 'address', address: section(m).postCommit, hit: 7 } }]);
     expect(after.out).toBe('cpus: 0\ntotal 1000 aborts 0 signals 0\n');
-    expect(after.events.map((e) => e.kind)).toEqual(['inject']);
+    // After the commit, the preemption only clears rseq_cs lazily.
+    expect(after.events.map((e) => (e.kind === 'rseq' ? `rseq ${e.what}` : e.kind))).toEqual(['rseq register', 'rseq ids', 'inject', 'rseq lazy-clear']);
   });
 
   it('migrating inside the section aborts and the thread counts on its new vCPU afterwards', async () => {
