@@ -17,6 +17,7 @@ import { CLOCK_MONOTONIC, CLOCK_REALTIME } from '../clock.js';
 import type { Task } from '../task.js';
 import { allCpusMask, cpuAllowed } from '../vcpu.js';
 import type { SyscallResult } from '../wait.js';
+import { RSEQ_EVENT_PREEMPT } from '../rseq.js';
 import { int, length, ptr, readTimespec, uint } from './args.js';
 import type { SyscallCall, SyscallFamily } from './types.js';
 
@@ -400,23 +401,53 @@ const MEMBARRIER_CMD_PRIVATE_EXPEDITED = 8;
 const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED = 16;
 const MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE = 32;
 const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE = 64;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ = 128;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ = 256;
 const MEMBARRIER_CMD_GET_REGISTRATIONS = 512;
-/** The commands this model answers (the RSEQ ones belong to the rseq work). */
+const MEMBARRIER_CMD_FLAG_CPU = 1;
+/** The commands this model answers (MEMBARRIER_CMD_QUERY's answer). */
 const MEMBARRIER_SUPPORTED = MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED |
   MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED | MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE |
-  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE | MEMBARRIER_CMD_GET_REGISTRATIONS;
+  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE | MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ |
+  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ | MEMBARRIER_CMD_GET_REGISTRATIONS;
 
 /**
- * membarrier without the RSEQ commands. Every vCPU executes one instruction
- * at a time against one memory, so the barriers themselves have nothing to
- * order; what remains are the registration rules and errnos.
+ * membarrier (kernel/sched/membarrier.c). Every vCPU executes one
+ * instruction at a time against one memory, so the barriers themselves have
+ * nothing to order; what remains are the registration rules and errnos, and
+ * for PRIVATE_EXPEDITED_RSEQ the IPI: every other thread of the process
+ * running on the targeted vCPUs (all, or the one MEMBARRIER_CMD_FLAG_CPU
+ * names) takes the rseq preempt event, so one inside a critical section
+ * aborts before it runs on (ipi_rseq -> rseq_preempt).
  */
 function sysMembarrier(call: SyscallCall): number {
   const cmd = int(call.args[0]);
   const flags = uint(call.args[1]);
+  const cpuId = int(call.args[2]);
   const g = call.group;
-  if (cmd !== MEMBARRIER_CMD_QUERY && flags !== 0) return -EINVAL;
+  if (cmd === MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ) {
+    if (flags !== 0 && flags !== MEMBARRIER_CMD_FLAG_CPU) return -EINVAL;
+  } else if (cmd !== MEMBARRIER_CMD_QUERY && flags !== 0) {
+    return -EINVAL;
+  }
   switch (cmd) {
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ:
+      g.membarrierRegistrations |= cmd;
+      return 0;
+    case MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ: {
+      if (!(g.membarrierRegistrations & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ)) return -EPERM;
+      const vcpus = call.kernel.vcpus;
+      // A CPU that does not exist (or is offline) makes the call a no-op that succeeds.
+      if (flags & MEMBARRIER_CMD_FLAG_CPU && (cpuId < 0 || cpuId >= vcpus.length)) return 0;
+      for (const v of vcpus) {
+        if (flags & MEMBARRIER_CMD_FLAG_CPU && v.id !== cpuId) continue;
+        const t = v.current;
+        if (!t || t === call.task || t.group.mm !== g.mm) continue;
+        t.rseq.event(RSEQ_EVENT_PREEMPT);
+        t.returnWork = true;
+      }
+      return 0;
+    }
     case MEMBARRIER_CMD_QUERY:
       return flags === 0 ? MEMBARRIER_SUPPORTED : -EINVAL;
     case MEMBARRIER_CMD_GLOBAL:
