@@ -24,8 +24,6 @@ export type MachineEvent =
   | { kind: 'inject'; t: bigint; tid: number; cpu: number; id: number; what: string; rip: bigint }
   | { kind: 'timer'; t: bigint; what: string };
 
-export type EventKind = MachineEvent['kind'];
-
 const FNV_OFFSET = 0xcbf29ce484222325n;
 const MASK64 = 0xffffffffffffffffn;
 

@@ -6,7 +6,7 @@
 
 import type { FaultReport, Kernel } from './kernel.js';
 import { CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, type SigInfo } from './siginfo.js';
-import { SA_NOCLDSTOP, SA_NOCLDWAIT, SIGCHLD, SIG_IGN } from './signals.js';
+import { SA_NOCLDSTOP, SA_NOCLDWAIT, SIGCHLD, SIG_IGN, signalName } from './signals.js';
 import { sendSignal } from './signal-delivery.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
@@ -164,6 +164,6 @@ function notifyParentOfStop(kernel: Kernel, group: ThreadGroup, code: number, si
 }
 
 function describeStatus(kernel: Kernel, how: ExitHow): string {
-  if (how.signal !== undefined) return `killed by ${kernel.signalName(how.signal)}${how.core ? ' (core dumped)' : ''}${how.reason ? `: ${how.reason}` : ''}`;
+  if (how.signal !== undefined) return `killed by ${signalName(how.signal)}${how.core ? ' (core dumped)' : ''}${how.reason ? `: ${how.reason}` : ''}`;
   return `exited with status ${(how.code ?? 0) & 0xff}`;
 }

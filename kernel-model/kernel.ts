@@ -10,10 +10,8 @@ import { CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_THREAD
 import { hashEvent, TraceHash, type MachineEvent } from './events.js';
 import { FutexTable } from './futex.js';
 import type { KernelProfile } from './kernel-profile.js';
-import { hex } from './layout.js';
 import type { SeededRandom } from './prng.js';
 import { Scheduler, type QuantumPolicy } from './scheduler.js';
-import { signalName } from './signals.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
 import { TimerQueue } from './timers.js';
@@ -264,10 +262,13 @@ export class Kernel {
     this.scheduler.wake(task, this.globalTime());
   }
 
-  /** A blocked task that a signal should interrupt (signal_wake_up). */
-  interrupt(task: Task, fatal: boolean): void {
+  /**
+   * signal_wake_up: a signal wakes a task sleeping interruptibly (fatal
+   * signals do not come here: they end the whole group at once, exit.ts).
+   */
+  interrupt(task: Task): void {
     if (task.state !== 'blocked' || !task.wait) return;
-    if (task.wait.interruptible || fatal) this.wake(task, 'signal');
+    if (task.wait.interruptible) this.wake(task, 'signal');
   }
 
   /** Runs fn with the task's address space current (kernel work on behalf of another process). */
@@ -344,11 +345,4 @@ export class Kernel {
     return `tid ${task.tid} (pid ${task.group.tgid}, ${task.group.comm}) on vCPU ${task.cpu}: ${state}`;
   }
 
-  signalName(sig: number): string {
-    return signalName(sig);
-  }
-
-  hex(v: number | bigint): string {
-    return hex(v);
-  }
 }

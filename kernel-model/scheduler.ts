@@ -79,12 +79,6 @@ export class Scheduler {
     return best;
   }
 
-  busyCount(): number {
-    let n = 0;
-    for (const v of this.vcpus) if (v.busy) n++;
-    return n;
-  }
-
   /**
    * How many instructions the vCPU may run now. Alone, it runs until the
    * next event (the caller bounds that); with company, a seeded quantum:

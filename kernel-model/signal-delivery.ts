@@ -15,7 +15,7 @@ import { blockedForHandler, restoreRtFrame, setupRtFrame, type TrapInfo } from '
 import { SI_KERNEL, SI_USER, type SigInfo } from './siginfo.js';
 import {
   SA_ONSTACK, SA_RESETHAND, SA_RESTART, SIGCONT, SIGKILL, SIGSEGV, SIGSTOP, SIG_DFL, SIG_IGN,
-  STOP_SIGNALS, SYNCHRONOUS_MASK, UNBLOCKABLE, defaultAction, sigmaskBit,
+  STOP_SIGNALS, SYNCHRONOUS_MASK, UNBLOCKABLE, defaultAction, sigmaskBit, signalName,
 } from './signals.js';
 import { RLIMIT_CORE } from './rlimits.js';
 import { SS_DISABLE, type Task } from './task.js';
@@ -99,7 +99,7 @@ function completeSignal(kernel: Kernel, group: ThreadGroup, thread: Task | undef
   }
   // signal_wake_up: the thread looks at its signals before it next runs user code.
   chosen.returnWork = true;
-  kernel.interrupt(chosen, false);
+  kernel.interrupt(chosen);
 }
 
 /**
@@ -204,10 +204,10 @@ export function doSignal(kernel: Kernel, task: Task, hooks: DeliveryHooks): void
         task.lastFault = undefined;
         if (!r.ok) {
           // force_sigsegv: the frame could not be written; SIGSEGV with its handler reset kills.
-          kernel.warnOnce(`frame:${task.tid}:${sig}`, `rseqlab: tid ${task.tid}: cannot build the signal frame for ${kernel.signalName(sig)}: ${r.reason}`);
+          kernel.warnOnce(`frame:${task.tid}:${sig}`, `rseqlab: tid ${task.tid}: cannot build the signal frame for ${signalName(sig)}: ${r.reason}`);
           const seg = task.group.actions.get(SIGSEGV);
           if (sig === SIGSEGV) task.group.actions.set(SIGSEGV, { ...seg, handler: SIG_DFL });
-          exitGroup(kernel, task.group, { signal: SIGSEGV, core: dumpsCore(task.group, SIGSEGV), reason: `cannot deliver ${kernel.signalName(sig)}: ${r.reason}` });
+          exitGroup(kernel, task.group, { signal: SIGSEGV, core: dumpsCore(task.group, SIGSEGV), reason: `cannot deliver ${signalName(sig)}: ${r.reason}` });
           return;
         }
         // signal_delivered: block the handler's mask (and the signal itself unless SA_NODEFER).

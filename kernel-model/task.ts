@@ -108,7 +108,7 @@ export class Task {
   returnWork = true;
   /** The pending return to user space follows a system call (rax holds its result). */
   fromSyscall = false;
-  /** Set while the task sits in a vfork child's parent wait. */
+  /** The code the thread passed to exit(2) (the group's status if it was the leader and nobody calls exit_group). */
   exitCode = 0;
   /** The fault behind a pending fault signal, for the frame's trapno/cr2 and the report of a kill. */
   lastFault: FaultReport | undefined;

@@ -38,10 +38,6 @@ export class TimerQueue {
     return this.timers.length > 0 ? this.timers[0].deadline : undefined;
   }
 
-  get size(): number {
-    return this.timers.length;
-  }
-
   /** Fires every timer due at or before `now`, earliest first; a timer may arm new ones. */
   fireDue(now: bigint): number {
     let fired = 0;
@@ -51,9 +47,5 @@ export class TimerQueue {
       fired++;
     }
     return fired;
-  }
-
-  pending(): readonly Timer[] {
-    return this.timers;
   }
 }

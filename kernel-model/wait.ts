@@ -67,10 +67,6 @@ export class WaitQueue {
     if (i >= 0) this.waiters.splice(i, 1);
   }
 
-  get size(): number {
-    return this.waiters.length;
-  }
-
   /** Wakes every waiter, in the order they started waiting. */
   wakeAll(wake: (task: Task) => void): void {
     const all = this.waiters.splice(0);
