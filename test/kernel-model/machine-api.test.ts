@@ -1,29 +1,17 @@
 // The Machine API the CLI, the fuzzer and the page drive: run by budget or
 // until an event, list threads and vCPUs, read memory by symbol, and the
 // same trace for the same seed.
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createCpu } from '../../emulator/index.js';
 import { Machine } from '../../kernel-model/machine.js';
 import type { MachineEvent } from '../../kernel-model/events.js';
 import { gcc, STATIC } from './gcc.js';
 
-const SOURCE = `
-  #include <pthread.h>
-  #include <stdio.h>
-  long counter;
-  static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-  static void *inc(void *x) { for (int i = 0; i < 1000; i++) { pthread_mutex_lock(&m); counter++; pthread_mutex_unlock(&m); } return x; }
-  int main(void) {
-    pthread_t t[3];
-    for (int i = 0; i < 3; i++) pthread_create(&t[i], 0, inc, 0);
-    for (int i = 0; i < 3; i++) pthread_join(t[i], 0);
-    printf("%ld\\n", counter);
-    return 0;
-  }`;
+const prog = gcc('mutex-counter', join(import.meta.dirname, 'fixtures', 'mutex-counter.c'), STATIC);
 
 async function machine(seed = 1, cpus = 4) {
-  const prog = gcc('api-counter', SOURCE, STATIC);
-  return Machine.create({ cpu: await createCpu(), program: prog.bytes, path: prog.path, seed, cpus });
+  return Machine.create({ cpu: await createCpu(), program: prog.bytes, path: prog.path, argv: [prog.path, '1000'], seed, cpus });
 }
 
 describe('Machine API', () => {
@@ -73,7 +61,6 @@ describe('Machine API', () => {
   });
 
   it('rejects impossible topologies', async () => {
-    const prog = gcc('api-counter', SOURCE, STATIC);
     const cpu = await createCpu();
     expect(() => Machine.create({ cpu, program: prog.bytes, path: prog.path, seed: 1, cpus: 65 })).toThrow(/cpus must be 1\.\.64/);
     expect(() => Machine.create({ cpu, program: prog.bytes, path: prog.path, seed: 1, cpus: 2, nodes: 3 })).toThrow(/nodes must be 1\.\.cpus/);

@@ -8,33 +8,22 @@ import { createCpu } from '../../emulator/index.js';
 import { Machine, type RunResult } from '../../kernel-model/machine.js';
 import { programPath } from '../programs/native.js';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gcc, STATIC } from './gcc.js';
 
-const COUNTER = `
-  #include <pthread.h>
-  #include <stdio.h>
-  long counter;
-  static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-  static void *inc(void *x) { for (int i = 0; i < 2000; i++) { pthread_mutex_lock(&m); counter++; pthread_mutex_unlock(&m); } return x; }
-  int main(void) {
-    pthread_t t[3];
-    for (int i = 0; i < 3; i++) pthread_create(&t[i], 0, inc, 0);
-    for (int i = 0; i < 3; i++) pthread_join(t[i], 0);
-    printf("%ld\\n", counter);
-    return 0;
-  }`;
+/** Three threads, each adding 1 to a shared counter 2000 times under a mutex. */
+const counter = gcc('mutex-counter', join(import.meta.dirname, 'fixtures', 'mutex-counter.c'), STATIC);
 
 const text = (r: RunResult) => new TextDecoder().decode(r.stdout);
 const summary = (r: RunResult) => ({ kind: r.kind, exitCode: r.exitCode, stdout: text(r), hash: r.traceHash, retired: r.retired });
 
-async function machineFor(path: string, bytes: Uint8Array, cpus = 4) {
-  return Machine.create({ cpu: await createCpu(), program: bytes, path, seed: 5, cpus });
+async function machineFor(path: string, bytes: Uint8Array, args: string[] = [], cpus = 4) {
+  return Machine.create({ cpu: await createCpu(), program: bytes, path, argv: [path, ...args], seed: 5, cpus });
 }
 
 describe('Machine snapshots', () => {
   it('threads: restore and run again gives the same run, twenty times over, without growing memory', async () => {
-    const prog = gcc('snap-counter', COUNTER, STATIC);
-    const m = await machineFor(prog.path, prog.bytes);
+    const m = await machineFor(counter.path, counter.bytes, ['2000']);
     const paused = m.run({ maxInstructions: 1e9, until: (e) => e.kind === 'task-new' && e.tid === 1002 });
     expect(paused.kind).toBe('paused');
     const snap = m.snapshot();
@@ -55,8 +44,7 @@ describe('Machine snapshots', () => {
   });
 
   it('another scheduler seed after a restore interleaves differently and computes the same result', async () => {
-    const prog = gcc('snap-counter', COUNTER, STATIC);
-    const m = await machineFor(prog.path, prog.bytes);
+    const m = await machineFor(counter.path, counter.bytes, ['2000']);
     m.run({ maxInstructions: 1e9, until: (e) => e.kind === 'task-new' && e.tid === 1003 });
     const snap = m.snapshot();
     const hashes = new Set<string>();
