@@ -21,7 +21,9 @@ export interface RunArguments {
   args: string[];
   maxInstructions: number;
   seed: number;
-  kernel: KernelProfileName;
+  kernel: KernelProfileName | 'current';
+  /** --debug-rseq: the checker's findings kill, as on a CONFIG_DEBUG_RSEQ kernel. */
+  debugRseq: boolean;
   stats: boolean;
   env: string[];
   /** Guest path -> host path, for the virtual file system. */
@@ -51,6 +53,7 @@ export function parseRunArguments(argv: readonly string[]): RunArguments {
     maxInstructions: DEFAULT_MAX_INSTRUCTIONS,
     seed: DEFAULT_SEED,
     kernel: 'current',
+    debugRseq: false,
     stats: false,
     env: [...DEFAULT_ENV],
     files: [],
@@ -124,6 +127,10 @@ export function parseRunArguments(argv: readonly string[]): RunArguments {
       case '--strace':
         if (inline !== undefined) throw new UsageError('--strace takes no value');
         out.strace = true;
+        break;
+      case '--debug-rseq':
+        if (inline !== undefined) throw new UsageError('--debug-rseq takes no value');
+        out.debugRseq = true;
         break;
       case '--stats':
         if (inline !== undefined) throw new UsageError('--stats takes no value');

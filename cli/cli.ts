@@ -30,7 +30,13 @@ program path as given). The guest's stdout and stderr pass through.
 options:
   --max-instructions N   stop after N instructions (default ${DEFAULT_MAX_INSTRUCTIONS.toExponential()})
   --seed N               seed for every random choice (AT_RANDOM, getrandom; default ${DEFAULT_SEED})
-  --kernel P             kernel profile: ${KERNEL_PROFILE_NAMES.join(' | ')} (default current)
+  --kernel P             kernel profile: ${KERNEL_PROFILE_NAMES.join(' | ')} (default current = 7.0):
+                         what that Linux did with rseq (4.18 original ABI; 6.3 node_id, mm_cid,
+                         AT_RSEQ_*; 6.19 optimized updates for every registration; 7.0 legacy
+                         for 32-byte registrations, optimized V2 with time slice extension
+                         for longer ones)
+  --debug-rseq           make the rseq ABI checker's findings fatal (SIGSEGV), as a kernel
+                         built with CONFIG_DEBUG_RSEQ does; findings are always reported
   --env NAME=VALUE       add to the guest environment (repeatable); the default
                          environment is ${DEFAULT_ENV.join(' ')}
   --file GUEST=HOST      make host file HOST readable in the guest at path GUEST (repeatable)

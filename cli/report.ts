@@ -94,3 +94,39 @@ export function exitStatus(result: RunResult): number {
       return 0;
   }
 }
+
+type Finding = RunResult['findings'][number];
+
+/** Rules whose address is the instruction to show; for the others the thread's rip is. */
+const AT_ADDRESS = new Set(['syscall-in-critical-section', 'commit-not-last', 'abort-inside-section']);
+
+/**
+ * One line per ABI checker finding: the rule, the thread, what broke it,
+ * and the instruction with its symbol and disassembly. Identical findings
+ * are counted, not repeated.
+ */
+export async function describeFindings(
+  findings: readonly Finding[],
+  symbolAt: (address: number) => string | undefined,
+  bytesAt: (address: number) => Uint8Array,
+  limit = 20,
+): Promise<string[]> {
+  const seen = new Map<string, { f: Finding; count: number }>();
+  for (const f of findings) {
+    const key = `${f.rule} ${f.tid} ${f.detail}`;
+    const s = seen.get(key);
+    if (s) s.count++;
+    else seen.set(key, { f, count: 1 });
+  }
+  const lines: string[] = [];
+  for (const { f, count } of [...seen.values()].slice(0, limit)) {
+    const at = Number(AT_ADDRESS.has(f.rule) || f.tid === 0 ? f.address : f.rip);
+    const symbol = symbolAt(at);
+    const insn = await disassembleOne(bytesAt(at), at);
+    const where = `at ${hex(at)}${symbol ? ` <${symbol}>` : ''}${insn ? `: ${insn.text}` : ''}`;
+    const who = f.tid === 0 ? 'program' : `thread ${f.tid}`;
+    lines.push(`rseqlab: rseq ABI: ${f.rule}${f.fatal ? ' (fatal: --debug-rseq)' : ''}: ${who}: ${f.detail}; ${where}${count > 1 ? ` (${count} times)` : ''}`);
+  }
+  if (seen.size > limit) lines.push(`rseqlab: rseq ABI: ${seen.size - limit} more findings (see --trace)`);
+  return lines;
+}

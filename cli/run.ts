@@ -8,7 +8,7 @@ import { ElfError, Machine, parseElf } from '../kernel-model/index.js';
 import type { HostEntry, HostLink, HostStat, HostTree } from '../kernel-model/rootfs.js';
 import type { RunArguments } from './args.js';
 import { InputError, UsageError } from './errors.js';
-import { describeEnding, exitStatus } from './report.js';
+import { describeEnding, describeFindings, exitStatus } from './report.js';
 import { straceLine, TraceFile } from './strace.js';
 import { parseInjection } from './inject.js';
 import { describeInjection } from '../kernel-model/injection.js';
@@ -160,6 +160,7 @@ export async function runCommand(args: RunArguments, io: CliIo, loadCpu: () => P
     files,
     seed: args.seed,
     kernelProfile: args.kernel,
+    debugRseq: args.debugRseq,
     cpus: args.cpus,
     nodes: args.nodes,
     memoryBytes: args.memoryBytes,
@@ -193,6 +194,14 @@ export async function runCommand(args: RunArguments, io: CliIo, loadCpu: () => P
   for (const p of machine.pendingInjections().filter((i) => !i.chaos)) {
     io.writeStderr(`rseqlab: --inject ${specs.get(p.id)} never happened (${describeInjection(p)}${p.at.kind === 'address' ? `, reached ${p.hits} time${p.hits === 1 ? '' : 's'}; an address must be the start of an instruction` : ''})\n`);
   }
+  const bytesAt = (a: number) => {
+    try {
+      return machine.readMemory(a, 16);
+    } catch {
+      return new Uint8Array(0);
+    }
+  };
+  for (const line of await describeFindings(result.findings, (a) => machine.symbols.describe(a), bytesAt)) io.writeStderr(line + '\n');
   const ending = await describeEnding(result, args.maxInstructions);
   if (ending) io.writeStderr(ending + '\n');
   if (args.stats) {

@@ -20,6 +20,13 @@ export type MachineEvent =
   | { kind: 'process-exit'; t: bigint; pid: number; status: number; description: string }
   | { kind: 'exec'; t: bigint; pid: number; path: string }
   | { kind: 'rseq'; t: bigint; tid: number; what: string; detail: string }
+  /**
+   * The rseq ABI checker found `rule` broken by thread `tid` at `address`
+   * (the instruction, descriptor or field involved; `rip` is where the
+   * thread was). `fatal` when --debug-rseq made it kill, as a
+   * CONFIG_DEBUG_RSEQ kernel does.
+   */
+  | { kind: 'finding'; t: bigint; tid: number; rule: string; address: bigint; rip: bigint; detail: string; fatal: number }
   /** An injected event (injection.ts) was applied to thread `tid` at `rip`. */
   | { kind: 'inject'; t: bigint; tid: number; cpu: number; id: number; what: string; rip: bigint }
   | { kind: 'timer'; t: bigint; what: string };

@@ -18,7 +18,6 @@
 
 import type { KernelProfile } from './kernel-profile.js';
 import { STACK_TOP } from './layout.js';
-import { RSEQ_ALIGN, RSEQ_FEATURE_SIZE } from './rseq.js';
 
 export const AT_NULL = 0;
 export const AT_PHDR = 3;
@@ -182,6 +181,6 @@ function auxiliaryVector(p: StackParameters, platform: number, random: number, e
     [AT_EXECFN, execFn],
     [AT_PLATFORM, platform],
   );
-  if (p.profile.auxvRseq) aux.push([AT_RSEQ_FEATURE_SIZE, RSEQ_FEATURE_SIZE], [AT_RSEQ_ALIGN, RSEQ_ALIGN]);
+  if (p.profile.auxvRseq) aux.push([AT_RSEQ_FEATURE_SIZE, p.profile.rseqFeatureSize], [AT_RSEQ_ALIGN, p.profile.rseqAlign]);
   return aux;
 }

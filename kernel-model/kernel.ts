@@ -53,6 +53,8 @@ export interface KernelOptions {
   warn: (message: string) => void;
   /** Thread and process limit (RLIMIT_NPROC-style, machine-wide). */
   maxTasks: number;
+  /** CONFIG_DEBUG_RSEQ: the checker's findings kill, the fixup checks every descriptor field. */
+  debugRseq?: boolean;
 }
 
 export class Kernel {
@@ -69,6 +71,9 @@ export class Kernel {
   readonly tasks = new Map<number, Task>();
   readonly processes = new Map<number, ThreadGroup>();
   readonly maxTasks: number;
+  readonly debugRseq: boolean;
+  /** The rseq ABI checker's findings (rseq-checker.ts), in order; each is also a 'finding' event. */
+  readonly findings: Extract<MachineEvent, { kind: 'finding' }>[] = [];
   /** What execve needs to build images as the machine did at start-up (set by the machine). */
   execEnv: import('./exec.js').ExecEnvironment | undefined;
   /** Injected events not applied yet (injection.ts); part of the state a snapshot restores. */
@@ -107,6 +112,7 @@ export class Kernel {
     this.random = options.random;
     this.warnSink = options.warn;
     this.maxTasks = options.maxTasks;
+    this.debugRseq = options.debugRseq ?? false;
     this.mem = new UserMemory(options.cpu);
     this.clock = new VirtualClock();
     this.nodes = options.nodes;

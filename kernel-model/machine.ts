@@ -15,7 +15,7 @@
 // notify-resume). Nothing here reads the host clock or Math.random: the
 // same options and seed give the same run, event for event.
 
-import { StopReason, type Cpu, type CpuContext, type StopInfo } from '../emulator/api.js';
+import { Reg, StopReason, type Cpu, type CpuContext, type StopInfo } from '../emulator/api.js';
 import { parseElf, type CriticalSection, type ElfImage, type ParseOptions, type SymbolTable } from './elf.js';
 import type { MachineEvent } from './events.js';
 import { describeInjection, type ChaosOptions, type Injection, type PendingInjection } from './injection.js';
@@ -29,7 +29,9 @@ import { hex } from './layout.js';
 import { loadElf, setInitialRegisters, type LoadedProgram } from './loader.js';
 import type { Vma } from './memory-map.js';
 import { SeededRandom } from './prng.js';
-import { rseqNotifyResume, rseqSyscallCheck } from './rseq.js';
+import { RSEQ_EVENT_PREEMPT, rseqNotifyResume, rseqSignalDeliver, type RseqExit, type RseqViolation } from './rseq.js';
+import { checkSections, checkSyscallInSection, reportFinding } from './rseq-checker.js';
+import { sliceExpired, sliceOnReschedule, sliceSyscallEntry } from './rseq-slice.js';
 import { TIME_SLICE_NS } from './scheduler.js';
 import { FPE_FLTDIV, FPE_FLTINV, FPE_FLTOVF, FPE_FLTRES, FPE_FLTUND, FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, type SigInfo } from './siginfo.js';
 import { doSignal, dumpsCore, forceFault, hasDeliverable, sendSignal } from './signal-delivery.js';
@@ -94,7 +96,13 @@ export interface MachineOptions {
   files?: ReadonlyMap<string, Uint8Array>;
   /** Seeds every choice: scheduling, AT_RANDOM, getrandom. */
   seed: number;
-  kernelProfile?: KernelProfileName;
+  /** Kernel version to behave as (kernel-profile.ts; default 'current' = 7.0). */
+  kernelProfile?: KernelProfileName | 'current';
+  /**
+   * CONFIG_DEBUG_RSEQ: the ABI checker's dynamic findings kill with SIGSEGV
+   * and the fixup checks every descriptor field, as a debug kernel does.
+   */
+  debugRseq?: boolean;
   /** Virtual CPUs (default 4, at most 64). */
   cpus?: number;
   /** NUMA nodes; the CPUs are split evenly across them (default 1). */
@@ -149,6 +157,8 @@ export interface RunResult {
   /** FNV-1a over every event so far: same program, options and seed, same hash. */
   traceHash: string;
   syscallsNotImplemented: string[];
+  /** The rseq ABI checker's findings (rseq-checker.ts), static ones first. */
+  findings: Extract<MachineEvent, { kind: 'finding' }>[];
 }
 
 /**
@@ -263,6 +273,7 @@ export class Machine {
       quantum: options.quantum === undefined ? undefined : { mean: options.quantum },
       warn,
       maxTasks: options.maxTasks ?? DEFAULT_MAX_TASKS,
+      debugRseq: options.debugRseq,
     });
     cpu.setFrameLimit(Math.floor((options.memoryBytes ?? DEFAULT_MEMORY_BYTES) / 4096));
     const uid = options.uid ?? DEFAULT_UID;
@@ -319,6 +330,9 @@ export class Machine {
     this.kernel.emit({ kind: 'task-new', t: 0n, tid: TGID, pid: TGID, parent: 0, cpu: 0, thread: false });
     this.kernel.scheduler.enqueueNew(task, 0n);
     this.syscalls = buildSyscallTable();
+    for (const f of checkSections(image.criticalSections, (addr) => cpu.decode(addr))) {
+      reportFinding(this.kernel, undefined, f.rule, f.detail, f.address);
+    }
   }
 
   /** Parses the program (ElfError on bad input), maps it and builds the initial stack. */
@@ -543,8 +557,7 @@ export class Machine {
     switch (a.kind) {
       case 'preempt':
         // A context switch away and back (to another runnable task, or idle): rseq_preempt.
-        if (task.state === 'running') kernel.scheduler.switchOut(task, 'preempt', now);
-        else task.rseq.event(1);
+        this.reschedule(task, now);
         task.returnWork = true;
         return;
       case 'migrate':
@@ -633,11 +646,44 @@ export class Machine {
       const stop = this.cpu.run(task.ctx, quantum, breakpoint);
       this.account(v, task, stop);
       this.handleStop(task, stop, quantum);
-      if (v.current === task && kernel.scheduler.sliceExpired(v)) kernel.scheduler.switchOut(task, 'preempt', v.clock);
+      if (v.current === task) this.schedulerTick(task, v);
       kernel.scheduler.balance(v.clock);
     }
     if (!kernel.termination) return this.deadlockResult();
     return this.result(kernel.termination);
+  }
+
+  /**
+   * After a quantum: the time slice or a granted extension is over
+   * (rseq_slice_expired), or a system call during a grant asked for a
+   * reschedule.
+   */
+  private schedulerTick(task: Task, v: Kernel['vcpus'][number]): void {
+    const kernel = this.kernel;
+    if (task.rseq.slice.granted) {
+      if (!sliceExpired(task.rseq, v.clock)) return;
+      this.reschedule(task, v.clock); // revokes the grant, then preempts
+      return;
+    }
+    if (kernel.scheduler.sliceExpired(v)) this.reschedule(task, v.clock);
+  }
+
+  /**
+   * A system call: the checker's look at rseq first (a call from inside a
+   * critical section), the end of a granted time slice extension
+   * (rseq_syscall_enter_work), then the call; a call that ended a grant
+   * reschedules when another task waits.
+   */
+  private syscall(task: Task): void {
+    const kernel = this.kernel;
+    if (task.rseq.registration && checkSyscallInSection(kernel, task, task.ctx.rip - 2n)) return;
+    const nr = Number(task.ctx.gpr[Reg.RAX]);
+    const slice = sliceSyscallEntry(task.rseq, kernel.mem, nr, kernel.debugRseq, (rule, detail, address) => reportFinding(kernel, task, rule, detail, address));
+    if (slice.violation && !this.rseqFatal(task, slice.violation)) return;
+    if (slice.ended) kernel.emit({ kind: 'rseq', t: kernel.timeOf(task), tid: task.tid, what: 'slice-revoke', detail: `time slice extension ended by ${slice.ended}` });
+    dispatchSyscall(kernel, task, this.syscalls);
+    const v = kernel.vcpus[task.cpu];
+    if (slice.resched && v.current === task && task.state === 'running' && v.queue.length > 0) kernel.scheduler.switchOut(task, 'preempt', v.clock);
   }
 
   /** The instructions the vCPU may run now: the scheduler's quantum, bounded by the budget, the next timer and the time slice. */
@@ -650,6 +696,7 @@ export class Machine {
     for (const inj of this.kernel.injections) {
       if (inj.at.kind === 'instructions' && inj.at.tid === task.tid) q = Math.min(q, Math.max(1, inj.at.count - Number(task.cpuNs)));
     }
+    if (task.rseq.slice.granted) q = Math.min(q, Math.max(1, Number(task.rseq.slice.expires - v.clock)));
     const cpuTimer = this.nextCpuTimer(task);
     if (cpuTimer !== undefined) q = Math.min(q, Math.max(1, Number(cpuTimer)));
     return q;
@@ -751,19 +798,61 @@ export class Machine {
 
   /** rseq_signal_deliver: the signal event, then notify-resume with the fixup, before the frame exists. */
   private rseqSignalDeliver(task: Task): boolean {
-    task.rseq.event(2);
-    return this.rseqNotifyResume(task, false);
+    return this.rseqFatal(task, rseqSignalDeliver(task.rseq, this.rseqExit(task, task.fromSyscall)));
   }
 
   private rseqNotifyResume(task: Task, fromSyscall: boolean): boolean {
+    return this.rseqFatal(task, rseqNotifyResume(task.rseq, this.rseqExit(task, fromSyscall)));
+  }
+
+  /** What the rseq return-to-user steps need of this machine for `task`. */
+  private rseqExit(task: Task, fromSyscall: boolean): RseqExit {
     const kernel = this.kernel;
-    const v = kernel.vcpus[task.cpu];
-    const violation = rseqNotifyResume(task.rseq, kernel.mem, kernel.profile, task.ctx, { cpu: task.cpu, node: v.node, mmCid: Math.max(0, task.mmCid) }, fromSyscall,
-      (what, detail) => kernel.emit({ kind: 'rseq', t: kernel.timeOf(task), tid: task.tid, what, detail: `${detail} on vCPU ${task.cpu}` }));
-    if (!violation) return true;
+    return {
+      mem: kernel.mem,
+      profile: kernel.profile,
+      ctx: task.ctx,
+      ids: { cpu: task.cpu, node: kernel.vcpus[task.cpu].node, mmCid: Math.max(0, task.mmCid) },
+      fromSyscall,
+      debug: kernel.debugRseq,
+      observe: (what, detail) => kernel.emit({ kind: 'rseq', t: kernel.timeOf(task), tid: task.tid, what, detail: `${detail} on vCPU ${task.cpu}` }),
+      finding: (rule, detail, address) => reportFinding(kernel, task, rule, detail, address),
+    };
+  }
+
+  /** A violation Linux answers with SIGSEGV ends the process; true when there was none. */
+  private rseqFatal(task: Task, violation: RseqViolation | undefined): boolean {
+    const kernel = this.kernel;
+    if (!violation) return task.alive;
     kernel.emit({ kind: 'rseq', t: kernel.timeOf(task), tid: task.tid, what: 'violation', detail: violation.reason });
     exitGroup(kernel, task.group, { signal: SIGSEGV, core: dumpsCore(task.group, SIGSEGV), reason: `rseq: ${violation.reason}` });
     return false;
+  }
+
+  /**
+   * The scheduler wants `task` (interrupted in user space) off its vCPU: a
+   * task asking for a time slice extension may be granted one instead
+   * (rseq-slice.ts); otherwise it is preempted.
+   */
+  private reschedule(task: Task, now: bigint): void {
+    const kernel = this.kernel;
+    const d = sliceOnReschedule(task.rseq, kernel.mem, kernel.profile, now);
+    const event = (what: string, detail: string) => kernel.emit({ kind: 'rseq', t: now, tid: task.tid, what, detail });
+    switch (d.kind) {
+      case 'granted':
+        event('slice-grant', `time slice extension granted until ${d.until} ns`);
+        return;
+      case 'segv':
+        this.rseqFatal(task, d.violation);
+        return;
+      case 'revoked':
+        event('slice-revoke', `time slice extension revoked: ${d.why}`);
+        break;
+      case 'preempt':
+        break;
+    }
+    if (task.state === 'running') kernel.scheduler.switchOut(task, 'preempt', now);
+    else task.rseq.event(RSEQ_EVENT_PREEMPT);
   }
 
   private handleStop(task: Task, stop: StopInfo, quantum: number): void {
@@ -771,12 +860,9 @@ export class Machine {
       case StopReason.Budget:
         if (stop.retired === 0) throw new Error(`internal: the CPU stopped for budget without retiring an instruction (quantum ${quantum})`);
         return;
-      case StopReason.Syscall: {
-        const violation = rseqSyscallCheck(task.rseq, this.kernel.mem, task.ctx.rip - 2n);
-        if (violation) this.kernel.warnOnce(`rseq-syscall:${task.ctx.rip}`, `rseqlab: rseq ABI violation: ${violation.reason}`);
-        dispatchSyscall(this.kernel, task, this.syscalls);
+      case StopReason.Syscall:
+        this.syscall(task);
         return;
-      }
       case StopReason.PageFault: {
         const address = stop.faultAddress ?? Number(stop.rip);
         const mapped = this.cpu.pageProt(address) >= 0;
@@ -903,6 +989,7 @@ export class Machine {
       timeNs: this.kernel.globalTime(),
       traceHash: this.traceHash,
       syscallsNotImplemented: [...this.kernel.notImplemented],
+      findings: [...this.kernel.findings],
     };
     if (!t) {
       return { ...base, kind: 'budget-exhausted', exitCode: null, threads: this.threadReport(), message: `stopped after ${this.retiredTotal} instructions (the instruction budget) without exiting` };

@@ -1,6 +1,6 @@
 // x86-64 system call numbers -> names, as in the kernel's
 // arch/x86/entry/syscalls/syscall_64.tbl (the "common" and "64" ABIs, up to
-// 470 listns in Linux 6.18). Used for messages only: dispatch is by number in
+// 471 rseq_slice_yield in Linux 7.0). Used for messages only: dispatch is by number in
 // syscalls/index.ts. Numbers 337..423 are unassigned on x86-64.
 
 const NAMES: ReadonlyMap<number, string> = new Map<number, string>([
@@ -388,6 +388,7 @@ const NAMES: ReadonlyMap<number, string> = new Map<number, string>([
   [468, 'file_getattr'],
   [469, 'file_setattr'],
   [470, 'listns'],
+  [471, 'rseq_slice_yield'],
 ]);
 
 /** The name of x86-64 system call `nr`, or undefined for an unassigned number. */

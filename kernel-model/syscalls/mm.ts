@@ -3,6 +3,8 @@
 // space does the work.
 
 import { MAP_ANONYMOUS } from '../address-space.js';
+import { PROT_READ } from '../../emulator/api.js';
+import { checkUnmapped } from '../rseq-checker.js';
 import { EBADF, EINVAL } from '../errno.js';
 import { int, length, ptr, uint } from './args.js';
 import { MemfdFile } from '../memfd.js';
@@ -47,8 +49,17 @@ export const mmSyscalls: SyscallFamily = {
   memfd_create: sysMemfdCreate,
   brk: (c) => c.group.mm.setBrk(ptr(c.args[0])),
   mmap: sysMmap,
-  munmap: (c) => c.group.mm.munmap(ptr(c.args[0]), length(c.args[1])),
-  mprotect: (c) => c.group.mm.mprotect(ptr(c.args[0]), length(c.args[1]), int(c.args[2])),
-  mremap: (c) => c.group.mm.mremap(ptr(c.args[0]), length(c.args[1]), length(c.args[2]), int(c.args[3]), ptr(c.args[4])),
+  munmap: (c) => {
+    checkUnmapped(c.kernel, c.task, ptr(c.args[0]), length(c.args[1]), 'munmap');
+    return c.group.mm.munmap(ptr(c.args[0]), length(c.args[1]));
+  },
+  mprotect: (c) => {
+    if ((int(c.args[2]) & PROT_READ) === 0) checkUnmapped(c.kernel, c.task, ptr(c.args[0]), length(c.args[1]), 'mprotect to no access');
+    return c.group.mm.mprotect(ptr(c.args[0]), length(c.args[1]), int(c.args[2]));
+  },
+  mremap: (c) => {
+    checkUnmapped(c.kernel, c.task, ptr(c.args[0]), length(c.args[1]), 'mremap');
+    return c.group.mm.mremap(ptr(c.args[0]), length(c.args[1]), length(c.args[2]), int(c.args[3]), ptr(c.args[4]));
+  },
   madvise: (c) => c.group.mm.madvise(ptr(c.args[0]), length(c.args[1]), int(c.args[2])),
 };

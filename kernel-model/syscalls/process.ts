@@ -5,7 +5,7 @@
 // the work.
 
 import { kernelClone, readCloneArgs, CLONE_VFORK, CLONE_VM } from '../clone.js';
-import { EINVAL, ENOSYS, EPERM, ESRCH } from '../errno.js';
+import { EFAULT, EINVAL, ENOSYS, EPERM, ESRCH } from '../errno.js';
 import { exitGroup, exitTask } from '../exit.js';
 import {
   FUTEX_CLOCK_REALTIME, FUTEX_CMD_MASK, FUTEX_CMP_REQUEUE, FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_REQUEUE, FUTEX_TRYLOCK_PI,
@@ -18,6 +18,8 @@ import type { Task } from '../task.js';
 import { allCpusMask, cpuAllowed } from '../vcpu.js';
 import type { SyscallResult } from '../wait.js';
 import { RSEQ_EVENT_PREEMPT } from '../rseq.js';
+import { PR_RSEQ_SLICE_EXTENSION, sliceExtensionPrctl } from '../rseq-slice.js';
+import { SIGSEGV } from '../signals.js';
 import { int, length, ptr, readTimespec, uint } from './args.js';
 import type { SyscallCall, SyscallFamily } from './types.js';
 
@@ -387,6 +389,13 @@ function sysPrctl(call: SyscallCall): number {
       return 0;
     case PR_SET_VMA:
       return -EINVAL; // CONFIG_ANON_VMA_NAME off: glibc ignores the failure
+    case PR_RSEQ_SLICE_EXTENSION: {
+      const r = sliceExtensionPrctl(t.rseq, call.mem, call.kernel.profile, call.args);
+      if (r !== 'segv') return r;
+      // force_sig(SIGSEGV): user space changed the flags the kernel wrote.
+      exitGroup(call.kernel, call.group, { signal: SIGSEGV, core: false, reason: 'rseq: prctl(PR_RSEQ_SLICE_EXTENSION): the rseq area\'s slice extension flags are not what the kernel wrote' });
+      return -EFAULT;
+    }
     default:
       call.kernel.warnOnce(`prctl:${option}`, `rseqlab: prctl option ${option} is not modelled; returned EINVAL`);
       return -EINVAL;

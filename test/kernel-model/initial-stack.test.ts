@@ -26,7 +26,7 @@ function cString(cpu: FakeCpu, addr: number): string {
   return new TextDecoder().decode(new Uint8Array(bytes));
 }
 
-function boot(options: { seed?: number; kernelProfile?: '4.18' | '6.3' | 'current'; pie?: boolean } = {}) {
+function boot(options: { seed?: number; kernelProfile?: '4.18' | '6.3' | '6.19' | '7.0' | 'current'; pie?: boolean } = {}) {
   const cpu = new FakeCpu();
   const m = Machine.create({
     cpu,
@@ -88,8 +88,9 @@ describe('initial stack (create_elf_tables)', () => {
     expect(s.auxv.get(AT_PAGESZ)).toBe(4096);
     expect(s.auxv.get(AT_ENTRY)).toBe(m.image.entry);
     expect(s.auxv.get(AT_UID)).toBe(1000);
-    expect(s.auxv.get(AT_RSEQ_FEATURE_SIZE)).toBe(28);
-    expect(s.auxv.get(AT_RSEQ_ALIGN)).toBe(32);
+    // 7.0: slice_ctrl grew the feature size to 33, so the alignment is 64.
+    expect(s.auxv.get(AT_RSEQ_FEATURE_SIZE)).toBe(33);
+    expect(s.auxv.get(AT_RSEQ_ALIGN)).toBe(64);
     expect(cString(cpu, s.auxv.get(AT_PLATFORM)!)).toBe('x86_64');
     expect(cString(cpu, s.auxv.get(AT_EXECFN)!)).toBe('./hello');
     // The execfn string sits right under the 8 zero bytes at the top.
@@ -129,6 +130,14 @@ describe('initial stack (create_elf_tables)', () => {
     expect(s.auxv.has(AT_RSEQ_FEATURE_SIZE)).toBe(false);
     expect(s.auxv.has(AT_RSEQ_ALIGN)).toBe(false);
     expect(s.auxv.has(AT_MINSIGSTKSZ)).toBe(false);
+  });
+
+  it('6.3 and 6.19 publish the feature size 28 and alignment 32', () => {
+    for (const kernelProfile of ['6.3', '6.19'] as const) {
+      const { cpu, m } = boot({ kernelProfile });
+      const s = readStack(cpu, Number(m.task.ctx.gpr[Reg.RSP]));
+      expect([s.auxv.get(AT_RSEQ_FEATURE_SIZE), s.auxv.get(AT_RSEQ_ALIGN)]).toEqual([28, 32]);
+    }
   });
 
   it('maps segments with their protections, the heap after them, the stack at the top', () => {

@@ -161,7 +161,7 @@ describe('system calls through the Machine (scripted fake CPU)', () => {
     s.run();
     expect(s.m.task.ctx.fsBase).toBe(0x12345000n);
     const field = (i: number) => new TextDecoder().decode(s.cpu.read(buf + i * 65, 65)).replace(/\0.*$/s, '');
-    expect([field(0), field(1), field(2), field(4)]).toEqual(['Linux', 'rseqlab', '6.18.0-rseqlab', 'x86_64']);
+    expect([field(0), field(1), field(2), field(4)]).toEqual(['Linux', 'rseqlab', '7.0.0-rseqlab', 'x86_64']);
     expect(s.cpu.read(buf + 512, 16)).not.toEqual(new Uint8Array(16));
     expect(s.cpu.readU64(buf + 600)).toBeGreaterThanOrEqual(100n); // monotonic uptime starts at 100 s
   });
