@@ -680,7 +680,10 @@ export class Machine {
     const nr = Number(task.ctx.gpr[Reg.RAX]);
     const slice = sliceSyscallEntry(task.rseq, kernel.mem, nr, kernel.debugRseq, (rule, detail, address) => reportFinding(kernel, task, rule, detail, address));
     if (slice.violation && !this.rseqFatal(task, slice.violation)) return;
-    if (slice.ended) kernel.emit({ kind: 'rseq', t: kernel.timeOf(task), tid: task.tid, what: 'slice-revoke', detail: `time slice extension ended by ${slice.ended}` });
+    if (slice.ended) {
+      const what = slice.ended === 'rseq_slice_yield' ? 'slice-yield' : 'slice-revoke';
+      kernel.emit({ kind: 'rseq', t: kernel.timeOf(task), tid: task.tid, what, detail: `time slice extension ended by ${slice.ended}` });
+    }
     dispatchSyscall(kernel, task, this.syscalls);
     const v = kernel.vcpus[task.cpu];
     if (slice.resched && v.current === task && task.state === 'running' && v.queue.length > 0) kernel.scheduler.switchOut(task, 'preempt', v.clock);
