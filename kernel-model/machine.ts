@@ -820,6 +820,7 @@ export class Machine {
       debug: kernel.debugRseq,
       observe: (what, detail) => kernel.emit({ kind: 'rseq', t: kernel.timeOf(task), tid: task.tid, what, detail: `${detail} on vCPU ${task.cpu}` }),
       finding: (rule, detail, address) => reportFinding(kernel, task, rule, detail, address),
+      linkedDescriptor: task.group.image ? (address) => task.group.image!.criticalSections.find((s) => s.descriptorAddress === address) : undefined,
     };
   }
 

@@ -1,0 +1,65 @@
+// The rseq ABI checker (kernel-model/rseq-checker.ts), each rule broken by
+// a guest program (fixtures/rseq-checker.c): the finding names the rule,
+// the thread and the address; --debug-rseq makes the dynamic ones fatal.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createCpu } from '../../emulator/index.js';
+import { Machine } from '../../kernel-model/machine.js';
+import { gcc, STATIC } from './gcc.js';
+
+const prog = gcc('rseq-checker', join(import.meta.dirname, 'fixtures', 'rseq-checker.c'), STATIC);
+
+async function run(mode: string, options: { debugRseq?: boolean; preemptAt?: string } = {}) {
+  const m = Machine.create({ cpu: await createCpu(), program: prog.bytes, path: prog.path, argv: [prog.path, mode], seed: 1, cpus: 2, debugRseq: options.debugRseq });
+  if (options.preemptAt) m.inject({ action: { kind: 'preempt' }, at: { kind: 'address', address: m.symbols.lookup(options.preemptAt)!.address } });
+  const r = m.run({ maxInstructions: 5e7 });
+  const rules = r.findings.map((f) => f.rule);
+  return { m, r, out: new TextDecoder().decode(r.stdout), rules };
+}
+
+describe('rseq ABI checker', () => {
+  it('finds at load a section whose commit is not its last instruction', async () => {
+    const { m, r } = await run('refused');
+    const late = m.symbols.lookup('late_commit')!;
+    const f = r.findings.find((x) => x.rule === 'commit-not-last');
+    expect(f).toBeDefined();
+    expect(f!.tid).toBe(0);
+    expect(f!.detail).toMatch(/its last instruction \(mov\) does not store to memory/);
+    // The instruction after the commit, inside late_commit.
+    expect(Number(f!.address)).toBeGreaterThan(late.address);
+    expect(Number(f!.address)).toBeLessThan(late.address + late.size);
+    expect(m.cpu.decode(Number(f!.address)).length).toBe(5); // movl $0, %eax
+  });
+
+  it('a system call inside a critical section is a finding; with --debug-rseq it kills with SIGSEGV', async () => {
+    const plain = await run('syscall');
+    expect(plain.out).toBe('getpid ok\n');
+    const f = plain.r.findings.find((x) => x.rule === 'syscall-in-critical-section')!;
+    expect(f.tid).toBe(1000);
+    expect(plain.m.cpu.decode(Number(f.address)).length).toBe(2); // the syscall instruction
+    expect(f.fatal).toBe(0);
+    const debug = await run('syscall', { debugRseq: true });
+    expect(debug.r.signal?.name).toBe('SIGSEGV');
+    expect(debug.r.message).toMatch(/^rseq \(CONFIG_DEBUG_RSEQ\): syscall-in-critical-section: system call at 0x[0-9a-f]+ inside the critical section/);
+    expect(debug.out).toBe('');
+  });
+
+  it('unmapping the page of the descriptor rseq_cs names is a finding', async () => {
+    const { out, r } = await run('unmap');
+    expect(out).toBe('unmapped\n');
+    expect(r.findings.find((f) => f.rule === 'descriptor-unmapped')?.detail).toMatch(/^munmap of \[0x[0-9a-f]+, 0x[0-9a-f]+\) while thread 1000's rseq_cs names the descriptor/);
+  });
+
+  it('a linked descriptor changed while rseq_cs names it is a finding at the next preemption', async () => {
+    const { out, r } = await run('rewrite', { preemptAt: 'rewrite_spot' });
+    expect(out).toBe('rseq_cs cleared\n');
+    expect(r.findings.find((f) => f.rule === 'descriptor-rewritten')?.detail).toMatch(/was changed while rseq_cs named it: \[0x[0-9a-f]+, 0x[0-9a-f]+\) abort 0x[0-9a-f]+, linked as/);
+  });
+
+  it("a library's registration refused because glibc registered first: the finding says which errno and whose area", async () => {
+    const { out, rules, r } = await run('refused');
+    expect(out).toBe('own registration: -1 (Invalid argument)\n');
+    expect(rules).toContain('registration-refused');
+    expect(r.findings.find((f) => f.rule === 'registration-refused')?.detail).toMatch(/refused with EINVAL: the thread already registered glibc's area \(thread pointer \+ __rseq_offset\) at 0x[0-9a-f]+, length 32/);
+  });
+});
