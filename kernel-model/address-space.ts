@@ -119,6 +119,24 @@ export class AddressSpace {
     task.mmCid = -1;
   }
 
+  /**
+   * The bound shrank (a thread exited, affinity narrowed): a running task
+   * holding an ID at or above `limit` moves to the lowest free one, which
+   * is below it because fewer tasks run than the limit allows (the
+   * compaction Linux's mm_cid code does). Returns the tasks that moved.
+   */
+  compactCids<T extends { tid: number; mmCid: number }>(running: readonly T[], limit: number): T[] {
+    const moved: T[] = [];
+    for (const t of running) {
+      if (t.mmCid < limit) continue;
+      this.releaseCid(t);
+      this.allocateCid(t);
+      moved.push(t);
+    }
+    this.cids.length = Math.min(this.cids.length, Math.max(limit, ...running.map((t) => t.mmCid + 1)));
+    return moved;
+  }
+
   /** Sets start_brk after the ELF image (fs/binfmt_elf.c: mm->start_brk = mm->brk = ELF_PAGEALIGN(elf_brk)). */
   initBrk(addr: number): void {
     this.brkStart = pageUp(addr);

@@ -62,6 +62,7 @@ export function exitTask(kernel: Kernel, task: Task, code: number): void {
   if (i >= 0) group.tasks.splice(i, 1);
   group.deadThreadsCpuNs += task.cpuNs;
   kernel.emit({ kind: 'task-exit', t: now, tid: task.tid, pid: group.tgid, code });
+  kernel.compactCids(group.mm);
   kernel.releaseTask(task);
   if (group.tasks.length === 0) processExited(kernel, group, group.groupExiting ? undefined : { code: group.leaderExitCode ?? code });
 }

@@ -304,6 +304,26 @@ export class Kernel {
   /** Address spaces no process uses any more: destroyed by the machine once none of them is current. */
   readonly deadAddressSpaces: import('./address-space.js').AddressSpace[] = [];
 
+  /**
+   * Keeps mm_cid below min(tasks using `mm`, CPUs they may use) after the
+   * bound shrank; a task whose ID changed gets its rseq IDs rewritten on
+   * its next return to user space.
+   */
+  compactCids(mm: import('./address-space.js').AddressSpace): void {
+    const users = [...this.tasks.values()].filter((t) => t.alive && t.group.mm === mm);
+    let cpus = 0n;
+    for (const t of users) cpus |= t.allowed;
+    cpus &= (1n << BigInt(this.vcpus.length)) - 1n;
+    let allowed = 0;
+    for (let m = cpus; m !== 0n; m &= m - 1n) allowed++;
+    const limit = Math.max(1, Math.min(users.length, allowed));
+    const running = users.filter((t) => t.mmCid >= 0);
+    for (const t of mm.compactCids(running, limit)) {
+      t.rseq.notifyResume = t.rseq.registration !== undefined;
+      t.returnWork = true;
+    }
+  }
+
   /** A process stops using an address space (exit, exec); the last user frees it. */
   dropAddressSpace(mm: import('./address-space.js').AddressSpace): void {
     mm.users--;

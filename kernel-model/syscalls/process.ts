@@ -159,6 +159,7 @@ function sysSchedSetaffinity(call: SyscallCall): number {
   const allowed = requested & allCpusMask(call.kernel.vcpus.length);
   if (allowed === 0n) return -EINVAL;
   t.allowed = allowed;
+  call.kernel.compactCids(t.group.mm);
   if (!cpuAllowed(allowed, t.cpu)) {
     let target = 0;
     while (!cpuAllowed(allowed, target)) target++;
