@@ -33,8 +33,9 @@ export function straceLine(e: MachineEvent): string | undefined {
   if (e.kind === 'signal-deliver') return `[tid ${e.tid}] --- signal ${e.sig} delivered (${e.action}) at rip 0x${e.rip.toString(16)} ---`;
   if (e.kind === 'process-exit') return `[pid ${e.pid}] +++ ${e.description} +++`;
   if (e.kind === 'inject') return `[tid ${e.tid} cpu ${e.cpu}] *** injected: ${e.what} (rip 0x${e.rip.toString(16)}) ***`;
-  // rseq registrations and aborts (ID updates and lazy clears are in --trace).
+  // rseq registrations, aborts, slice extension grants and the checker's findings (ID updates and lazy clears are in --trace).
   if (e.kind === 'rseq' && e.what !== 'ids' && e.what !== 'lazy-clear') return `[tid ${e.tid}] *** rseq ${e.what}: ${e.detail} ***`;
+  if (e.kind === 'finding') return `[tid ${e.tid}] *** rseq ABI ${e.rule}${e.fatal ? ' (fatal)' : ''}: ${e.detail} ***`;
   return undefined;
 }
 
