@@ -1,7 +1,7 @@
 // Builds every programs/*.c into build/programs/<name> with gcc, statically
 // linked, plus build/programs/hello-pie (-static-pie) to keep that loader
-// path covered. A binary newer than its source (and than this script) is
-// left alone. Prints one line per program; on a gcc failure prints gcc's
+// path covered. A binary newer than its source, than every programs/*.h (the
+// rseq programs share rseq-abi.h) and than this script is left alone. Prints one line per program; on a gcc failure prints gcc's
 // output and exits 1. Run with `npm run build:programs`.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
@@ -51,9 +51,12 @@ function mtime(path) {
   }
 }
 
+/** The newest programs/*.h: a header change rebuilds every program. */
+const newestHeader = readdirSync(srcDir).filter((f) => f.endsWith('.h')).reduce((m, f) => Math.max(m, mtime(join(srcDir, f))), -1);
+
 function upToDate(t) {
   const out = mtime(t.out);
-  return out > mtime(t.src) && out > mtime(fileURLToPath(import.meta.url));
+  return out > mtime(t.src) && out > newestHeader && out > mtime(fileURLToPath(import.meta.url));
 }
 
 function main() {

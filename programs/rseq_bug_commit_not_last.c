@@ -1,0 +1,59 @@
+/* rseq_bug_commit_not_last [iterations]: KNOWN BUGGY. A per-CPU counter
+ * whose critical section does not end with its commit: after the addq
+ * that commits, one more instruction (a statistics increment) is still
+ * inside [start_ip, post_commit_ip). A preemption, migration or signal
+ * that lands on that instruction makes the kernel move the thread to the
+ * abort handler (rseq-abi.md section 4: it only looks at the IP), and the
+ * caller retries an addition that already happened: the counter
+ * double-counts. The fix is to end the range right after the commit
+ * (section 7: the commit is the last instruction).
+ *
+ * One thread adds 1 `iterations` times (default 1000) and checks the
+ * total. A native run almost never gets preempted on that one
+ * instruction, so it usually passes; rseqlab shows the bug with
+ * --inject preempt@cs0+OFF, OFF the offset of the increment. */
+#include "rseq-prog.h"
+
+static struct percpu_word counts[MAX_CPUS];
+static long ops;
+
+__attribute__((noipa)) static int addv_commit_not_last(intptr_t *v, intptr_t count, int cpu, long *stat)
+{
+	struct rseq_abi *rs = rseq_abi_area();
+	__asm__ goto (
+		RSEQ_ABI_ASM_DEFINE_TABLE(3, 1, 2, 4)
+		RSEQ_ABI_ASM_STORE_RSEQ_CS(3, "%[rseq_cs]")
+		"1:\n\t"
+		RSEQ_ABI_ASM_CMP_INDEX("%[cpu]", "%[cpu_id]", 4)
+		"addq %[count], %[v]\n\t"	/* the commit ... */
+		"incq %[stat]\n"		/* BUG: ... is not the last instruction of the range */
+		"2:\n\t"
+		RSEQ_ABI_ASM_ABORT(4, "%l[abort]")
+		: : [cpu] "r"(cpu), [cpu_id] "m"(rs->cpu_id), [rseq_cs] "m"(rs->rseq_cs),
+		    [v] "m"(*v), [count] "er"(count), [stat] "m"(*stat)
+		: "memory", "cc", "rax" : abort);
+	return RSEQ_OK;
+abort:
+	return RSEQ_ABORTED;
+}
+
+int main(int argc, char **argv)
+{
+	prog_name = "rseq_bug_commit_not_last";
+	long n = arg_or(argc, argv, 1, 1000, 100000000);
+	register_thread();
+	for (long i = 0; i < n; i++) {
+		for (;;) {
+			int cpu = check_index(rseq_abi_current_cpu(), "cpu_id_start");
+			if (addv_commit_not_last(&counts[cpu].v, 1, cpu, &ops) == RSEQ_OK)
+				break;
+		}
+	}
+	intptr_t total = 0;
+	for (int c = 0; c < MAX_CPUS; c++)
+		total += counts[c].v;
+	if (total != n)
+		fail("counted %ld for %ld increments: a section aborted after its commit and ran again", (long)total, n);
+	printf("rseq_bug_commit_not_last: %ld increments counted once (this time)\n", n);
+	return 0;
+}
