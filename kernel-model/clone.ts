@@ -94,6 +94,7 @@ export function kernelClone(kernel: Kernel, parent: Task, args: CloneArgs): Sysc
     group.pgid = p.pgid;
     group.sid = p.sid;
     group.umask = p.umask;
+    group.image = p.image; // the same program in a copy of the memory (its rseq tables still apply)
     group.exitSignal = args.exitSignal;
     (group.parent ?? p).children.push(group);
     kernel.processes.set(tid, group);
