@@ -62,6 +62,26 @@ export enum StopReason {
    * SIGFPE.
    */
   X87Exception = 13,
+  /**
+   * A guest store wrote at least one byte of a watched range
+   * (Cpu.setWriteWatches). The instruction retired (its writes happened, it
+   * is counted in `retired`) and the run stopped right after it: rip is the
+   * next instruction (a call's target, a push's successor). watchAddress is
+   * the first watched byte written, watchRip the instruction that wrote it.
+   * A rep string instruction completes all its iterations first. It wins
+   * over a budget spent by the same instruction (a breakpoint at the next
+   * rip is reported by the next run); a fault of the same instruction after
+   * the store (a rep string op in a later iteration) wins over it, and
+   * that stop carries watchAddress / watchRip too.
+   */
+  WriteWatch = 14,
+}
+
+/** A byte range [address, address + length) for Cpu.setWriteWatches. */
+export interface WriteWatchRange {
+  address: number;
+  /** 1..4096 bytes. */
+  length: number;
 }
 
 export const PROT_NONE = 0;
@@ -83,6 +103,17 @@ export interface StopInfo {
   faultAccess?: AccessKind;
   /** InvalidOpcode / Ud: up to 15 bytes at rip (fewer if the page ends). */
   bytes?: Uint8Array;
+  /**
+   * WriteWatch: the first watched byte the instruction wrote (of its first
+   * store that wrote one, the lowest such address). Also set, with
+   * watchRip, on a fault stop (PageFault, OutOfMemory, ...) of an
+   * instruction that wrote a watched byte before faulting: a rep string
+   * instruction faulting in a later iteration. rip then names that
+   * instruction, which did not retire but whose finished iterations stay.
+   */
+  watchAddress?: number;
+  /** WriteWatch (and a fault after a watched store, as above): the address of the instruction that wrote. */
+  watchRip?: bigint;
 }
 
 /** General-purpose register numbers, in the encoding order of the manual (Vol. 2, 2.1.5). */
@@ -336,6 +367,23 @@ export interface Cpu {
   run(ctx: CpuContext, maxInstructions: number, breakpoint?: number | readonly number[]): StopInfo;
   /** Decodes the instruction at addr (mapped executable) without running it. */
   decode(addr: number): DecodedInstruction;
+
+  /**
+   * Replaces the set of watched byte ranges (each length 1..4096; any
+   * number, overlapping allowed; throws RangeError for a bad range and
+   * OutOfMemoryError, watches unchanged, when wasm memory cannot grow). A
+   * guest store writing a watched byte stops `run` with
+   * StopReason.WriteWatch after its instruction retires. Watches are
+   * global: by virtual address, in whichever address space is current
+   * (through switches, fork, snapshots and restores, which do not save or
+   * change them); a store to the same frame through another mapping is not
+   * seen. Only guest stores count, whatever the instruction (mov, push,
+   * call, string ops, xchg, cmpxchg even when the comparison fails, as its
+   * destination is written back, SSE, x87, fxsave); kernel-side writes
+   * (write, writeU32/U64, writeShared) never do. An empty list turns
+   * watching off. Pages holding a watched byte take a slower store path.
+   */
+  setWriteWatches(ranges: readonly WriteWatchRange[]): void;
 }
 
 /**
@@ -345,6 +393,15 @@ export interface Cpu {
 export abstract class CpuWords {
   abstract read(addr: number, length: number): Uint8Array;
   abstract write(addr: number, data: Uint8Array): void;
+
+  /**
+   * For a Cpu that executes no guest instructions (a test fake playing
+   * scripted stops) there is no guest store to watch: accepted and
+   * ignored. The wasm CPU overrides it.
+   */
+  setWriteWatches(ranges: readonly WriteWatchRange[]): void {
+    checkWriteWatches(ranges);
+  }
 
   readU32(addr: number): number {
     return new DataView(this.read(addr, 4).buffer).getUint32(0, true);
@@ -365,4 +422,29 @@ export abstract class CpuWords {
     new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
     this.write(addr, b);
   }
+}
+
+/** Largest watched range (Cpu.setWriteWatches). */
+export const MAX_WATCH_LENGTH = 4096;
+
+/** Throws RangeError unless every range is a non-negative integer address with a length of 1..4096. */
+export function checkWriteWatches(ranges: readonly WriteWatchRange[]): void {
+  for (const r of ranges) {
+    if (!Number.isSafeInteger(r.address) || r.address < 0 || !Number.isInteger(r.length) || r.length < 1 || r.length > MAX_WATCH_LENGTH) {
+      throw new RangeError(`a write watch is an address >= 0 and a length of 1..${MAX_WATCH_LENGTH}, not ${JSON.stringify({ address: r.address, length: r.length })}`);
+    }
+  }
+}
+
+/** The ranges as sorted, disjoint, non-adjacent [start, end) pairs (overlapping and touching ranges merged). */
+export function mergeWriteWatches(ranges: readonly WriteWatchRange[]): [number, number][] {
+  checkWriteWatches(ranges);
+  const sorted = ranges.map((r) => [r.address, r.address + r.length] as [number, number]).sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  for (const [s, e] of sorted) {
+    const last = out[out.length - 1];
+    if (last && s <= last[1]) last[1] = Math.max(last[1], e);
+    else out.push([s, e]);
+  }
+  return out;
 }

@@ -4,7 +4,8 @@
 
 import { CTX, MXCSR_MASK } from './context-layout.js';
 import {
-  CpuWords, MemoryError, OutOfMemoryError, StopReason, type AccessKind, type Cpu, type CpuContext, type StopInfo, type DecodedInstruction,
+  CpuWords, MemoryError, OutOfMemoryError, StopReason, mergeWriteWatches,
+  type AccessKind, type Cpu, type CpuContext, type StopInfo, type DecodedInstruction, type WriteWatchRange,
 } from './api.js';
 
 export * from './api.js';
@@ -21,6 +22,11 @@ interface CpuExports {
   lastRetired(): bigint;
   lastFaultAddress(): bigint;
   lastFaultAccess(): number;
+  lastWatchHit(): number;
+  lastWatchAddress(): bigint;
+  lastWatchRip(): bigint;
+  setWriteWatches(count: number): number;
+  writeWatchRanges(): number;
   map(addr: bigint, length: bigint, prot: number): number;
   mapShared(addr: bigint, length: bigint, prot: number, obj: number, pageOffset: number): number;
   createAddressSpace(): number;
@@ -203,7 +209,7 @@ class WasmContext implements CpuContext {
   get retired() { return this.v().u64[CTX.RETIRED / 8]; }
 }
 
-/** The wasm CPU; beyond Cpu it has pageTableBytes() and a test seam, setHostMemoryLimit(). */
+/** The wasm CPU; beyond Cpu it has pageTableBytes(), writeWatchRangeCount() and a test seam, setHostMemoryLimit(). */
 export class WasmCpu extends CpuWords implements Cpu {
   private readonly x: CpuExports;
 
@@ -442,7 +448,29 @@ export class WasmCpu extends CpuWords implements Cpu {
     if (reason === StopReason.InvalidOpcode || reason === StopReason.Ud) {
       info.bytes = this.instructionBytes(Number(c.rip));
     }
+    if (this.x.lastWatchHit()) {
+      info.watchAddress = Number(this.x.lastWatchAddress());
+      info.watchRip = this.x.lastWatchRip();
+    }
     return info;
+  }
+
+  override setWriteWatches(ranges: readonly WriteWatchRange[]): void {
+    const merged = mergeWriteWatches(ranges);
+    const buf = this.transfer(Math.max(16, merged.length * 16));
+    const pairs = new BigUint64Array(this.x.memory.buffer, buf, merged.length * 2);
+    merged.forEach(([start, end], k) => {
+      pairs[2 * k] = BigInt(start);
+      pairs[2 * k + 1] = BigInt(end);
+    });
+    if (!this.x.setWriteWatches(merged.length)) {
+      throw new OutOfMemoryError(0, 'write', `out of memory: cannot hold ${merged.length} write-watch ranges`);
+    }
+  }
+
+  /** How many disjoint ranges the watches came to after merging (for tests). */
+  writeWatchRangeCount(): number {
+    return this.x.writeWatchRanges();
   }
 
   decode(addr: number): DecodedInstruction {

@@ -8,7 +8,7 @@ import {
   CTX_RIP, CTX_RETIRED, setActive, setNextIp, clearStop,
 } from './state';
 import { loadFlags, saveFlags } from './flags';
-import { FAULT, FAULT_ADDR, FAULT_ACCESS, ACCESS_EXEC, clearFault, CODE_WRITTEN, clearCodeWritten } from './mem';
+import { FAULT, FAULT_ADDR, FAULT_ACCESS, ACCESS_EXEC, clearFault, CODE_WRITTEN, clearCodeWritten, WATCH_HIT, WATCH_ADDR, clearWatchHit } from './mem';
 import { findBlock, flushDecodeCache, BLOCK_FIRST, BLOCK_COUNT, BLOCK_END, BLOCK_FETCH_FAULT, BLOCK_FAULT_ADDR } from './cache';
 import { INSN_SIZE, lenOf, handlerOf, usesStackSegment } from './insn';
 import { FETCH_FAULT_OOM } from './decode';
@@ -19,6 +19,10 @@ export let LAST_STOP: u32 = 0;
 export let LAST_FAULT_ADDR: u64 = 0;
 export let LAST_FAULT_ACCESS: u32 = 0;
 export let LAST_RETIRED: u64 = 0;
+/** Whether the last instruction of the last run wrote a watched byte (its stop is WriteWatch, or a fault that came after the store). */
+export let LAST_WATCH_HIT: bool = false;
+export let LAST_WATCH_ADDR: u64 = 0;
+export let LAST_WATCH_RIP: u64 = 0;
 
 // State of the run in progress, shared by run() and runBlocks().
 let runIp: u64 = 0;
@@ -78,6 +82,8 @@ export function run(ctx: usize, maxInsns: u64, useBreakpoint: bool, breakpoint: 
   runDone = false;
   LAST_FAULT_ADDR = 0;
   LAST_FAULT_ACCESS = 0;
+  clearWatchHit();
+  LAST_WATCH_RIP = 0;
   while (!runDone) runBlocks(maxInsns, useBreakpoint, breakpoint);
   extraBreakpointCount = 0;
   const ip = runIp;
@@ -92,6 +98,8 @@ export function run(ctx: usize, maxInsns: u64, useBreakpoint: bool, breakpoint: 
   saveFlags(ctx);
   LAST_STOP = reason;
   LAST_RETIRED = retired;
+  LAST_WATCH_HIT = WATCH_HIT;
+  LAST_WATCH_ADDR = WATCH_ADDR;
   return reason;
 }
 
@@ -157,7 +165,10 @@ function runBlocks(maxInsns: u64, useBreakpoint: bool, breakpoint: u64): void {
       d += INSN_SIZE;
     }
     if (i < n) {
-      // Instruction i stopped the CPU.
+      // Instruction i stopped the CPU. A store to a watched byte always
+      // ends the run here (STOP_WRITE_WATCH, or a later fault of the same
+      // instruction), so this is the instruction that wrote it.
+      if (WATCH_HIT) LAST_WATCH_RIP = addressOf(ip, first, i);
       if (STOP_RETIRES) {
         i++;
         ip = i == count ? RIP : addressOf(ip, first, i);

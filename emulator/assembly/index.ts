@@ -6,7 +6,7 @@ import { CTX_SIZE, CTX_RFLAGS, CTX_MXCSR, CTX_FPU_CW } from './state';
 import {
   mapRange, mapSharedRange, unmapRange, protectRange, pageProt as pageProtection, copyFromGuest, copyToGuest,
   accessible as isAccessible, rangeHasCode, memInit, CODE_WRITTEN, clearCodeWritten, FAULT_ADDR, KERNEL_OOM,
-  createSpace, forkSpace, useSpace, destroySpace, spaceExists, CUR_SPACE,
+  createSpace, forkSpace, useSpace, destroySpace, spaceExists, CUR_SPACE, setWatches, watchRangeCount,
 } from './mem';
 import { takeSnap, restoreSnap, releaseSnap, isSnap } from './snapshot';
 import { FRAMES_IN_USE, LIVE_FRAMES, NODE_BYTES, setFrameLimit as setFrameLimitTo, isCodeFrame } from './frames';
@@ -15,7 +15,10 @@ import { cacheInit, flushDecodeCache } from './cache';
 import { decodeAt, FETCH_FAULT_ADDR } from './decode';
 import { INSN_SIZE } from './insn';
 import { ROW_SOURCE } from './generated/table';
-import { run as runLoop, LAST_RETIRED, LAST_FAULT_ADDR, LAST_FAULT_ACCESS, EXTRA_BREAKPOINTS, MAX_EXTRA_BREAKPOINTS, setExtraBreakpointCount } from './cpu';
+import {
+  run as runLoop, LAST_RETIRED, LAST_FAULT_ADDR, LAST_FAULT_ACCESS, EXTRA_BREAKPOINTS, MAX_EXTRA_BREAKPOINTS, setExtraBreakpointCount,
+  LAST_WATCH_HIT, LAST_WATCH_ADDR, LAST_WATCH_RIP,
+} from './cpu';
 
 let initState: i32 = 0; // 0 not yet, 1 done, -1 failed
 /** The record decodeOne fills. */
@@ -73,6 +76,21 @@ export function run(ctx: usize, maxInsns: u64, useBreakpoint: bool, breakpoint: 
 export function lastRetired(): u64 { return LAST_RETIRED; }
 export function lastFaultAddress(): u64 { return LAST_FAULT_ADDR; }
 export function lastFaultAccess(): u32 { return LAST_FAULT_ACCESS; }
+/** Whether the last run's last instruction wrote a watched byte; where (first watched byte) and which instruction. */
+export function lastWatchHit(): bool { return LAST_WATCH_HIT; }
+export function lastWatchAddress(): u64 { return LAST_WATCH_ADDR; }
+export function lastWatchRip(): u64 { return LAST_WATCH_RIP; }
+
+/**
+ * Replaces the write watches with the `count` [start, end) u64 pairs in
+ * the transfer buffer (sorted, disjoint: the binding prepares them).
+ * False when out of memory (the old watches stay).
+ */
+export function setWriteWatches(count: u32): bool {
+  init();
+  return setWatches(transfer, count);
+}
+export function writeWatchRanges(): u32 { init(); return watchRangeCount(); }
 
 function flushIfCode(addr: u64, length: u64): void {
   if (rangeHasCode(addr, length)) flushDecodeCache();

@@ -13,6 +13,17 @@
 // copy-on-write (PTE_COW in both, one more reference); the first write from
 // either side takes a copy when the frame is still shared, or just drops the
 // bit when it is not. Frames of shared objects stay shared.
+//
+// Write watches (setWatches): byte ranges whose guest stores stop the run
+// after the storing instruction. A page holding a watched byte never enters
+// the write TLB as itself: fillWrite files it under its vpn | WATCH_TAG, a
+// tag fastWrite can never match, so the hot path is unchanged and every
+// store to the page reaches writeSlow, which finds the frame under the
+// tagged entry (no page-table walk), lets a store outside the span of the
+// page's watched bytes through at once and checks the exact ranges for the
+// others. Every way out of the write TLB (flushes on switches, fork,
+// snapshots, map/protect/unmap; evictions) drops tagged entries too, and a
+// page re-entering it is checked again.
 
 import { hostAlloc } from './host';
 import {
@@ -21,7 +32,7 @@ import {
 } from './frames';
 import { objFrame, objRef, objUnref, objPages } from './shared';
 import {
-  STOP_PAGE_FAULT, STOP_GENERAL_PROTECTION, STOP_CODE_WRITTEN, STOP_OUT_OF_MEMORY, stopFault, stopRetired, STOP, STOP_NONE,
+  STOP_PAGE_FAULT, STOP_GENERAL_PROTECTION, STOP_CODE_WRITTEN, STOP_OUT_OF_MEMORY, STOP_WRITE_WATCH, stopFault, stopRetired, STOP, STOP_NONE,
 } from './state';
 
 export const PROT_READ: u32 = 1;
@@ -82,10 +93,22 @@ function pteSlot(vpn: u64, create: bool): usize {
 const TLB_ENTRIES: usize = 4096;
 const TLB_MASK: u64 = 4095;
 const NO_TAG: u64 = 0xffffffffffffffff;
+/**
+ * Marks a write-TLB entry of a page holding a watched byte. Page numbers
+ * are below 2^52, so a tagged entry never equals a vpn (fastWrite misses)
+ * and NO_TAG is never a tagged vpn.
+ */
+const WATCH_TAG: u64 = <u64>1 << 62;
 let readTlbTag: usize = 0;
 let readTlbHost: usize = 0;
 let writeTlbTag: usize = 0;
 let writeTlbHost: usize = 0;
+/**
+ * For a write-TLB entry under WATCH_TAG: the span of the page's watched
+ * bytes, first offset | one past the last << 16, so a store outside it is
+ * let through without searching the ranges.
+ */
+let writeTlbSpan: usize = 0;
 
 export function tlbFlush(): void {
   memory.fill(readTlbTag, 0xff, TLB_ENTRIES * 8);
@@ -99,7 +122,8 @@ function evictRead(vpn: u64): void {
 
 function evictWrite(vpn: u64): void {
   const i = <usize>(vpn & TLB_MASK);
-  if (load<u64>(writeTlbTag + (i << 3)) == vpn) store<u64>(writeTlbTag + (i << 3), NO_TAG);
+  const t = load<u64>(writeTlbTag + (i << 3));
+  if (t == vpn || t == (vpn | WATCH_TAG)) store<u64>(writeTlbTag + (i << 3), NO_TAG);
 }
 
 /** Drops every write-TLB entry that leads to frame f (it may be mapped at several addresses). */
@@ -108,6 +132,105 @@ function evictWriteFrame(f: usize): void {
     if (load<u32>(writeTlbHost + (i << 2)) == <u32>f) store<u64>(writeTlbTag + (i << 3), NO_TAG);
   }
 }
+
+// ---- write watches ----------------------------------------------------------
+
+// The watched bytes: sorted, disjoint, non-adjacent [start, end) pairs of
+// u64 (the binding sorts and merges what the host gives). Global: checked
+// in whichever address space is current, by virtual address (a store
+// through another mapping of the same frame is not seen).
+let watchList: usize = 0;
+let watchCount: u32 = 0;
+let watchCap: u32 = 0;
+/** No watched byte (watchFirst). */
+const NO_WATCH: u64 = 0xffffffffffffffff;
+
+/** Set by the first guest store of the run that wrote a watched byte; WATCH_ADDR is its first watched byte. */
+export let WATCH_HIT: bool = false;
+export let WATCH_ADDR: u64 = 0;
+export function clearWatchHit(): void { WATCH_HIT = false; WATCH_ADDR = 0; }
+
+/** The lowest watched address in [addr, addr + n), or NO_WATCH. */
+function watchFirst(addr: u64, n: u64): u64 {
+  // The first range ending above addr (binary search); it holds the answer if any does.
+  let lo: u32 = 0;
+  let hi: u32 = watchCount;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (load<u64>(watchList + (<usize>mid << 4), 8) <= addr) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == watchCount) return NO_WATCH;
+  const start = load<u64>(watchList + (<usize>lo << 4));
+  if (start - addr >= n && start >= addr) return NO_WATCH;
+  return start > addr ? start : addr;
+}
+
+/** The span of watched bytes in page vpn (first offset | one past the last << 16), 0 when it has none. */
+function pageWatchSpan(vpn: u64): u32 {
+  const page = vpn << 12;
+  const first = watchFirst(page, 4096);
+  if (first == NO_WATCH) return 0;
+  // The last range starting below the page's end (binary search); it ends inside the page or beyond.
+  let lo: u32 = 0;
+  let hi: u32 = watchCount;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (load<u64>(watchList + (<usize>mid << 4)) < page + 4096) lo = mid + 1;
+    else hi = mid;
+  }
+  const end = load<u64>(watchList + (<usize>(lo - 1) << 4), 8);
+  const last: u64 = end < page + 4096 ? end - page : 4096;
+  return <u32>(first - page) | (<u32>last << 16);
+}
+
+/** After a guest store of n bytes at addr: stops the run after this instruction if it wrote a watched byte. */
+function noteWatch(addr: u64, n: u32): void {
+  const w = watchFirst(addr, <u64>n);
+  if (w == NO_WATCH) return;
+  if (!WATCH_HIT) {
+    WATCH_HIT = true;
+    WATCH_ADDR = w;
+  }
+  // A fault of this instruction (not retired) wins; the watch stop replaces the internal code-written one.
+  if (STOP == STOP_NONE || STOP == STOP_CODE_WRITTEN) stopRetired(STOP_WRITE_WATCH);
+}
+
+function evictWatchedPages(): void {
+  for (let k: u32 = 0; k < watchCount; k++) {
+    const start = load<u64>(watchList + (<usize>k << 4));
+    const end = load<u64>(watchList + (<usize>k << 4), 8);
+    for (let vpn = start >> 12; vpn <= (end - 1) >> 12; vpn++) evictWrite(vpn);
+  }
+}
+
+/**
+ * Replaces the watched ranges with the `count` [start, end) u64 pairs at
+ * src (sorted, disjoint, each end > start). Pages watched before or now
+ * leave the write TLB, so they are filed again under the new list. False
+ * (nothing changed) when out of memory.
+ */
+export function setWatches(src: usize, count: u32): bool {
+  if (count > watchCap) {
+    let cap: u32 = watchCap == 0 ? 16 : watchCap;
+    while (cap < count) cap <<= 1;
+    const list = hostAlloc(<usize>cap << 4, 16);
+    if (list == 0) return false;
+    // The old list is left behind: doubling bounds the waste. Its pages are evicted below.
+    evictWatchedPages();
+    watchList = list;
+    watchCap = cap;
+    watchCount = 0;
+  } else {
+    evictWatchedPages();
+  }
+  memory.copy(watchList, src, <usize>count << 4);
+  watchCount = count;
+  evictWatchedPages();
+  return true;
+}
+
+export function watchRangeCount(): u32 { return watchCount; }
 
 // ---- address spaces ---------------------------------------------------------
 
@@ -151,9 +274,10 @@ export function memInit(): bool {
   readTlbHost = hostAlloc(TLB_ENTRIES * 4, 64);
   writeTlbTag = hostAlloc(TLB_ENTRIES * 8, 64);
   writeTlbHost = hostAlloc(TLB_ENTRIES * 4, 64);
+  writeTlbSpan = hostAlloc(TLB_ENTRIES * 4, 64);
   zeroPage = hostAlloc(4096, 4096);
   codePages = hostAlloc(<usize>CODE_MARK_CAP << 2, 64);
-  if (readTlbTag == 0 || readTlbHost == 0 || writeTlbTag == 0 || writeTlbHost == 0 || zeroPage == 0 || codePages == 0) return false;
+  if (readTlbTag == 0 || readTlbHost == 0 || writeTlbTag == 0 || writeTlbHost == 0 || writeTlbSpan == 0 || zeroPage == 0 || codePages == 0) return false;
   if (!framesInit()) return false;
   tlbFlush();
   const id = createSpace();
@@ -635,13 +759,30 @@ function fillWrite(addr: u64): usize {
   const frame = translatePage(addr, PROT_WRITE, true);
   if (frame == 0) { fault(addr, ACCESS_WRITE); return 0; }
   // Code frames never enter the write TLB, so every write to them is seen.
+  // A page holding a watched byte enters it under a tag fastWrite misses.
   if (!isCodeFrame(frame)) {
     const vpn = addr >> 12;
     const i = <usize>(vpn & TLB_MASK);
-    store<u64>(writeTlbTag + (i << 3), vpn);
+    const span = watchCount != 0 ? pageWatchSpan(vpn) : 0;
+    store<u64>(writeTlbTag + (i << 3), span != 0 ? vpn | WATCH_TAG : vpn);
     store<u32>(writeTlbHost + (i << 2), <u32>frame);
+    store<u32>(writeTlbSpan + (i << 2), span);
   }
   return frame;
+}
+
+/** The write-TLB entry of page vpn, under either tag (writable, own frame, not code), or 0. */
+@inline function writeTlbFrame(vpn: u64): usize {
+  const i = <usize>(vpn & TLB_MASK);
+  const t = load<u64>(writeTlbTag + (i << 3));
+  if (t == vpn || t == (vpn | WATCH_TAG)) return <usize>load<u32>(writeTlbHost + (i << 2));
+  return 0;
+}
+
+/** The frame to write page-of-a at, known writable (checkWrite passed): the TLB's, else translated (code frames). */
+@inline function writableFrame(a: u64): usize {
+  const f = writeTlbFrame(a >> 12);
+  return f != 0 ? f : translatePage(a, PROT_WRITE, true);
 }
 
 /** Host address for reading `n` bytes at addr within one page, or 0 (slow path needed). */
@@ -681,20 +822,39 @@ function readSlow(addr: u64, n: u32): u64 {
 /** Checks that n bytes at addr are writable (faulting if not). */
 export function checkWrite(addr: u64, n: u32): bool {
   if (fastWrite(addr, n) != 0) return true;
-  if (fillWrite(addr) == 0) return false;
+  if (writeTlbFrame(addr >> 12) == 0 && fillWrite(addr) == 0) return false;
   const end = addr + n - 1;
   // The fault names the first byte that cannot be written: the start of the second page.
-  if ((end >> 12) != (addr >> 12) && fillWrite(end & ~<u64>0xfff) == 0) return false;
+  if ((end >> 12) != (addr >> 12) && writeTlbFrame(end >> 12) == 0 && fillWrite(end & ~<u64>0xfff) == 0) return false;
   return true;
 }
 
+/**
+ * A store fastWrite could not make: a TLB miss, a page crossing, a code
+ * frame, or a page holding a watched byte (found under its tagged TLB
+ * entry: one lookup; a store outside the span of the page's watched bytes
+ * goes through at once, one inside it has the exact ranges checked).
+ */
 function writeSlow(addr: u64, n: u32, v: u64): void {
+  const vpn = addr >> 12;
+  const i = <usize>(vpn & TLB_MASK);
+  if (load<u64>(writeTlbTag + (i << 3)) == (vpn | WATCH_TAG) && (<u32>addr & 0xfff) <= 4096 - n) {
+    const h = <usize>load<u32>(writeTlbHost + (i << 2)) + (<usize>addr & 0xfff);
+    if (n == 8) store<u64>(h, v);
+    else if (n == 4) store<u32>(h, <u32>v);
+    else if (n == 2) store<u16>(h, <u16>v);
+    else store<u8>(h, <u8>v);
+    const span = load<u32>(writeTlbSpan + (i << 2));
+    const off = <u32>addr & 0xfff;
+    if (off + n > (span & 0xffff) && off < (span >> 16)) noteWatch(addr, n);
+    return;
+  }
   if (!checkWrite(addr, n)) return;
   for (let k: u32 = 0; k < n; k++) {
     const a = addr + k;
-    const frame = translatePage(a, PROT_WRITE, true);
-    store<u8>(frame + (<usize>a & 0xfff), <u8>(v >> (<u64>k << 3)));
+    store<u8>(writableFrame(a) + (<usize>a & 0xfff), <u8>(v >> (<u64>k << 3)));
   }
+  if (watchCount != 0) noteWatch(addr, n);
 }
 
 @inline export function read8(addr: u64): u64 {

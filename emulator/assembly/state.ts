@@ -39,6 +39,11 @@ export const STOP_OUT_OF_MEMORY: u32 = 11;
 export const STOP_SIMD_EXCEPTION: u32 = 12;
 /** #MF: a waiting x87 instruction found an exception flag the control word does not mask. */
 export const STOP_X87_EXCEPTION: u32 = 13;
+/**
+ * A guest store wrote a watched byte (mem.ts setWatches): the instruction
+ * retired, rip is the next one. A fault of the same instruction wins.
+ */
+export const STOP_WRITE_WATCH: u32 = 14;
 /** Internal: an instruction wrote to decoded code; the run loop re-decodes and goes on. */
 export const STOP_CODE_WRITTEN: u32 = 0xfe;
 
