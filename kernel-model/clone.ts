@@ -106,6 +106,7 @@ export function kernelClone(kernel: Kernel, parent: Task, args: CloneArgs): Sysc
   child.cpu = parent.cpu;
   // rseq_fork: a CLONE_VM child starts unregistered (libc registers again); a fork child keeps the registration.
   child.rseq = f & CLONE_VM ? new TaskRseq() : parent.rseq.forkCopy();
+  kernel.rseqAreasVersion++;
   // copy_process: a CLONE_VM child (not vfork) does not inherit the alternate signal stack.
   child.altStack = (f & (CLONE_VM | CLONE_VFORK)) === CLONE_VM ? { sp: 0n, size: 0n, flags: SS_DISABLE } : { ...parent.altStack };
   if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = args.childTid;

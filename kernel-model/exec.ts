@@ -132,6 +132,7 @@ export function execve(kernel: Kernel, task: Task, path: string, argv: string[],
   group.actions.resetForExec();
   task.altStack = { sp: 0n, size: 0n, flags: SS_DISABLE };
   task.rseq = new TaskRseq(); // rseq_execve: the registration is dropped
+  kernel.rseqAreasVersion++;
   task.robustList = { head: 0n, length: 0n };
   task.clearChildTid = 0n;
   task.savedMask = undefined;

@@ -64,6 +64,7 @@ export function exitTask(kernel: Kernel, task: Task, code: number): void {
   kernel.emit({ kind: 'task-exit', t: now, tid: task.tid, pid: group.tgid, code });
   kernel.compactCids(group.mm);
   kernel.releaseTask(task);
+  if (task.rseq.registration) kernel.rseqAreasVersion++;
   if (group.tasks.length === 0) processExited(kernel, group, group.groupExiting ? undefined : { code: group.leaderExitCode ?? code });
 }
 

@@ -74,6 +74,8 @@ export class Kernel {
   readonly debugRseq: boolean;
   /** The rseq ABI checker's findings (rseq-checker.ts), in order; each is also a 'finding' event. */
   readonly findings: Extract<MachineEvent, { kind: 'finding' }>[] = [];
+  /** Bumped whenever a registered rseq area appears or goes (the machine re-arms its write watches). */
+  rseqAreasVersion = 0;
   /** What execve needs to build images as the machine did at start-up (set by the machine). */
   execEnv: import('./exec.js').ExecEnvironment | undefined;
   /** Injected events not applied yet (injection.ts); part of the state a snapshot restores. */

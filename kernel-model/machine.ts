@@ -29,7 +29,7 @@ import { hex } from './layout.js';
 import { loadElf, setInitialRegisters, type LoadedProgram } from './loader.js';
 import type { Vma } from './memory-map.js';
 import { SeededRandom } from './prng.js';
-import { RSEQ_EVENT_PREEMPT, rseqNotifyResume, rseqSignalDeliver, type RseqExit, type RseqViolation } from './rseq.js';
+import { ORIG_RSEQ_SIZE, RSEQ_EVENT_PREEMPT, RSEQ_READ_ONLY_RANGES, RseqField, rseqNotifyResume, rseqSignalDeliver, type RseqExit, type RseqViolation } from './rseq.js';
 import { checkSections, checkSyscallInSection, reportFinding } from './rseq-checker.js';
 import { sliceExpired, sliceOnReschedule, sliceSyscallEntry } from './rseq-slice.js';
 import { TIME_SLICE_NS } from './scheduler.js';
@@ -250,6 +250,8 @@ export class Machine {
   /** Snapshots not yet released: while any exists, register files and address spaces are not recycled. */
   private liveSnapshots = 0;
   private readonly mainTask: Task;
+  /** The address space and rseqAreasVersion the CPU's write watches were set for. */
+  private armedWatches = '';
 
   private constructor(
     readonly cpu: Cpu,
@@ -643,6 +645,7 @@ export class Machine {
         breakpoint = undefined;
       }
       task.passBreakpoint = undefined;
+      this.armReadOnlyWatches(task);
       const stop = this.cpu.run(task.ctx, quantum, breakpoint);
       this.account(v, task, stop);
       this.handleStop(task, stop, quantum);
@@ -651,6 +654,43 @@ export class Machine {
     }
     if (!kernel.termination) return this.deadlockResult();
     return this.result(kernel.termination);
+  }
+
+  /**
+   * The checker watches the read-only fields of every registered rseq area
+   * of the address space about to run (the CPU stops right after a guest
+   * store into one); re-armed when areas come or go or the space changes.
+   */
+  private armReadOnlyWatches(task: Task): void {
+    const kernel = this.kernel;
+    const key = `${task.group.mm.id}:${kernel.rseqAreasVersion}`;
+    if (key === this.armedWatches) return;
+    this.armedWatches = key;
+    const ranges: { address: number; length: number }[] = [];
+    for (const t of kernel.tasks.values()) {
+      const reg = t.rseq.registration;
+      if (!reg || !t.alive || t.group.mm !== task.group.mm) continue;
+      for (const f of RSEQ_READ_ONLY_RANGES) {
+        if (f.offset >= RseqField.nodeId && !kernel.profile.rseqExtended) continue;
+        ranges.push({ address: reg.address + f.offset, length: f.length });
+      }
+    }
+    this.cpu.setWriteWatches(ranges);
+  }
+
+  /** A guest store into a read-only field of an rseq area: the checker's finding, at the storing instruction. */
+  private readOnlyFieldWritten(task: Task, stop: StopInfo): void {
+    const kernel = this.kernel;
+    const at = stop.watchAddress ?? 0;
+    const rip = stop.watchRip ?? task.ctx.rip;
+    for (const t of kernel.tasks.values()) {
+      const reg = t.rseq.registration;
+      if (!reg || t.group.mm !== task.group.mm || at < reg.address || at >= reg.address + ORIG_RSEQ_SIZE) continue;
+      const field = RSEQ_READ_ONLY_RANGES.find((f) => at >= reg.address + f.offset && at < reg.address + f.offset + f.length)?.field ?? 'a read-only field';
+      const whose = t === task ? 'its own' : `thread ${t.tid}'s`;
+      reportFinding(kernel, task, 'read-only-field-written', `user write to ${field} of ${whose} rseq area at ${hex(reg.address)}`, Number(rip), rip);
+      return;
+    }
   }
 
   /**
@@ -866,6 +906,9 @@ export class Machine {
         return;
       case StopReason.Syscall:
         this.syscall(task);
+        return;
+      case StopReason.WriteWatch:
+        this.readOnlyFieldWritten(task, stop);
         return;
       case StopReason.PageFault: {
         const address = stop.faultAddress ?? Number(stop.rip);

@@ -30,7 +30,7 @@ const MAX_KEPT = 1000;
  * about the program). Returns true when --debug-rseq made it fatal (the
  * process is then exiting with SIGSEGV).
  */
-export function reportFinding(kernel: Kernel, task: Task | undefined, rule: RseqRule, detail: string, address: number): boolean {
+export function reportFinding(kernel: Kernel, task: Task | undefined, rule: RseqRule, detail: string, address: number, rip?: bigint): boolean {
   const fatal = task !== undefined && kernel.debugRseq && DEBUG_FATAL.has(rule);
   const e = {
     kind: 'finding' as const,
@@ -38,7 +38,7 @@ export function reportFinding(kernel: Kernel, task: Task | undefined, rule: Rseq
     tid: task?.tid ?? 0,
     rule,
     address: BigInt(address),
-    rip: task?.ctx.rip ?? 0n,
+    rip: rip ?? task?.ctx.rip ?? 0n,
     detail,
     fatal: fatal ? 1 : 0,
   };

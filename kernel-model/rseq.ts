@@ -97,8 +97,6 @@ export class TaskRseq {
   /** rseq_force_update: write the IDs on the next return whatever the mode. */
   forceIds = false;
   slice = new RseqSlice();
-  /** Read-only fields already reported as overwritten (the checker says it once per field). */
-  reportedWrites = new Set<string>();
 
   /** rseq_preempt / rseq_migrate / rseq_signal_deliver: record an event and ask for notify-resume. */
   event(bit: number): void {
@@ -311,7 +309,6 @@ export function rseqNotifyResume(state: TaskRseq, exit: RseqExit): RseqViolation
   // Optimized mode: user_irq and the event bits are consumed by every exit.
   if (reg.mode === 'optimized') state.eventMask = 0;
   const cached = state.ids;
-  checkReadOnlyFields(state, reg, exit);
   const changed = !cached || cached.cpu !== ids.cpu || cached.node !== ids.node || cached.mmCid !== ids.mmCid;
   const writeIds = reg.mode === 'legacy' || state.forceIds || changed;
   if (writeIds) {
@@ -355,17 +352,6 @@ export function rseqSignalDeliver(state: TaskRseq, exit: RseqExit): RseqViolatio
   state.event(RSEQ_EVENT_SIGNAL);
   const optimized = state.registration?.mode === 'optimized';
   return rseqNotifyResume(state, optimized ? exit : { ...exit, fromSyscall: false });
-}
-
-/** The checker: a read-only field that differs from what the kernel last wrote was written by user space. */
-function checkReadOnlyFields(state: TaskRseq, reg: RseqRegistration, exit: RseqExit): void {
-  const cached = state.ids;
-  if (!cached || !exit.finding) return;
-  for (const f of readOnlyMismatches(reg, exit.mem, exit.profile, cached)) {
-    if (state.reportedWrites.has(f.field)) continue;
-    state.reportedWrites.add(f.field);
-    exit.finding('read-only-field-written', `${f.field} is ${hex(f.found >>> 0)}, the kernel wrote ${hex(f.expected >>> 0)}`, reg.address + f.offset);
-  }
 }
 
 interface FieldMismatch { field: string; offset: number; found: number; expected: number }

@@ -22,6 +22,7 @@ function rseq(c: SyscallCall): number {
       `rseq registration of ${hex(addr)} (length ${len}) refused with ${ERRNO_NAMES[-r]}: the thread already registered ${owner} at ${hex(before.address)}, length ${before.length}`, addr);
   }
   if (r === 0) {
+    c.kernel.rseqAreasVersion++;
     const what = flags & RSEQ_FLAG_UNREGISTER ? 'unregister' : 'register';
     c.kernel.emit({ kind: 'rseq', t: c.kernel.timeOf(c.task), tid: c.task.tid, what, detail: `area ${hex(addr)}, length ${len}, signature ${hex(sig)}` });
   }

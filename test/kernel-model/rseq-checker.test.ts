@@ -56,6 +56,18 @@ describe('rseq ABI checker', () => {
     expect(r.findings.find((f) => f.rule === 'descriptor-rewritten')?.detail).toMatch(/was changed while rseq_cs named it: \[0x[0-9a-f]+, 0x[0-9a-f]+\) abort 0x[0-9a-f]+, linked as/);
   });
 
+  it('a user store into a read-only field is caught at the storing instruction (write watch); --debug-rseq kills there', async () => {
+    const { m, out, r } = await run('ro');
+    expect(out).toBe('cpu_id now 7\n');
+    const f = r.findings.find((x) => x.rule === 'read-only-field-written')!;
+    expect(f.detail).toMatch(/^user write to cpu_id of its own rseq area at 0x[0-9a-f]+$/);
+    expect(m.symbols.describe(Number(f.rip))).toMatch(/^main\+/);
+    expect(f.address).toBe(f.rip);
+    const debug = await run('ro', { debugRseq: true });
+    expect(debug.r.signal?.name).toBe('SIGSEGV');
+    expect(debug.out).toBe('');
+  });
+
   it("a library's registration refused because glibc registered first: the finding says which errno and whose area", async () => {
     const { out, rules, r } = await run('refused');
     expect(out).toBe('own registration: -1 (Invalid argument)\n');
