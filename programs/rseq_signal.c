@@ -9,7 +9,8 @@
  * 4), so a section the signal interrupted resumes at its abort handler
  * after sigreturn and retries: main's counters must add up to the number
  * of its successful additions, the handler's to the number of times it
- * ran (at least `signals`; rseqlab's chaos mode sends more). main yields
+ * ran in any thread (at least `signals`; rseqlab's chaos mode sends more,
+ * to both threads). main yields
  * every 32 additions so that on one CPU the sender gets to run. How many
  * additions main makes depends on timing; only the signal count is
  * printed. */
@@ -18,7 +19,7 @@
 #include <signal.h>
 
 static struct percpu_word main_counts[MAX_CPUS], handler_counts[MAX_CPUS];
-static volatile int handled;
+static int handled;
 static volatile int stop;
 static pthread_t main_thread;
 static long signals;
@@ -36,16 +37,17 @@ static void on_usr1(int sig)
 {
 	(void)sig;
 	add(handler_counts);
-	handled = handled + 1;
+	/* atomic: chaos mode also sends SIGUSR1 to the sender thread */
+	__atomic_fetch_add(&handled, 1, __ATOMIC_RELAXED);
 }
 
 static void *sender(void *arg)
 {
 	for (long i = 0; i < signals; i++) {
-		int before = handled;
+		int before = __atomic_load_n(&handled, __ATOMIC_RELAXED);
 		if ((errno = pthread_kill(main_thread, SIGUSR1)))
 			fail("pthread_kill: %s", strerror(errno));
-		while (handled == before)
+		while (__atomic_load_n(&handled, __ATOMIC_RELAXED) == before)
 			sched_yield();
 	}
 	stop = 1;
@@ -72,6 +74,11 @@ int main(int argc, char **argv)
 			sched_yield();
 	}
 	pthread_join(t, NULL);
+	/* No handler may run while the counters are summed (chaos sends more). */
+	sigset_t usr1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
 	intptr_t in_main = 0, in_handler = 0;
 	for (int c = 0; c < MAX_CPUS; c++) {
 		in_main += main_counts[c].v;

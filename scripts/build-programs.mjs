@@ -1,8 +1,9 @@
 // Builds every programs/*.c into build/programs/<name> with gcc, statically
 // linked, plus build/programs/hello-pie (-static-pie) to keep that loader
 // path covered. A binary newer than its source, than every programs/*.h (the
-// rseq programs share rseq-abi.h) and than this script is left alone. Prints one line per program; on a gcc failure prints gcc's
-// output and exits 1. Run with `npm run build:programs`.
+// rseq programs share rseq-abi.h) and than this script is left alone.
+// Prints one line per program; on a gcc failure prints gcc's output and
+// exits 1. Run with `npm run build:programs`.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
