@@ -10,7 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Injection } from '../../kernel-model/injection.js';
 import type { Machine } from '../../kernel-model/machine.js';
-import { repoRoot, runNative } from './native.js';
+import { rseqlab } from '../cli/rseqlab.js';
+import { programPath, repoRoot, runNative } from './native.js';
 import { type GuestRun, instructions, lastInstruction, runGuest, sectionIn } from './rseq-machine.js';
 
 beforeAll(() => {
@@ -74,6 +75,16 @@ describe('known-buggy rseq programs', () => {
     const onCommit = await runGuest('rseq_bug_commit_not_last', [], { cpus: 2, inject: preemptAt((m) => instructions(m, sectionIn(m, 'addv_commit_not_last')).at(-2)!, 500) });
     expect(onCommit.r.exitCode, onCommit.err).toBe(0);
     expect(onCommit.out).toBe('rseq_bug_commit_not_last: 1000 increments counted once (this time)\n');
+  });
+
+  it('commit_not_last from the command line: rseqlab run --inject preempt@csJ+OFF#N names the point by section and offset', async () => {
+    const { m } = await runGuest('rseq_bug_commit_not_last', ['1'], { cpus: 1 });
+    const cs = sectionIn(m, 'addv_commit_not_last');
+    const j = m.criticalSections.indexOf(cs);
+    const off = lastInstruction(m, cs) - cs.start;
+    const r = rseqlab('run', '--cpus', '2', '--inject', `preempt@cs${j}+0x${off.toString(16)}#500`, programPath('rseq_bug_commit_not_last'));
+    expect(r.status).toBe(1);
+    expect(r.lines).toContain('rseq_bug_commit_not_last: counted 1001 for 1000 increments: a section aborted after its commit and ran again');
   });
 
   it('two_stores: a preemption or a migration between the two stores leaves the pair out of step', async () => {
