@@ -562,10 +562,25 @@ export class Machine {
         this.reschedule(task, now);
         task.returnWork = true;
         return;
-      case 'migrate':
-        kernel.scheduler.migrate(task, a.cpu, now, 'inject');
+      case 'migrate': {
+        // Linux never moves a thread to a CPU outside its affinity: a chaos
+        // migration drawn before the thread narrowed it picks an allowed
+        // vCPU; an explicit one to a forbidden vCPU becomes a preemption.
+        let cpu = a.cpu;
+        if (!cpuAllowed(task.allowed, cpu)) {
+          const others = kernel.vcpus.filter((v) => v.id !== task.cpu && cpuAllowed(task.allowed, v.id));
+          if (inj.chaos && others.length > 0) cpu = others[kernel.chaosRandom!.nextU32() % others.length].id;
+          else {
+            if (!inj.chaos) kernel.warnOnce(`inject-affinity:${inj.id}`, `rseqlab: ${describeInjection(inj)}: vCPU ${cpu} is not in thread ${task.tid}'s affinity; preempted it instead`);
+            this.reschedule(task, now);
+            task.returnWork = true;
+            return;
+          }
+        }
+        kernel.scheduler.migrate(task, cpu, now, 'inject');
         task.returnWork = true;
         return;
+      }
       case 'signal':
         sendSignal(kernel, a.scope === 'thread' ? task : task.group, a.sig, { kind: 'kill', signo: a.sig, errno: 0, code: SI_KERNEL, pid: 0, uid: 0 }, a.scope);
         task.returnWork = true;

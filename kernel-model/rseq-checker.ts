@@ -112,13 +112,16 @@ const ALU_CMP = 7;
 export function writesMemory(insn: DecodedInstruction): boolean {
   const row = OPCODE_TABLE[insn.row];
   if (!row) return false;
-  const m = /^([A-Z][a-z0-9]*)(.*)$/.exec(row.handler);
+  // The mnemonic part is one capitalised word, except IncDec (inc and dec share a handler).
+  const m = /^(IncDec|[A-Z][a-z0-9]*)(.*)$/.exec(row.handler);
   if (!m) return false;
   const [, name, operands] = m;
   if (name === 'Stos' || name === 'Movs' || name === 'Cmpxchg16b') return true;
   if (name === 'MovObAl' || row.handler === 'MovOvRax') return true;
   if (!insn.memory || !/^[EMWO]/.test(operands)) return false;
   if (name === 'Test' || name === 'Cmp' || name === 'Ucomisd' || name === 'Ucomiss') return false;
+  // x87 and MXCSR loads name their memory source first (FldM, FildM, FarithM, LdmxcsrMd, ...).
+  if (/^(Fld|Fild|Farith|Fbld|Frstor|Fxrstor|Ldmxcsr|Fcom)/.test(row.handler)) return false;
   if (name === 'Alu' && row.arg === ALU_CMP) return false;
   if (name === 'Bt' && (row.arg ?? 0) === 0) return false;
   if (name === 'Push' || name === 'Call' || name === 'Jmp' || name === 'Clflush') return false;

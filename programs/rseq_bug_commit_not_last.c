@@ -1,7 +1,7 @@
 /* rseq_bug_commit_not_last [iterations]: KNOWN BUGGY. A per-CPU counter
  * whose critical section does not end with its commit: after the addq
- * that commits, one more instruction (a statistics increment) is still
- * inside [start_ip, post_commit_ip). A preemption, migration or signal
+ * that commits, one more instruction (setting a "committed" flag in a
+ * register) is still inside [start_ip, post_commit_ip). A preemption, migration or signal
  * that lands on that instruction makes the kernel move the thread to the
  * abort handler (rseq-abi.md section 4: it only looks at the IP), and the
  * caller retries an addition that already happened: the counter
@@ -11,13 +11,14 @@
  * One thread adds 1 `iterations` times (default 1000) and checks the
  * total. A native run almost never gets preempted on that one
  * instruction, so it usually passes; rseqlab shows the bug with
- * --inject preempt@cs0+OFF, OFF the offset of the increment. */
+ * --inject preempt@cs0+OFF, OFF the offset of the instruction after the
+ * commit, and its static check reports the section (its last instruction
+ * does not store to memory). */
 #include "rseq-prog.h"
 
 static struct percpu_word counts[MAX_CPUS];
-static long ops;
 
-__attribute__((noipa)) static int addv_commit_not_last(intptr_t *v, intptr_t count, int cpu, long *stat)
+__attribute__((noipa)) static int addv_commit_not_last(intptr_t *v, intptr_t count, int cpu)
 {
 	struct rseq_abi *rs = rseq_abi_area();
 	__asm__ goto (
@@ -26,11 +27,11 @@ __attribute__((noipa)) static int addv_commit_not_last(intptr_t *v, intptr_t cou
 		"1:\n\t"
 		RSEQ_ABI_ASM_CMP_INDEX("%[cpu]", "%[cpu_id]", 4)
 		"addq %[count], %[v]\n\t"	/* the commit ... */
-		"incq %[stat]\n"		/* BUG: ... is not the last instruction of the range */
+		"movl $1, %%eax\n"		/* BUG: ... is not the last instruction of the range */
 		"2:\n\t"
 		RSEQ_ABI_ASM_ABORT(4, "%l[abort]")
 		: : [cpu] "r"(cpu), [cpu_id] "m"(rs->cpu_id), [rseq_cs] "m"(rs->rseq_cs),
-		    [v] "m"(*v), [count] "er"(count), [stat] "m"(*stat)
+		    [v] "m"(*v), [count] "er"(count)
 		: "memory", "cc", "rax" : abort);
 	return RSEQ_OK;
 abort:
@@ -45,7 +46,7 @@ int main(int argc, char **argv)
 	for (long i = 0; i < n; i++) {
 		for (;;) {
 			int cpu = check_index(rseq_abi_current_cpu(), "cpu_id_start");
-			if (addv_commit_not_last(&counts[cpu].v, 1, cpu, &ops) == RSEQ_OK)
+			if (addv_commit_not_last(&counts[cpu].v, 1, cpu) == RSEQ_OK)
 				break;
 		}
 	}

@@ -75,3 +75,35 @@ describe('rseq ABI checker', () => {
     expect(r.findings.find((f) => f.rule === 'registration-refused')?.detail).toMatch(/refused with EINVAL: the thread already registered glibc's area \(thread pointer \+ __rseq_offset\) at 0x[0-9a-f]+, length 32/);
   });
 });
+
+describe('which instructions store to memory (for the commit-not-last rule)', () => {
+  it('classifies the commit stores gcc and the selftests use, and the reads that look like them', async () => {
+    const { writesMemory } = await import('../../kernel-model/rseq-checker.js');
+    const cpu = await createCpu();
+    const at = 0x10000;
+    cpu.map(at, 0x1000, 7);
+    const cases: [string, number[], boolean][] = [
+      ['mov [rax], rbx', [0x48, 0x89, 0x18], true],
+      ['mov dword [rax], 1', [0xc7, 0x00, 0x01, 0x00, 0x00, 0x00], true],
+      ['add [rax], rbx', [0x48, 0x01, 0x18], true],
+      ['inc qword [rax]', [0x48, 0xff, 0x00], true],
+      ['dec dword [rax]', [0xff, 0x08], true],
+      ['movdqu [rax], xmm0', [0xf3, 0x0f, 0x7f, 0x00], true],
+      ['xchg [rax], rbx', [0x48, 0x87, 0x18], true],
+      ['cmp [rax], rbx', [0x48, 0x39, 0x18], false],
+      ['test [rax], rbx', [0x48, 0x85, 0x18], false],
+      ['mov rbx, [rax]', [0x48, 0x8b, 0x18], false],
+      ['inc rax', [0x48, 0xff, 0xc0], false],
+      ['mov eax, 1', [0xb8, 0x01, 0x00, 0x00, 0x00], false],
+      ['fld qword [rax]', [0xdd, 0x00], false],
+      ['fstp qword [rax]', [0xdd, 0x18], true],
+      ['ldmxcsr [rax]', [0x0f, 0xae, 0x10], false],
+    ];
+    for (const [text, bytes, stores] of cases) {
+      cpu.write(at, new Uint8Array(bytes));
+      const d = cpu.decode(at);
+      expect(d.status, text).toBe('ok');
+      expect(writesMemory(d), text).toBe(stores);
+    }
+  });
+});

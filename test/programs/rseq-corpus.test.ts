@@ -47,10 +47,8 @@ const CASES: Case[] = [
   { name: 'rseq_spinlock', args: ['4', '1000'], stdout: 'rseq_spinlock: 4 threads x 1000 locked increments = 4000\n', sections: ['rseq_cmpeqv_storev'], exits: ['rseq_cmpeqv_storev'], maxInstructions: 1_000_000, aborts: true },
   // ~420 K
   { name: 'rseq_mmcid_pool', args: ['4', '500'], stdout: 'rseq_mmcid_pool: 4 threads x 500 allocations, every object back in the pool once\n', sections: ['rseq_mm_cid_cmpeqv_trystorev_storev', 'rseq_mm_cid_cmpeqv_trymemcpy_storev'], exits: ['rseq_mm_cid_cmpeqv_trystorev_storev', 'rseq_mm_cid_cmpeqv_trymemcpy_storev'], maxInstructions: 2_000_000, aborts: true },
-  // ~30-50 K. No chaos migrations: the model arms a chaos migration when it
-  // draws it, and applies it even after the thread narrowed its affinity
-  // to one CPU, which Linux never does (a kernel-model issue).
-  { name: 'rseq_getcpu', args: [], stdout: 'rseq_getcpu: ok\n', sections: [], exits: [], maxInstructions: 1_000_000, aborts: false, chaosEvents: ['preempt', 'signal'] },
+  // ~30-50 K. Chaos migrations respect the affinity the program narrows.
+  { name: 'rseq_getcpu', args: [], stdout: 'rseq_getcpu: ok\n', sections: [], exits: [], maxInstructions: 1_000_000, aborts: false },
   // ~30-60 K
   // (its sections are short next to the rest of its loop: aborts under chaos are rare; the injection test below makes them)
   { name: 'rseq_signal', args: ['20'], stdout: 'rseq_signal: 20 signals sent, every addition in main and in the handler counted once\n', sections: ['rseq_addv'], exits: [], maxInstructions: 1_000_000, aborts: false },
