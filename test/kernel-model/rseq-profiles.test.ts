@@ -13,8 +13,8 @@ import { gcc, STATIC } from './gcc.js';
 const prog = gcc('rseq-profiles', join(import.meta.dirname, 'fixtures', 'rseq-profiles.c'), STATIC);
 
 /** Runs one mode under one profile, preempting at each `preempt` symbol(+offset, hit) first. */
-async function run(mode: string, kernel: KernelProfileName, preempt: { symbol: string; offset?: number; hit?: number }[] = [], debugRseq = false) {
-  const m = Machine.create({ cpu: await createCpu(), program: prog.bytes, path: prog.path, argv: [prog.path, mode], seed: 1, cpus: 2, kernelProfile: kernel, debugRseq });
+async function run(mode: string, kernel: KernelProfileName, preempt: { symbol: string; offset?: number; hit?: number }[] = [], debugRseq = false, args: string[] = []) {
+  const m = Machine.create({ cpu: await createCpu(), program: prog.bytes, path: prog.path, argv: [prog.path, mode, ...args], seed: 1, cpus: 2, kernelProfile: kernel, debugRseq });
   for (const p of preempt) {
     const sym = m.symbols.lookup(p.symbol);
     if (!sym) throw new Error(`no symbol ${p.symbol}`);
@@ -64,6 +64,22 @@ describe('kernel profiles: what each Linux did differently', () => {
       const { r, out, rseq } = await run('stale', kernel, [{ symbol: 'stale_spot' }]);
       expect([r.exitCode, out], kernel).toEqual([0, 'rseq_cs cleared\n']);
       expect(rseq('lazy-clear'), kernel).toHaveLength(1);
+    }
+  });
+
+  it('section 8: version != 0 or abort_ip inside the range are fatal at the next preemption even outside the range up to 6.18; cleared from 6.19', async () => {
+    // (Non-zero flags are checked by rseq_need_restart, which 6.3 runs only
+    // inside the range: outside they are cleared like any stale descriptor.
+    // Inside, see the NO_RESTART test below.)
+    const flags = await run('stale', '6.3', [{ symbol: 'stale_spot' }], false, ['flags']);
+    expect([flags.r.exitCode, flags.out]).toEqual([0, 'rseq_cs cleared\n']);
+    const reasons = { version: /version is 1, must be 0/, 'abort-inside': /abort_ip 0x[0-9a-f]+ is inside the critical section/ } as const;
+    for (const [what, reason] of Object.entries(reasons)) {
+      const old = await run(`stale`, '6.3', [{ symbol: 'stale_spot' }], false, [what]);
+      expect(old.r.signal?.name, what).toBe('SIGSEGV');
+      expect(old.r.message, what).toMatch(reason);
+      const now = await run('stale', '7.0', [{ symbol: 'stale_spot' }], false, [what]);
+      expect([now.r.exitCode, now.out], what).toEqual([0, 'rseq_cs cleared\n']);
     }
   });
 

@@ -101,8 +101,17 @@ describe('rseq programs, emulated', () => {
         expect(g.out, where).toBe(native);
         expect(g.r.findings, where).toEqual([]);
       }
+      // Every kernel profile where the program applies (4.18 has no mm_cid).
+      for (const kernel of ['4.18', '6.3', '6.19'] as const) {
+        if (kernel === '4.18' && c.name === 'rseq_mmcid_pool') continue;
+        const g = await runGuest(c.name, c.args, { cpus: 2, seed: 5, kernel, maxInstructions: c.maxInstructions });
+        const where = `${c.name} --kernel ${kernel}: ${g.err}`;
+        expect(g.r.exitCode, where).toBe(0);
+        expect(g.out, where).toBe(native);
+        expect(g.r.findings, where).toEqual([]);
+      }
       let aborts = 0;
-      for (const seed of [1, 2]) {
+      for (const seed of [1, 2, 3, 4]) {
         const g = await runGuest(c.name, c.args, { cpus: 4, seed, chaos: { perThousand: 2, events: c.chaosEvents }, maxInstructions: c.maxInstructions * 3 });
         const where = `${c.name} --cpus 4 --chaos 2 --seed ${seed}: ${g.err}`;
         expect(g.r.exitCode, where).toBe(0);
