@@ -237,3 +237,19 @@ describe('rseq programs about the kernel, under each profile', () => {
     expect(getcpu.out).toBe('rseq_getcpu: ok\n');
   });
 });
+
+describe('determinism', () => {
+  it('the same program, options and seed give the same trace hash (chaos, injections, kernel profile); another seed another', async () => {
+    const opts = (seed: number) => ({ cpus: 4, seed, kernel: '7.0' as const, chaos: { perThousand: 3 }, maxInstructions: 3_000_000 });
+    const a = await runGuest('rseq_list', ['4', '50', '3'], opts(11));
+    const b = await runGuest('rseq_list', ['4', '50', '3'], opts(11));
+    const c = await runGuest('rseq_list', ['4', '50', '3'], opts(12));
+    expect(a.r.exitCode, a.err).toBe(0);
+    expect(abortCount(a)).toBeGreaterThan(0);
+    expect([b.r.traceHash, b.r.retired, b.events.length]).toEqual([a.r.traceHash, a.r.retired, a.events.length]);
+    expect(c.r.traceHash).not.toBe(a.r.traceHash);
+    const slice = (seed: number) => runGuest('rseq_slice', [], { kernel: '7.0', cpus: 1, seed, chaos: { perThousand: 5, events: ['preempt'] }, maxInstructions: 5_000_000 });
+    const [s1, s2] = [await slice(3), await slice(3)];
+    expect(s1.r.traceHash).toBe(s2.r.traceHash);
+  });
+});
