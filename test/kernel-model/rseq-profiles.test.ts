@@ -39,6 +39,13 @@ describe('kernel profiles: what each Linux did differently', () => {
     }
   });
 
+  it('membarrier(PRIVATE_EXPEDITED_RSEQ) rewrites the IDs of an interrupted legacy thread (6.3, 7.0 with 32 bytes); optimized 6.19 only when they change', async () => {
+    for (const [kernel, want] of [['6.3', 'rewritten'], ['6.19', 'survived'], ['7.0', 'rewritten']] as const) {
+      const { out, r } = await run('membarrier', kernel);
+      expect([r.exitCode, out], kernel).toEqual([0, `after membarrier: cpu_id_start ${want}\n`]);
+    }
+  });
+
   it('7.0 enforces the read-only fields of a V2 registration when it next writes the IDs; 6.19 and 32-byte registrations do not', async () => {
     const v2 = await run('v2-ro', '7.0');
     expect(v2.r.kind).toBe('killed');

@@ -219,6 +219,7 @@ describe('rseq programs about the kernel, under each profile', () => {
       const g = await runGuest('rseq_cpu_id_start', [], { kernel, cpus: 2 });
       expect(g.r.exitCode, `${kernel}: ${g.err}`).toBe(0);
       expect(g.out, kernel).toBe('cpu_id_start: rewritten\n');
+      expect(g.r.findings.map((f) => f.rule), kernel).toContain('read-only-field-written');
     }
     const broken = await runGuest('rseq_cpu_id_start', [], { kernel: '6.19', cpus: 2 });
     expect(broken.r.exitCode).toBe(1);
