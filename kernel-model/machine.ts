@@ -733,8 +733,8 @@ export class Machine {
     const kernel = this.kernel;
     if (task.rseq.registration && checkSyscallInSection(kernel, task, task.ctx.rip - 2n)) return;
     const nr = Number(task.ctx.gpr[Reg.RAX]);
-    const slice = sliceSyscallEntry(task.rseq, kernel.mem, nr, kernel.debugRseq, (rule, detail, address) => reportFinding(kernel, task, rule, detail, address));
-    if (slice.violation && !this.rseqFatal(task, slice.violation)) return;
+    const slice = sliceSyscallEntry(task.rseq, kernel.mem, nr, (rule, detail, address) => reportFinding(kernel, task, rule, detail, address));
+    if (!task.alive || (slice.violation && !this.rseqFatal(task, slice.violation))) return;
     if (slice.ended) {
       const what = slice.ended === 'rseq_slice_yield' ? 'slice-yield' : 'slice-revoke';
       kernel.emit({ kind: 'rseq', t: kernel.timeOf(task), tid: task.tid, what, detail: `time slice extension ended by ${slice.ended}` });
@@ -845,7 +845,7 @@ export class Machine {
     const kernel = this.kernel;
     task.returnWork = false;
     if (hasDeliverable(task)) {
-      doSignal(kernel, task, { rseqBeforeFrame: (t) => this.rseqSignalDeliver(t) });
+      doSignal(kernel, task, { rseqBeforeFrame: (t, fromSyscall) => this.rseqSignalDeliver(t, fromSyscall) });
       if (!task.alive || task.state !== 'running') return;
     }
     const fromSyscall = task.fromSyscall;
@@ -855,8 +855,8 @@ export class Machine {
   }
 
   /** rseq_signal_deliver: the signal event, then notify-resume with the fixup, before the frame exists. */
-  private rseqSignalDeliver(task: Task): boolean {
-    return this.rseqFatal(task, rseqSignalDeliver(task.rseq, this.rseqExit(task, task.fromSyscall)));
+  private rseqSignalDeliver(task: Task, fromSyscall: boolean): boolean {
+    return this.rseqFatal(task, rseqSignalDeliver(task.rseq, this.rseqExit(task, fromSyscall)));
   }
 
   private rseqNotifyResume(task: Task, fromSyscall: boolean): boolean {

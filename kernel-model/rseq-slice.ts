@@ -133,15 +133,14 @@ export function sliceExpired(state: TaskRseq, now: bigint): boolean {
 /**
  * rseq_syscall_enter_work: a system call during a grant ends it (slice_ctrl
  * cleared) and asks for a reschedule; rseq_slice_yield records that the
- * task yielded in time. A debug kernel first checks that slice_ctrl holds
- * exactly {granted} (request cleared), else SIGSEGV; the checker reports
- * the same inconsistency on any kernel.
+ * task yielded in time. slice_ctrl must hold exactly {granted} (request
+ * cleared): the checker reports anything else, and on a debug kernel that
+ * finding is the SIGSEGV (rseq_slice_validate_ctrl).
  */
 export function sliceSyscallEntry(
   state: TaskRseq,
   mem: UserMemory,
   nr: number,
-  debug: boolean,
   finding: (rule: RseqRule, detail: string, address: number) => void,
 ): { resched: boolean; ended?: string; violation?: RseqViolation } {
   if (!state.slice.granted) return { resched: false };
@@ -150,7 +149,6 @@ export function sliceSyscallEntry(
   if (ctrl !== GRANTED) {
     const detail = `slice_ctrl is ${ctrl === undefined ? 'unreadable' : hex(ctrl)} at a system call during a granted extension, expected ${hex(GRANTED)} (granted, no request)`;
     finding('slice-state-inconsistent', detail, reg.address + RseqField.sliceCtrl);
-    if (debug) return { resched: false, violation: { reason: detail, address: reg.address + RseqField.sliceCtrl } };
   }
   const yielded = nr === NR_RSEQ_SLICE_YIELD;
   if (yielded) state.slice.yielded = true;

@@ -152,8 +152,13 @@ function dequeue(task: Task): { sig: number; info: SigInfo } | undefined {
 
 /** What the return-to-user path needs from the machine for one delivery. */
 export interface DeliveryHooks {
-  /** rseq_signal_deliver: record the signal event and run notify-resume (the fixup) before the frame is built; false if rseq killed the task. */
-  rseqBeforeFrame(task: Task): boolean;
+  /**
+   * rseq_signal_deliver: record the signal event and run notify-resume (the
+   * fixup) before the frame is built; false if rseq killed the task.
+   * `fromSyscall`: the signal arrives on the return from a system call, not
+   * by interrupting user code (optimized rseq then leaves rseq_cs alone).
+   */
+  rseqBeforeFrame(task: Task, fromSyscall: boolean): boolean;
 }
 
 /**
@@ -190,7 +195,7 @@ export function doSignal(kernel: Kernel, task: Task, hooks: DeliveryHooks): void
       case 'handler': {
         if (inSyscall) restartOrInterrupt(task, (action.flags & SA_RESTART) !== 0n);
         task.fromSyscall = false;
-        if (!hooks.rseqBeforeFrame(task)) return;
+        if (!hooks.rseqBeforeFrame(task, inSyscall)) return;
         const saved = task.savedMask ?? task.blocked;
         task.savedMask = undefined;
         const trap = frameFault(task, sig);

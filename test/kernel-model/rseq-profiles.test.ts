@@ -110,6 +110,24 @@ describe('kernel profiles: what each Linux did differently', () => {
     expect(rseq('slice-revoke').map((e) => e.kind === 'rseq' && e.detail)).toEqual(['time slice extension ended by system call 39']);
   });
 
+  it('inconsistent slice_ctrl at a system call during a grant (request set again) is a finding; SIGSEGV on a debug kernel', async () => {
+    const at = [{ symbol: 'slice_region', offset: 8, hit: 10 }];
+    const plain = await run('slice-bad', '7.0', at);
+    expect(plain.out).toBe('enabled 1, flags 0x30\ngranted 1, then slice_ctrl 0/0\n');
+    expect(plain.r.findings.find((f) => f.rule === 'slice-state-inconsistent')?.detail).toBe('slice_ctrl is 0x101 at a system call during a granted extension, expected 0x100 (granted, no request)');
+    const debug = await run('slice-bad', '7.0', at, true);
+    expect(debug.r.signal?.name).toBe('SIGSEGV');
+    expect(debug.r.message).toMatch(/^rseq \(CONFIG_DEBUG_RSEQ\): slice-state-inconsistent: /);
+  });
+
+  it('a signal on the return from a system call: legacy evaluates rseq_cs before the frame (lazy clear), optimized leaves it (user space was not interrupted)', async () => {
+    const cases = [['6.3', '32', 'cleared'], ['6.19', '32', 'still set'], ['7.0', '32', 'cleared'], ['7.0', '64', 'still set']] as const;
+    for (const [kernel, len, want] of cases) {
+      const { out } = await run('signal-syscall', kernel, [], false, [len]);
+      expect(out, `${kernel} ${len}`).toBe(`after a signal in pause(): rseq_cs ${want}\n`);
+    }
+  });
+
   it('the grant is bounded: a task that never yields is preempted when the extension (5 us) runs out', async () => {
     const { out, rseq } = await run('slice-hog', '7.0', [{ symbol: 'slice_region', offset: 8, hit: 10 }]);
     expect(out).toBe('enabled 1, flags 0x30\nhog: granted 0 after the grant ran out\n');
