@@ -111,7 +111,7 @@ describe('rseq programs, emulated', () => {
         expect(g.r.findings, where).toEqual([]);
       }
       let aborts = 0;
-      for (const seed of [1, 2, 3, 4]) {
+      for (const seed of [1, 2, 3, 4, 5, 6]) {
         const g = await runGuest(c.name, c.args, { cpus: 4, seed, chaos: { perThousand: 2, events: c.chaosEvents }, maxInstructions: c.maxInstructions * 3 });
         const where = `${c.name} --cpus 4 --chaos 2 --seed ${seed}: ${g.err}`;
         expect(g.r.exitCode, where).toBe(0);
@@ -227,6 +227,16 @@ describe('rseq programs about the kernel, under each profile', () => {
     expect(broken.err).toMatch(/^rseq_cpu_id_start: the sentinel 0x80000000 in cpu_id_start survived a context switch \(cpu_id \d+\)\n$/);
     // The checker names the write it relies on, on every profile.
     expect(broken.r.findings.map((f) => f.rule)).toContain('read-only-field-written');
+  });
+
+  it('rseq_getcpu with 2 NUMA nodes: node_id is the node of the vCPU (the one getcpu reports) on every CPU it visits', async () => {
+    for (const [cpus, nodes] of [[4, 2], [8, 4]] as const) {
+      const g = await runGuest('rseq_getcpu', [], { cpus, nodes, seed: cpus });
+      expect(g.r.exitCode, g.err).toBe(0);
+      expect(g.out).toBe('rseq_getcpu: ok\n');
+      const ids = g.events.filter((e) => e.kind === 'rseq' && e.what === 'ids').map((e) => e.kind === 'rseq' && e.detail);
+      expect(ids.some((d) => /node_id [1-9]/.test(String(d))), `${cpus}/${nodes}`).toBe(true);
+    }
   });
 
   it('rseq_mmcid_pool and rseq_getcpu on 4.18 (no node_id / mm_cid): the pool says so, getcpu still passes', async () => {

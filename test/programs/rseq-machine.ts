@@ -14,6 +14,8 @@ import { programPath } from './native.js';
 
 export interface GuestOptions {
   cpus?: number;
+  /** NUMA nodes (default 1). */
+  nodes?: number;
   seed?: number;
   kernel?: KernelProfileName;
   quantum?: number;
@@ -54,6 +56,7 @@ export async function runGuest(name: string, args: readonly string[], o: GuestOp
     argv: [path, ...args],
     seed: o.seed ?? 1,
     cpus: o.cpus ?? 4,
+    nodes: o.nodes,
     kernelProfile: o.kernel,
     quantum: o.quantum,
     debugRseq: o.debugRseq,
