@@ -11,8 +11,8 @@
 import { EINVAL, ENOTSUPP, ENXIO } from './errno.js';
 import type { KernelProfile } from './kernel-profile.js';
 import { hex } from './layout.js';
-import { RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE, RSEQ_CS_FLAG_SLICE_EXT_ENABLED, RseqField, type RseqRule, type RseqViolation, type TaskRseq } from './rseq.js';
-import { UserFault, type UserMemory } from './user-memory.js';
+import { RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE, RSEQ_CS_FLAG_SLICE_EXT_ENABLED, RseqField, guarded, type RseqRule, type RseqViolation, type TaskRseq } from './rseq.js';
+import type { UserMemory } from './user-memory.js';
 
 export const PR_RSEQ_SLICE_EXTENSION = 79;
 const PR_RSEQ_SLICE_EXTENSION_GET = 1;
@@ -28,24 +28,13 @@ const REQUEST = 0x1;
 const GRANTED = 0x100;
 
 function readCtrl(state: TaskRseq, mem: UserMemory): number | undefined {
-  const reg = state.registration!;
-  try {
-    return mem.readU32(reg.address + RseqField.sliceCtrl);
-  } catch (e) {
-    if (e instanceof UserFault) return undefined;
-    throw e;
-  }
+  const at = state.registration!.address + RseqField.sliceCtrl;
+  return guarded(() => mem.readU32(at), () => undefined);
 }
 
 function writeCtrl(state: TaskRseq, mem: UserMemory, value: number): boolean {
-  const reg = state.registration!;
-  try {
-    mem.writeU32(reg.address + RseqField.sliceCtrl, value);
-    return true;
-  } catch (e) {
-    if (e instanceof UserFault) return false;
-    throw e;
-  }
+  const at = state.registration!.address + RseqField.sliceCtrl;
+  return guarded(() => (mem.writeU32(at, value), true), () => false);
 }
 
 /** The task may be granted extensions at all (7.0, a V2 registration, enabled). */
@@ -74,18 +63,16 @@ export function sliceExtensionPrctl(state: TaskRseq, mem: UserMemory, profile: K
       if (!reg.v2) return -ENOTSUPP; // legacy registrations have no slice extension
       const enable = arg3 !== 0n;
       if (enable === state.slice.enabled) return 0;
-      let flags: number;
-      try {
-        flags = mem.readU32(reg.address + RseqField.flags);
+      const ok = guarded(() => {
+        let flags = mem.readU32(reg.address + RseqField.flags);
         let valid = RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE;
         if (state.slice.enabled) valid |= RSEQ_CS_FLAG_SLICE_EXT_ENABLED;
-        if ((flags & valid) !== valid) return 'segv';
+        if ((flags & valid) !== valid) return false;
         flags = (flags & ~RSEQ_CS_FLAG_SLICE_EXT_ENABLED) | RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE | (enable ? RSEQ_CS_FLAG_SLICE_EXT_ENABLED : 0);
         mem.writeU32(reg.address + RseqField.flags, flags >>> 0);
-      } catch (e) {
-        if (e instanceof UserFault) return 'segv';
-        throw e;
-      }
+        return true;
+      }, () => false);
+      if (!ok) return 'segv';
       state.slice.enabled = enable;
       return 0;
     }

@@ -4,8 +4,9 @@
 // migration, signal or registration (__rseq_handle_notify_resume up to 6.18,
 // rseq_exit_user_update / rseq_slowpath_update_usr from 6.19), the abort-IP
 // fixup (rseq_ip_fixup with rseq_get_rseq_cs up to 6.18, rseq_update_user_cs
-// and its debug variant from 6.19) and rseq_syscall (the CONFIG_DEBUG_RSEQ
-// check of system calls made inside a critical section). A failure that
+// and its debug variant from 6.19); rseq_syscall (the CONFIG_DEBUG_RSEQ
+// check of system calls made inside a critical section) is the checker's
+// (rseq-checker.ts), on activeSection here. A failure that
 // Linux answers with SIGSEGV comes back as an RseqViolation saying why, so
 // rseqlab can explain the kill. The kernel-version differences come from
 // the profile (kernel-profile.ts); the time slice extension is in
@@ -187,7 +188,7 @@ function eventNames(mask: number): string {
 }
 
 /** Runs a user-memory access; a fault becomes `onFault`'s value. */
-function guarded<T>(access: () => T, onFault: (e: UserFault) => T): T {
+export function guarded<T>(access: () => T, onFault: (e: UserFault) => T): T {
   try {
     return access();
   } catch (e) {
@@ -539,16 +540,4 @@ export function activeSection(state: TaskRseq, mem: UserMemory): { descriptor: n
   const cs = readDescriptor(mem, Number(ptr));
   if ('reason' in cs) return undefined;
   return { descriptor: Number(ptr), start: cs.start, end: cs.start + cs.offset, abort: cs.abort };
-}
-
-/**
- * rseq_syscall (CONFIG_DEBUG_RSEQ): a system call issued from inside the
- * active critical section is an ABI violation.
- */
-export function rseqSyscallCheck(state: TaskRseq, mem: UserMemory, syscallIp: bigint): RseqViolation | undefined {
-  const cs = activeSection(state, mem);
-  if (cs && syscallIp >= cs.start && syscallIp < cs.end) {
-    return { reason: `system call at ${hex(syscallIp)} inside the rseq critical section [${hex(cs.start)}, ${hex(cs.end)})`, address: Number(syscallIp) };
-  }
-  return undefined;
 }
