@@ -30,7 +30,7 @@ import { loadElf, setInitialRegisters, type LoadedProgram } from './loader.js';
 import type { Vma } from './memory-map.js';
 import { SeededRandom } from './prng.js';
 import { ORIG_RSEQ_SIZE, RSEQ_EVENT_PREEMPT, RSEQ_READ_ONLY_RANGES, RseqField, rseqNotifyResume, rseqSignalDeliver, type RseqExit, type RseqViolation } from './rseq.js';
-import { checkSections, checkSyscallInSection, reportFinding } from './rseq-checker.js';
+import { checkSectionWrite, checkSections, checkSyscallInSection, reportFinding } from './rseq-checker.js';
 import { sliceExpired, sliceOnReschedule, sliceSyscallEntry } from './rseq-slice.js';
 import { TIME_SLICE_NS } from './scheduler.js';
 import { FPE_FLTDIV, FPE_FLTINV, FPE_FLTOVF, FPE_FLTRES, FPE_FLTUND, FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, type SigInfo } from './siginfo.js';
@@ -672,9 +672,11 @@ export class Machine {
   }
 
   /**
-   * The checker watches the read-only fields of every registered rseq area
-   * of the address space about to run (the CPU stops right after a guest
-   * store into one); re-armed when areas come or go or the space changes.
+   * The checker's write watches for the address space about to run (the
+   * CPU stops right after a guest store into one): the read-only fields of
+   * every registered rseq area, and every critical section the program's
+   * tables list (descriptor, code, signature). Re-armed when areas come or
+   * go or the space changes.
    */
   private armReadOnlyWatches(task: Task): void {
     const kernel = this.kernel;
@@ -690,22 +692,33 @@ export class Machine {
         ranges.push({ address: reg.address + f.offset, length: f.length });
       }
     }
+    for (const s of task.group.image?.criticalSections ?? []) {
+      ranges.push({ address: s.descriptorAddress, length: 32 });
+      if (s.postCommit > s.start && s.postCommit - s.start <= 4096) ranges.push({ address: s.start, length: s.postCommit - s.start });
+      if (s.abort >= 4) ranges.push({ address: s.abort - 4, length: 4 });
+    }
     this.cpu.setWriteWatches(ranges);
   }
 
-  /** A guest store into a read-only field of an rseq area: the checker's finding, at the storing instruction. */
-  private readOnlyFieldWritten(task: Task, stop: StopInfo): void {
+  /**
+   * A guest store into a watched range: a read-only field of an rseq area,
+   * or a listed critical section (a finding only while some thread's
+   * rseq_cs names it); the checker's finding, at the storing instruction.
+   */
+  private watchedWrite(task: Task, stop: StopInfo): void {
     const kernel = this.kernel;
     const at = stop.watchAddress ?? 0;
     const rip = stop.watchRip ?? task.ctx.rip;
     for (const t of kernel.tasks.values()) {
       const reg = t.rseq.registration;
       if (!reg || t.group.mm !== task.group.mm || at < reg.address || at >= reg.address + ORIG_RSEQ_SIZE) continue;
-      const field = RSEQ_READ_ONLY_RANGES.find((f) => at >= reg.address + f.offset && at < reg.address + f.offset + f.length)?.field ?? 'a read-only field';
+      const field = RSEQ_READ_ONLY_RANGES.find((f) => at >= reg.address + f.offset && at < reg.address + f.offset + f.length)?.field;
+      if (!field) continue;
       const whose = t === task ? 'its own' : `thread ${t.tid}'s`;
       reportFinding(kernel, task, 'read-only-field-written', `user write to ${field} of ${whose} rseq area at ${hex(reg.address)}`, Number(rip), rip);
       return;
     }
+    checkSectionWrite(kernel, task, at, rip);
   }
 
   /**
@@ -875,7 +888,6 @@ export class Machine {
       debug: kernel.debugRseq,
       observe: (what, detail) => kernel.emit({ kind: 'rseq', t: kernel.timeOf(task), tid: task.tid, what, detail: `${detail} on vCPU ${task.cpu}` }),
       finding: (rule, detail, address) => reportFinding(kernel, task, rule, detail, address),
-      linkedDescriptor: task.group.image ? (address) => task.group.image!.criticalSections.find((s) => s.descriptorAddress === address) : undefined,
     };
   }
 
@@ -923,7 +935,7 @@ export class Machine {
         this.syscall(task);
         return;
       case StopReason.WriteWatch:
-        this.readOnlyFieldWritten(task, stop);
+        this.watchedWrite(task, stop);
         return;
       case StopReason.PageFault: {
         const address = stop.faultAddress ?? Number(stop.rip);

@@ -153,3 +153,24 @@ export function checkUnmapped(kernel: Kernel, task: Task, addr: number, length: 
     }
   }
 }
+
+/**
+ * The checker at a guest store into a critical section the program lists
+ * (its descriptor, code or signature): a finding when some thread's rseq_cs
+ * names that section at that moment, since the kernel may read the
+ * descriptor and jump to its abort handler at any preemption.
+ */
+export function checkSectionWrite(kernel: Kernel, task: Task, address: number, rip: bigint): void {
+  const sections = task.group.image?.criticalSections ?? [];
+  const s = sections.find((x) => (address >= x.descriptorAddress && address < x.descriptorAddress + 32)
+    || (address >= x.start && address < x.postCommit) || (address >= x.abort - 4 && address < x.abort));
+  if (!s) return;
+  const part = address >= s.descriptorAddress && address < s.descriptorAddress + 32 ? 'descriptor' : address >= s.start && address < s.postCommit ? 'code' : 'abort signature';
+  for (const t of task.group.tasks) {
+    const cs = activeSection(t.rseq, kernel.mem);
+    if (!cs || (cs.descriptor !== s.descriptorAddress && !(Number(cs.start) === s.start && Number(cs.end) === s.postCommit))) continue;
+    reportFinding(kernel, task, 'descriptor-rewritten',
+      `user write to the ${part} of critical section ${s.symbol ?? hex(s.start)} (descriptor ${hex(s.descriptorAddress)}) at ${hex(address)} while thread ${t.tid}'s rseq_cs names it`, Number(rip), rip);
+    return;
+  }
+}

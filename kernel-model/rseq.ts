@@ -174,8 +174,6 @@ export interface RseqExit {
   observe?: RseqObserver;
   /** The ABI checker: a finding that is not (by itself) fatal. */
   finding?: (rule: RseqRule, detail: string, address: number) => void;
-  /** The descriptor the program's tables list at an address, as linked (the checker compares). */
-  linkedDescriptor?: (address: number) => { start: number; postCommit: number; abort: number; version: number; flags: number } | undefined;
 }
 
 /** The event-mask bits in words. */
@@ -431,10 +429,6 @@ export function rseqIpFixup(state: TaskRseq, exit: RseqExit): RseqViolation | un
   const areaFlags = guarded(() => mem.readU32(reg.address + RseqField.flags), () => 0);
   if (exit.finding && ((cs.flags | areaFlags) & NO_RESTART_FLAGS)) {
     exit.finding('no-restart-flags', `RSEQ_CS_FLAG_NO_RESTART_* set (descriptor flags ${hex(cs.flags)}, area flags ${hex(areaFlags)}): deprecated since Linux 6.0`, at);
-  }
-  const linked = exit.finding && exit.linkedDescriptor?.(at);
-  if (linked && (BigInt(linked.start) !== cs.start || BigInt(linked.postCommit) !== postCommit || BigInt(linked.abort) !== cs.abort || linked.version !== cs.version || linked.flags !== cs.flags)) {
-    exit.finding!('descriptor-rewritten', `${where} was changed while rseq_cs named it: [${hex(cs.start)}, ${hex(postCommit)}) abort ${hex(cs.abort)}, linked as [${hex(linked.start)}, ${hex(linked.postCommit)}) abort ${hex(linked.abort)}`, at);
   }
   const full = profile.csChecks === 'full';
   const debug = !full && exit.debug;
