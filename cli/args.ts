@@ -170,7 +170,7 @@ export function parseRunArguments(argv: readonly string[]): RunArguments {
 }
 
 /** A memory size: bytes, or with K, M or G (powers of 1024); at least 1 MiB, at most 3 GiB (what wasm memory can hold). */
-function parseSize(name: string, text: string): number {
+export function parseSize(name: string, text: string): number {
   const m = /^(\d+)([KMG]?)i?B?$/i.exec(text.trim());
   const unit = m ? ({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 } as Record<string, number>)[m[2].toUpperCase()] : 0;
   const n = m ? Number(m[1]) * unit : NaN;
@@ -179,7 +179,7 @@ function parseSize(name: string, text: string): number {
 }
 
 /** A positive integer (or zero for seeds); accepts 20e9 and 1_000_000. */
-function parseCount(name: string, text: string, allowZero = false): number {
+export function parseCount(name: string, text: string, allowZero = false): number {
   const n = Number(text.replace(/_/g, ''));
   if (!Number.isFinite(n) || !Number.isInteger(n) || n < (allowZero ? 0 : 1) || n > Number.MAX_SAFE_INTEGER) {
     throw new UsageError(`${name} ${text}: expected ${allowZero ? 'a non-negative' : 'a positive'} integer (e.g. 1000000 or 1e9)`);

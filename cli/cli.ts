@@ -9,15 +9,19 @@ import { DEFAULT_ENV, DEFAULT_MAX_INSTRUCTIONS, DEFAULT_SEED, parseRunArguments 
 import { loadCpu } from './cpu.js';
 import { CliError, UsageError } from './errors.js';
 import { runCommand, type CliIo } from './run.js';
+import { fuzzCommand, replayCommand } from './fuzz.js';
 
 export const HELP = `rseqlab: run and test Linux restartable sequences on an emulated x86-64 machine
 
 usage:
   rseqlab run [options] <program> [args...]   run a static x86-64 Linux program
+  rseqlab fuzz [options] <program> [args...]  drive its rseq critical sections through
+                                              injected schedules until one fails
+  rseqlab replay <file | code ...>            rerun a failure exactly
   rseqlab --help                              this text
   rseqlab --version                           the version
 
-'rseqlab run --help' lists the options of run.
+'rseqlab run --help' (fuzz --help, replay --help) lists a command's options.
 `;
 
 export const RUN_HELP = `usage: rseqlab run [options] <program> [args...]
@@ -101,6 +105,10 @@ export async function cli(argv: readonly string[], options: CliOptions): Promise
       case '--version':
         io.writeStdout(`rseqlab ${version()}\n`);
         return 0;
+      case 'fuzz':
+        return await fuzzCommand(rest, io, options.loadCpu ?? loadCpu);
+      case 'replay':
+        return await replayCommand(rest, io, options.loadCpu ?? loadCpu);
       case 'run': {
         const args = parseRunArguments(rest);
         if (args.help) {

@@ -16,6 +16,7 @@ const io: CliIo = {
   writeStderr: (d) => void process.stderr.write(d),
   readStdin: readAllStdin,
   now: () => performance.now(),
+  stderrIsTerminal: process.stderr.isTTY === true,
 };
 
 process.exitCode = await cli(process.argv.slice(2), { io, debug: process.env.RSEQLAB_DEBUG === '1' });

@@ -28,6 +28,8 @@ export interface CliIo {
   readStdin(): Promise<Uint8Array>;
   /** Host wall-clock milliseconds, for --stats only. */
   now(): number;
+  /** stderr is a terminal: long commands draw a live progress line there. */
+  stderrIsTerminal?: boolean;
 }
 
 /** Reads a host file for the guest, with a message that says what went wrong. */

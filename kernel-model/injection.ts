@@ -13,8 +13,13 @@ export type InjectAction =
   | { kind: 'preempt' }
   /** It moves to vCPU `cpu` (a switch out, then set_task_cpu). */
   | { kind: 'migrate'; cpu: number }
-  /** Signal `sig` to the thread, or to its whole process. */
-  | { kind: 'signal'; sig: number; scope: 'thread' | 'process' };
+  /**
+   * Signal `sig` to the thread, or to its whole process. `ifHandled`: only
+   * if the process has a handler for it at that moment (else the event is
+   * skipped), so a fuzzer never kills a program with a signal it does not
+   * expect yet.
+   */
+  | { kind: 'signal'; sig: number; scope: 'thread' | 'process'; ifHandled?: boolean };
 
 /** Where. */
 export type InjectPoint =
@@ -51,7 +56,7 @@ export interface ChaosOptions {
 
 export function describeInjection(i: Injection): string {
   const a = i.action;
-  const what = a.kind === 'preempt' ? 'preempt' : a.kind === 'migrate' ? `migrate to vCPU ${a.cpu}` : `signal ${a.sig} to the ${a.scope}`;
+  const what = a.kind === 'preempt' ? 'preempt' : a.kind === 'migrate' ? `migrate to vCPU ${a.cpu}` : `signal ${a.sig} to the ${a.scope}${a.ifHandled ? ' if handled' : ''}`;
   const p = i.at;
   const where = p.kind === 'instructions'
     ? `after ${p.count} instructions of tid ${p.tid}`

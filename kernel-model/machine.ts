@@ -582,6 +582,10 @@ export class Machine {
         return;
       }
       case 'signal':
+        if (a.ifHandled && !handledSignals(task).includes(a.sig)) {
+          kernel.emit({ kind: 'rseq', t: now, tid: task.tid, what: 'inject-skipped', detail: `signal ${a.sig} is not handled at this point: injection ${inj.id} skipped` });
+          return;
+        }
         sendSignal(kernel, a.scope === 'thread' ? task : task.group, a.sig, { kind: 'kill', signo: a.sig, errno: 0, code: SI_KERNEL, pid: 0, uid: 0 }, a.scope);
         task.returnWork = true;
         return;

@@ -1,0 +1,246 @@
+// `rseqlab fuzz` and `rseqlab replay`: the command-line face of fuzz/.
+// fuzz prints one line per finding and a summary (or the result as JSON
+// with --json), draws a live progress line on a terminal, writes the replay
+// file of a failure to --out, and exits 0 (nothing failed), 1 (a failure)
+// or 2 (usage or input errors). replay reruns a replay file (or a schedule
+// code with the program) and exits as the failure did.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { Cpu } from '../emulator/api.js';
+import { fuzz, sha256, type FuzzResult } from '../fuzz/campaign.js';
+import type { EventKind, Strategy } from '../fuzz/generate.js';
+import { explain } from '../fuzz/explain.js';
+import { judge } from '../fuzz/judge.js';
+import { parseReplay, ReplayFormatError } from '../fuzz/replay-file.js';
+import { Runner, type FuzzTarget } from '../fuzz/runner.js';
+import { decodeSchedule, ScheduleFormatError } from '../fuzz/schedule.js';
+import { ElfError, parseElf } from '../kernel-model/elf.js';
+import { isKernelProfileName, KERNEL_PROFILE_NAMES, type KernelProfileName } from '../kernel-model/kernel-profile.js';
+import { parseCount } from './args.js';
+import { InputError, UsageError } from './errors.js';
+import { readHostFile, type CliIo } from './run.js';
+
+export const FUZZ_HELP = `usage: rseqlab fuzz [options] <program> [args...]
+
+Runs the program under many schedules of injected preemptions, migrations
+and signals, biased towards its rseq critical sections, until one fails
+(non-zero exit, a fatal signal, an rseq ABI finding, a deadlock, the
+instruction budget); then shrinks the failure to the fewest events and the
+shortest run, explains it and writes a replay file.
+
+options:
+  --cpus N               virtual CPUs (default 2)
+  --schedules K          schedules to run (default 2000)
+  --time S               stop starting schedules after S seconds
+  --seed S               campaign seed (default 1): schedule k depends only on (S, k)
+  --events LIST          event kinds, comma-separated: preempt,migrate,signal (default all;
+                         signals only ones the program handles)
+  --strategy NAME        random | pct | mixed (default mixed)
+  --kernel V             kernel profile (${KERNEL_PROFILE_NAMES.join(' | ')}; default current)
+  --debug-rseq           checker findings kill, as on a CONFIG_DEBUG_RSEQ kernel
+  --max-instructions N   budget of one run (default 200000000)
+  --shard I/N            run only the I-th of N disjoint slices of the schedules (1-based)
+  --out DIR              write the failure's replay file there (default: the current directory)
+  --json                 print the result as JSON on stdout
+exit status: 0 nothing failed, 1 a failure was found (or the program breaks an rseq ABI
+rule statically, e.g. a commit that is not the last instruction), 2 usage or input errors.
+`;
+
+export const REPLAY_HELP = `usage: rseqlab replay <replay-file>
+       rseqlab replay <schedule-code> [options] <program> [args...]
+
+Reruns a failure exactly: same output, same exit status. A schedule code
+(what fuzz prints, e.g. s2093bf7e.p@401985) needs the program and the options
+it was found with (--cpus, --kernel, --debug-rseq, --max-instructions).
+`;
+
+interface FuzzArguments {
+  program: string;
+  args: string[];
+  cpus: number;
+  schedules: number;
+  timeMs?: number;
+  seed: number;
+  events: EventKind[];
+  strategy: Strategy;
+  kernel: KernelProfileName | 'current';
+  debugRseq: boolean;
+  maxInstructions: number;
+  shard?: { index: number; count: number };
+  out: string;
+  json: boolean;
+  help: boolean;
+}
+
+const KINDS: EventKind[] = ['preempt', 'migrate', 'signal'];
+
+function parseFuzzArguments(argv: readonly string[], replay = false): FuzzArguments {
+  const out: FuzzArguments = {
+    program: '', args: [], cpus: 2, schedules: 2000, seed: 1, events: [...KINDS], strategy: 'mixed',
+    kernel: 'current', debugRseq: false, maxInstructions: 200_000_000, out: '.', json: false, help: false,
+  };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--') && a !== '-h') break;
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    const value = () => {
+      if (eq > 0) return a.slice(eq + 1);
+      if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value`);
+      return argv[++i];
+    };
+    switch (name) {
+      case '-h': case '--help': out.help = true; break;
+      case '--cpus': {
+        out.cpus = parseCount(name, value());
+        if (out.cpus > 64) throw new UsageError(`--cpus ${out.cpus}: at most 64`);
+        break;
+      }
+      case '--max-instructions': out.maxInstructions = parseCount(name, value()); break;
+      case '--kernel': {
+        const k = value();
+        if (!isKernelProfileName(k)) throw new UsageError(`--kernel ${k}: unknown kernel profile; choose one of ${KERNEL_PROFILE_NAMES.join(', ')}`);
+        out.kernel = k;
+        break;
+      }
+      case '--debug-rseq': out.debugRseq = true; break;
+      default:
+        if (replay) throw new UsageError(`unknown option ${name} (see rseqlab replay --help)`);
+        switch (name) {
+          case '--schedules': out.schedules = parseCount(name, value()); break;
+          case '--time': {
+            const s = Number(value());
+            if (!(s > 0)) throw new UsageError(`--time: expected seconds > 0`);
+            out.timeMs = s * 1000;
+            break;
+          }
+          case '--seed': out.seed = parseCount(name, value(), true); break;
+          case '--events': {
+            const list = value().split(',').map((x) => x.trim()).filter(Boolean);
+            for (const k of list) if (!KINDS.includes(k as EventKind)) throw new UsageError(`--events: unknown event kind '${k}' (preempt, migrate, signal)`);
+            if (list.length === 0) throw new UsageError('--events: name at least one kind');
+            out.events = list as EventKind[];
+            break;
+          }
+          case '--strategy': {
+            const s = value();
+            if (s !== 'random' && s !== 'pct' && s !== 'mixed') throw new UsageError(`--strategy ${s}: random, pct or mixed`);
+            out.strategy = s;
+            break;
+          }
+          case '--shard': {
+            const m = /^(\d+)\/(\d+)$/.exec(value());
+            if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError('--shard: expected I/N with 1 <= I <= N, e.g. 2/4');
+            out.shard = { index: Number(m[1]) - 1, count: Number(m[2]) };
+            break;
+          }
+          case '--out': out.out = value(); break;
+          case '--json': out.json = true; break;
+          case '--jobs': throw new UsageError('--jobs: parallel workers are not implemented yet; run shards (--shard I/N) in separate processes');
+          default: throw new UsageError(`unknown option ${name} (see rseqlab fuzz --help)`);
+        }
+    }
+  }
+  if (out.help) return out;
+  if (i >= argv.length) throw new UsageError(`no program given (see rseqlab ${replay ? 'replay' : 'fuzz'} --help)`);
+  out.program = argv[i];
+  out.args = argv.slice(i + 1);
+  return out;
+}
+
+function loadTarget(a: { program: string; args: string[]; cpus: number; kernel: KernelProfileName | 'current'; debugRseq: boolean; maxInstructions: number }): FuzzTarget {
+  const program = readHostFile(a.program, 'program');
+  try {
+    parseElf(program);
+  } catch (e) {
+    if (e instanceof ElfError) throw new InputError(`${a.program}: ${e.message}`);
+    throw e;
+  }
+  return { program, path: a.program, args: a.args, cpus: a.cpus, kernel: a.kernel, debugRseq: a.debugRseq, maxInstructions: a.maxInstructions };
+}
+
+function summary(r: FuzzResult): string[] {
+  const lines = r.staticFindings.map((f) => `rseqlab: static rseq ABI finding: ${f}`);
+  const cov = `${r.coverage.covered} of ${r.coverage.coverable} (section, instruction, event) points`;
+  if (!r.failure) {
+    lines.push(`rseqlab: fuzz: no run failed in ${r.schedules} schedules (seed ${r.seed}, ${r.strategy}); covered ${cov}`);
+    if (r.staticFindings.length > 0) lines.push(`rseqlab: fuzz: but the program breaks ${r.staticFindings.length} rseq ABI rule${r.staticFindings.length === 1 ? '' : 's'} statically (above): exit status 1`);
+    return lines;
+  }
+  const f = r.failure;
+  lines.push(`rseqlab: fuzz: FAILED at schedule ${f.k} of seed ${r.seed} after ${r.schedules} schedules: ${f.summary}`);
+  lines.push(`rseqlab: shrunk to ${f.events} event${f.events === 1 ? '' : 's'} in ${f.shrinkRuns} runs (first: ${f.original})`);
+  for (const l of f.explanation) lines.push(`rseqlab:   ${l}`);
+  return lines;
+}
+
+export async function fuzzCommand(argv: readonly string[], io: CliIo, loadCpu: () => Promise<Cpu>): Promise<number> {
+  const a = parseFuzzArguments(argv);
+  if (a.help) {
+    io.writeStdout(FUZZ_HELP);
+    return 0;
+  }
+  const target = loadTarget(a);
+  const cpu = await loadCpu();
+  const progress = io.stderrIsTerminal && !a.json;
+  const result = await fuzz({
+    target, cpu, seed: a.seed, schedules: a.schedules, timeMs: a.timeMs, now: () => io.now(), strategy: a.strategy, events: a.events, shard: a.shard,
+    onProgress: progress ? (p) => io.writeStderr(`\r\x1b[Kfuzz: ${p.schedules} schedules, ${p.perSecond.toFixed(0)}/s, covered ${p.covered}/${p.coverable} points, ${p.failures} failure${p.failures === 1 ? '' : 's'}`) : undefined,
+  });
+  if (progress) io.writeStderr('\r\x1b[K');
+  if (result.failure) {
+    mkdirSync(a.out, { recursive: true });
+    const file = join(a.out, `${basename(a.program)}.seed${a.seed}.k${result.failure.k}.replay.json`);
+    writeFileSync(file, JSON.stringify({ ...result.failure.replay, program: { ...result.failure.replay.program, path: resolve(a.program) } }, null, 2) + '\n');
+    result.failure.replayPath = file;
+  }
+  if (a.json) io.writeStdout(JSON.stringify(result, null, 2) + '\n');
+  for (const l of summary(result)) io.writeStderr(l + '\n');
+  if (result.failure?.replayPath) io.writeStderr(`rseqlab: replay with: rseqlab replay ${result.failure.replayPath}\n`);
+  return result.failure || result.staticFindings.length > 0 ? 1 : 0;
+}
+
+export async function replayCommand(argv: readonly string[], io: CliIo, loadCpu: () => Promise<Cpu>): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
+    io.writeStdout(REPLAY_HELP);
+    return argv.length === 0 ? 2 : 0;
+  }
+  let target: FuzzTarget;
+  let code: string;
+  if (/^s[0-9a-f]+(\.|$)/.test(argv[0])) {
+    code = argv[0];
+    const a = parseFuzzArguments(argv.slice(1), true);
+    target = loadTarget(a);
+  } else {
+    const text = new TextDecoder().decode(readHostFile(argv[0], 'replay file'));
+    let parsed;
+    try {
+      parsed = parseReplay(text);
+    } catch (e) {
+      if (e instanceof ReplayFormatError || e instanceof ScheduleFormatError) throw new InputError(`${argv[0]}: ${e.message}`);
+      throw e;
+    }
+    const r = parsed.replay;
+    target = { ...loadTarget({ program: r.program.path, args: r.args, cpus: r.cpus, kernel: r.kernel, debugRseq: r.debugRseq, maxInstructions: r.maxInstructions }), env: r.env };
+    const digest = await sha256(target.program);
+    if (digest !== r.program.sha256) throw new InputError(`${argv[0]}: ${r.program.path} is not the program the failure was found in (SHA-256 ${digest}, the file says ${r.program.sha256})`);
+    code = r.schedule;
+  }
+  let schedule;
+  try {
+    schedule = decodeSchedule(code);
+  } catch (e) {
+    if (e instanceof ScheduleFormatError) throw new UsageError(e.message);
+    throw e;
+  }
+  const runner = Runner.create(target, await loadCpu());
+  const out = runner.run(schedule);
+  io.writeStdout(out.stdout);
+  io.writeStderr(out.stderr);
+  const f = judge(out);
+  for (const l of f ? explain(runner, schedule, out, f) : [`schedule ${code}: no failure`]) io.writeStderr(`rseqlab: ${l}\n`);
+  // As `rseqlab run` exits: the status (128+N for a signal), 124 for the budget, 125 for a deadlock.
+  return out.exitCode ?? (out.kind === 'budget-exhausted' ? 124 : 125);
+}

@@ -1,0 +1,69 @@
+// Shrinking a failing schedule: first the fewest injected events (drop one
+// at a time while the run still fails the same way), then the shortest run
+// (move each event to an earlier visit or instruction count while it still
+// fails and the run gets shorter). Every candidate is a real run, so the
+// result fails exactly as reported.
+
+import type { Injection } from '../kernel-model/injection.js';
+import { judge, type Failure } from './judge.js';
+import type { RunOutcome } from './runner.js';
+import type { Schedule } from './schedule.js';
+
+export interface Shrunk {
+  schedule: Schedule;
+  outcome: RunOutcome;
+  failure: Failure;
+  /** Runs spent shrinking. */
+  runs: number;
+}
+
+/** Earlier points to try for one event, nearest to the start first. */
+function earlier(e: Injection): Injection[] {
+  const at = e.at;
+  const values = (v: number) => {
+    const out = new Set<number>([1, 2, 3]);
+    for (let x = Math.floor(v / 2); x > 3; x = Math.floor(x / 2)) out.add(x);
+    for (let d = 1; d <= 3; d++) out.add(v - d);
+    return [...out].filter((x) => x >= 1 && x < v).sort((a, b) => a - b);
+  };
+  if (at.kind === 'address') return values(at.hit ?? 1).map((hit) => ({ ...e, at: { ...at, hit } }));
+  return values(at.count).map((count) => ({ ...e, at: { ...at, count } }));
+}
+
+export function shrink(run: (s: Schedule) => RunOutcome, schedule: Schedule, outcome: RunOutcome, failure: Failure, maxRuns = 300): Shrunk {
+  let best = { schedule, outcome, failure };
+  let runs = 0;
+  const attempt = (s: Schedule): boolean => {
+    if (runs >= maxRuns) return false;
+    runs++;
+    let o: RunOutcome;
+    try {
+      o = run(s);
+    } catch (e) {
+      if (e instanceof RangeError) return false;
+      throw e;
+    }
+    const f = judge(o);
+    if (!f || f.class !== best.failure.class) return false;
+    best = { schedule: s, outcome: o, failure: f };
+    return true;
+  };
+  // 1. Fewest events.
+  for (let i = best.schedule.events.length - 1; i >= 0; i--) {
+    const events = best.schedule.events.filter((_, j) => j !== i);
+    attempt({ ...best.schedule, events });
+  }
+  // 2. Shortest run: each event as early as it still fails.
+  for (let i = 0; i < best.schedule.events.length; i++) {
+    for (const e of earlier(best.schedule.events[i])) {
+      const events = best.schedule.events.map((x, j) => (j === i ? e : x));
+      const before = best.outcome.retired;
+      const saved = best;
+      if (attempt({ ...best.schedule, events })) {
+        if (best.outcome.retired <= before) break;
+        best = saved; // fails too, but runs longer: keep the shorter one
+      }
+    }
+  }
+  return { ...best, runs };
+}
