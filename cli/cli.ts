@@ -9,7 +9,8 @@ import { DEFAULT_ENV, DEFAULT_MAX_INSTRUCTIONS, DEFAULT_SEED, parseRunArguments 
 import { loadCpu } from './cpu.js';
 import { CliError, UsageError } from './errors.js';
 import { runCommand, type CliIo } from './run.js';
-import { fuzzCommand, replayCommand } from './fuzz.js';
+import { fuzzCommand } from './fuzz.js';
+import { replayCommand } from './replay.js';
 
 export const HELP = `rseqlab: run and test Linux restartable sequences on an emulated x86-64 machine
 

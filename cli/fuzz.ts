@@ -1,20 +1,15 @@
-// `rseqlab fuzz` and `rseqlab replay`: the command-line face of fuzz/.
-// fuzz prints one line per finding and a summary (or the result as JSON
-// with --json), draws a live progress line on a terminal, writes the replay
-// file of a failure to --out, and exits 0 (nothing failed), 1 (a failure)
-// or 2 (usage or input errors). replay reruns a replay file (or a schedule
-// code with the program) and exits as the failure did.
+// `rseqlab fuzz`: the command-line face of fuzz/. It prints one line per
+// finding and a summary (or the result as JSON with --json), draws a live
+// progress line on a terminal, writes the replay file of a failure to
+// --out, and exits 0 (nothing failed), 1 (a failure) or 2 (usage or input
+// errors). `rseqlab replay` is in replay.ts.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Cpu } from '../emulator/api.js';
-import { fuzz, sha256, type FuzzResult } from '../fuzz/campaign.js';
+import { fuzz, type FuzzResult } from '../fuzz/campaign.js';
 import type { EventKind, Strategy } from '../fuzz/generate.js';
-import { explain } from '../fuzz/explain.js';
-import { judge } from '../fuzz/judge.js';
-import { parseReplay, ReplayFormatError } from '../fuzz/replay-file.js';
-import { Runner, type FuzzTarget } from '../fuzz/runner.js';
-import { decodeSchedule, ScheduleFormatError } from '../fuzz/schedule.js';
+import type { FuzzTarget } from '../fuzz/runner.js';
 import { ElfError, parseElf } from '../kernel-model/elf.js';
 import { isKernelProfileName, KERNEL_PROFILE_NAMES, type KernelProfileName } from '../kernel-model/kernel-profile.js';
 import { parseCount } from './args.js';
@@ -47,14 +42,6 @@ exit status: 0 nothing failed, 1 a failure was found (or the program breaks an r
 rule statically, e.g. a commit that is not the last instruction), 2 usage or input errors.
 `;
 
-export const REPLAY_HELP = `usage: rseqlab replay <replay-file>
-       rseqlab replay <schedule-code> [options] <program> [args...]
-
-Reruns a failure exactly: same output, same exit status. A schedule code
-(what fuzz prints, e.g. s2093bf7e.p@401985) needs the program and the options
-it was found with (--cpus, --kernel, --debug-rseq, --max-instructions).
-`;
-
 interface FuzzArguments {
   program: string;
   args: string[];
@@ -75,7 +62,7 @@ interface FuzzArguments {
 
 const KINDS: EventKind[] = ['preempt', 'migrate', 'signal'];
 
-function parseFuzzArguments(argv: readonly string[], replay = false): FuzzArguments {
+export function parseFuzzArguments(argv: readonly string[], replay = false): FuzzArguments {
   const out: FuzzArguments = {
     program: '', args: [], cpus: 2, schedules: 2000, seed: 1, events: [...KINDS], strategy: 'mixed',
     kernel: 'current', debugRseq: false, maxInstructions: 200_000_000, out: '.', json: false, help: false,
@@ -150,7 +137,7 @@ function parseFuzzArguments(argv: readonly string[], replay = false): FuzzArgume
   return out;
 }
 
-function loadTarget(a: { program: string; args: string[]; cpus: number; kernel: KernelProfileName | 'current'; debugRseq: boolean; maxInstructions: number }): FuzzTarget {
+export function loadTarget(a: { program: string; args: string[]; cpus: number; kernel: KernelProfileName | 'current'; debugRseq: boolean; maxInstructions: number }): FuzzTarget {
   const program = readHostFile(a.program, 'program');
   try {
     parseElf(program);
@@ -200,47 +187,4 @@ export async function fuzzCommand(argv: readonly string[], io: CliIo, loadCpu: (
   for (const l of summary(result)) io.writeStderr(l + '\n');
   if (result.failure?.replayPath) io.writeStderr(`rseqlab: replay with: rseqlab replay ${result.failure.replayPath}\n`);
   return result.failure || result.staticFindings.length > 0 ? 1 : 0;
-}
-
-export async function replayCommand(argv: readonly string[], io: CliIo, loadCpu: () => Promise<Cpu>): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
-    io.writeStdout(REPLAY_HELP);
-    return argv.length === 0 ? 2 : 0;
-  }
-  let target: FuzzTarget;
-  let code: string;
-  if (/^s[0-9a-f]+(\.|$)/.test(argv[0])) {
-    code = argv[0];
-    const a = parseFuzzArguments(argv.slice(1), true);
-    target = loadTarget(a);
-  } else {
-    const text = new TextDecoder().decode(readHostFile(argv[0], 'replay file'));
-    let parsed;
-    try {
-      parsed = parseReplay(text);
-    } catch (e) {
-      if (e instanceof ReplayFormatError || e instanceof ScheduleFormatError) throw new InputError(`${argv[0]}: ${e.message}`);
-      throw e;
-    }
-    const r = parsed.replay;
-    target = { ...loadTarget({ program: r.program.path, args: r.args, cpus: r.cpus, kernel: r.kernel, debugRseq: r.debugRseq, maxInstructions: r.maxInstructions }), env: r.env };
-    const digest = await sha256(target.program);
-    if (digest !== r.program.sha256) throw new InputError(`${argv[0]}: ${r.program.path} is not the program the failure was found in (SHA-256 ${digest}, the file says ${r.program.sha256})`);
-    code = r.schedule;
-  }
-  let schedule;
-  try {
-    schedule = decodeSchedule(code);
-  } catch (e) {
-    if (e instanceof ScheduleFormatError) throw new UsageError(e.message);
-    throw e;
-  }
-  const runner = Runner.create(target, await loadCpu());
-  const out = runner.run(schedule);
-  io.writeStdout(out.stdout);
-  io.writeStderr(out.stderr);
-  const f = judge(out);
-  for (const l of f ? explain(runner, schedule, out, f) : [`schedule ${code}: no failure`]) io.writeStderr(`rseqlab: ${l}\n`);
-  // As `rseqlab run` exits: the status (128+N for a signal), 124 for the budget, 125 for a deadlock.
-  return out.exitCode ?? (out.kind === 'budget-exhausted' ? 124 : 125);
 }
