@@ -98,8 +98,12 @@ export class Runner {
     return this.machine.kernel.findings.filter((f) => f.tid === 0);
   }
 
-  /** Runs one schedule from the start-up snapshot. Throws RangeError for events the machine refuses. */
-  run(schedule: Schedule): RunOutcome {
+  /**
+   * Runs one schedule from the start-up snapshot; `observe` sees every
+   * machine event of the run. Throws RangeError for events the machine
+   * refuses.
+   */
+  run(schedule: Schedule, observe?: (e: MachineEvent) => void): RunOutcome {
     const m = this.machine;
     m.restore(this.start);
     m.reseedScheduler(schedule.seed);
@@ -108,6 +112,7 @@ export class Runner {
     const rseq: RunOutcome['rseq'] = [];
     const findings: RunOutcome['findings'] = [];
     const off = m.onEvent((e) => {
+      observe?.(e);
       if (e.kind === 'inject') fired.push(e);
       else if (e.kind === 'rseq' && e.what !== 'ids' && e.what !== 'register') rseq.push(e);
       else if (e.kind === 'finding' && e.tid !== 0) findings.push(e);

@@ -27,6 +27,12 @@ describe('rseqlab fuzz / replay', () => {
     const code = rseqlab('replay', replay.schedule, '--cpus', '2', programPath('rseq_bug_commit_not_last'));
     expect(code.status).toBe(1);
     expect(code.stderr).toContain(`schedule ${replay.schedule}: 1 injected event`);
+    // --trace: the section instruction by instruction, the event marked, the events around it.
+    const traced = rseqlab('replay', '--trace', join(out, file));
+    expect(traced.status).toBe(1);
+    expect(traced.stderr).toMatch(/trace: => 0x[0-9a-f]+ <addv_commit_not_last\+\d+>: mov eax, 1 {3}<- preempt here/);
+    expect(traced.stderr).toMatch(/trace: {4}0x[0-9a-f]+ <addv_commit_not_last\+\d+>: add qword ptr \[rdi\], rsi/);
+    expect(traced.stderr).toMatch(/thread 1000: rseq abort from 0x[0-9a-f]+ <addv_commit_not_last\+\d+>: mov eax, 1 to 0x[0-9a-f]+: jmp/);
   });
 
   it('a correct program: exit 0; --json prints the result with coverage', () => {
