@@ -11,6 +11,7 @@ import { CliError, UsageError } from './errors.js';
 import { runCommand, type CliIo } from './run.js';
 import { fuzzCommand } from './fuzz.js';
 import { replayCommand } from './replay.js';
+import { exploreCommand } from './explore.js';
 
 export const HELP = `rseqlab: run and test Linux restartable sequences on an emulated x86-64 machine
 
@@ -18,6 +19,7 @@ usage:
   rseqlab run [options] <program> [args...]   run a static x86-64 Linux program
   rseqlab fuzz [options] <program> [args...]  drive its rseq critical sections through
                                               injected schedules until one fails
+  rseqlab explore [options] <program> [args...] every event on every critical-section point
   rseqlab replay <file | code ...>            rerun a failure exactly
   rseqlab --help                              this text
   rseqlab --version                           the version
@@ -110,6 +112,8 @@ export async function cli(argv: readonly string[], options: CliOptions): Promise
         return await fuzzCommand(rest, io, options.loadCpu ?? loadCpu);
       case 'replay':
         return await replayCommand(rest, io, options.loadCpu ?? loadCpu);
+      case 'explore':
+        return await exploreCommand(rest, io, options.loadCpu ?? loadCpu);
       case 'run': {
         const args = parseRunArguments(rest);
         if (args.help) {
