@@ -11,13 +11,16 @@
 //    and 2 vCPUs) and a 4-thread program on 4 vCPUs (bench_threads, also
 //    on 1 vCPU), with virtual-time speedup;
 // 3. bench/inject.ts: the cost of injected preemptions every 1, 10, 100
-//    and 1000 instructions beside the plain run.
+//    and 1000 instructions beside the plain run;
+// 4. bench/startup.ts: the time to create a machine and run hello (what
+//    every test and fuzzer run pays first) beside native hello.
 // Exits 1 if any emulated output differs from its native run.
 import { parseArgs } from 'node:util';
 import { BenchError, DEFAULT_REPEATS, dur, fmt, hostCpuCount, parseCount } from './common.js';
 import { PREVIOUS_SESSION, cpuBench } from './cpu.js';
 import { DEFAULT_PINGPONG, DEFAULT_THREAD_ROUNDS, threadsBench } from './threads.js';
 import { injectBench } from './inject.js';
+import { DEFAULT_STARTUP_REPEATS, startupBench } from './startup.js';
 
 const USAGE = 'npm run bench -- [cpubench rounds] [--pingpong K] [--rounds R] [--repeats N]';
 
@@ -44,6 +47,8 @@ async function main(): Promise<boolean> {
   const cpu = await cpuBench({ rounds: cpubenchRounds, repeats });
   const th = await threadsBench({ pingpong, rounds, repeats, singleThreadMips: cpu.mips });
   const inj = await injectBench({ instructions: 1_000_000, repeats });
+  console.log('');
+  const st = await startupBench({ repeats: DEFAULT_STARTUP_REPEATS });
 
   const p = th.pingpong;
   const t = th.threads;
@@ -62,8 +67,13 @@ async function main(): Promise<boolean> {
       `${fmt(t.emu4.result.retired / t.emu4.ms / 1000, 1)} MIPS over all threads; virtual time ${fmt(Number(t.emu1.result.timeNs) / Number(t.emu4.result.timeNs), 2)}x shorter than on 1 vCPU`,
   );
   console.log(`  injection:         a preemption every 1000 / 100 / 10 / 1 instructions runs at ${inj.rows.filter((r) => !Number.isNaN(r.mips)).map((r) => `${fmt((100 * r.mips) / inj.plainMips, 0)}%`).join(' / ')} of the plain ${fmt(inj.plainMips, 1)} MIPS`);
-  console.log(`  outputs:           ${cpu.ok && th.ok && inj.rows.every((r) => r.ok) ? 'every emulated run printed the same bytes as its native run' : 'SOME EMULATED OUTPUT DIFFERS FROM NATIVE'}`);
-  return cpu.ok && th.ok && inj.rows.every((r) => r.ok);
+  console.log(
+    `  start-up:          ${dur(st.totalMs)} to create a machine and run hello (best of ${DEFAULT_STARTUP_REPEATS}; median ${dur(st.medianTotalMs)}; createCpu ${dur(st.createCpuMs)}), ` +
+      `native hello ${dur(st.nativeMs)} with process start (${fmt(st.totalMs / st.nativeMs, 1)}x)`,
+  );
+  const ok = cpu.ok && th.ok && inj.rows.every((r) => r.ok) && st.ok;
+  console.log(`  outputs:           ${ok ? 'every emulated run printed the same bytes as its native run' : 'SOME EMULATED OUTPUT DIFFERS FROM NATIVE'}`);
+  return ok;
 }
 
 try {

@@ -209,7 +209,7 @@ class WasmContext implements CpuContext {
   get retired() { return this.v().u64[CTX.RETIRED / 8]; }
 }
 
-/** The wasm CPU; beyond Cpu it has pageTableBytes(), writeWatchRangeCount() and a test seam, setHostMemoryLimit(). */
+/** The wasm CPU; beyond Cpu it has pageTableBytes(), writeWatchRangeCount(), hostMemoryBytes() and a test seam, setHostMemoryLimit(). */
 export class WasmCpu extends CpuWords implements Cpu {
   private readonly x: CpuExports;
 
@@ -375,6 +375,11 @@ export class WasmCpu extends CpuWords implements Cpu {
    */
   setHostMemoryLimit(bytes?: number): void {
     this.x.setHostLimit(bytes === undefined ? -1 : Math.min(bytes, 0x7fffffff));
+  }
+
+  /** Bytes of wasm memory this CPU's instance holds (its tables, register files, page tables and guest frames). */
+  hostMemoryBytes(): number {
+    return this.x.memory.buffer.byteLength;
   }
 
   /** The host transfer buffer for `length` bytes. */

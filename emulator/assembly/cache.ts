@@ -25,16 +25,33 @@ import { markCodePage, clearCodePages, CUR_TAG, TAG_HASH, CUR_BASE, BASE_HASH } 
 
 const MAX_BLOCK_INSNS: u32 = 64;
 const BLOCK_SLOTS: u32 = 1 << 16;
-const INSN_CAPACITY: u32 = 1 << 20;
+/**
+ * Records are carved from chunks of CHUNK_RECORDS, allocated as decoding
+ * needs them, up to MAX_CHUNKS (1 M records, 32 MiB, in all); a block's
+ * records never span two chunks. Past the last chunk (or when wasm memory
+ * cannot hold another) the cache is flushed and fills the chunks again from
+ * the first. A program decoding little code costs one chunk, not 32 MiB.
+ */
+const CHUNK_RECORDS: u32 = 1 << 15;
+const MAX_CHUNKS: u32 = 32;
 
-// Slot: u64 start address (NO_BLOCK when empty), u64 end address (just past
-// the last instruction), u32 first record index, u32 count, u32 address
-// space tag.
+// Slot: u64 start address, u64 end address (just past the last
+// instruction), u32 host address of the first record, u32 count, u32
+// address space tag. An empty slot is all zeros: tag 0 is never given to an
+// address space (mem.ts counts tags from 1) and a slot under the base tag
+// is only looked at when there is one (CUR_BASE != 0), so a zero slot
+// matches nothing. The slots therefore need no clearing when the CPU is
+// created: fresh wasm memory is zero (host.ts), so creating a machine
+// costs no pass over the 2 MiB of slots.
 const SLOT_SIZE: usize = 32;
-const NO_BLOCK: u64 = 0xffffffffffffffff;
 
 let slots: usize = 0;
-let records: usize = 0;
+/** Host addresses of the chunks allocated so far (u32 each). */
+const chunks: usize = memory.data(<i32>MAX_CHUNKS * 4, 4);
+let chunkCount: u32 = 0;
+/** The chunk blocks are decoded into now, and how many of its records are used. */
+let chunkIndex: u32 = 0;
+let chunk: usize = 0;
 let used: u32 = 0;
 
 export let BLOCK_FIRST: usize = 0;
@@ -45,11 +62,17 @@ export let BLOCK_END: u64 = 0;
 export let BLOCK_FETCH_FAULT: bool = false;
 export let BLOCK_FAULT_ADDR: u64 = 0;
 
+/** Allocates the slots and the first chunk of records, empty as allocated: O(1). */
 export function cacheInit(): bool {
   slots = hostAlloc(<usize>BLOCK_SLOTS * SLOT_SIZE, 64);
-  records = hostAlloc(<usize>INSN_CAPACITY * INSN_SIZE, 64);
-  if (slots == 0 || records == 0) return false;
-  flushDecodeCache();
+  if (slots == 0) return false;
+  const c = hostAlloc(<usize>CHUNK_RECORDS * INSN_SIZE, 64);
+  if (c == 0) return false;
+  store<u32>(chunks, <u32>c);
+  chunkCount = 1;
+  chunkIndex = 0;
+  chunk = c;
+  used = 0;
   return true;
 }
 
@@ -61,9 +84,34 @@ export function cacheInit(): bool {
  */
 export function flushDecodeCache(): void {
   if (slots == 0) { cacheInit(); return; }
-  memory.fill(slots, 0xff, <usize>BLOCK_SLOTS * SLOT_SIZE);
+  memory.fill(slots, 0, <usize>BLOCK_SLOTS * SLOT_SIZE);
+  chunkIndex = 0;
+  chunk = <usize>load<u32>(chunks);
   used = 0;
   clearCodePages();
+}
+
+/** Moves decoding to the next chunk (allocating it if need be), or flushes when there is none to be had. */
+function nextChunk(): void {
+  const k = chunkIndex + 1;
+  if (k < chunkCount) {
+    chunkIndex = k;
+    chunk = <usize>load<u32>(chunks + (<usize>k << 2));
+    used = 0;
+    return;
+  }
+  if (chunkCount < MAX_CHUNKS) {
+    const c = hostAlloc(<usize>CHUNK_RECORDS * INSN_SIZE, 64);
+    if (c != 0) {
+      store<u32>(chunks + (<usize>chunkCount << 2), <u32>c);
+      chunkCount++;
+      chunkIndex = k;
+      chunk = c;
+      used = 0;
+      return;
+    }
+  }
+  flushDecodeCache();
 }
 
 @inline function slotOf(ip: u64): usize {
@@ -87,7 +135,7 @@ function fromBase(ip: u64, slot: usize): bool {
     store<u32>(slot, CUR_TAG, 24);
   }
   BLOCK_END = load<u64>(b, 8);
-  BLOCK_FIRST = records + <usize>load<u32>(b, 16) * INSN_SIZE;
+  BLOCK_FIRST = <usize>load<u32>(b, 16);
   BLOCK_COUNT = load<u32>(b, 20);
   return true;
 }
@@ -103,7 +151,7 @@ export function findBlock(ip: u64): void {
   const slot = slotOf(ip);
   if (load<u64>(slot) == ip && load<u32>(slot, 24) == CUR_TAG) {
     BLOCK_END = load<u64>(slot, 8);
-    BLOCK_FIRST = records + <usize>load<u32>(slot, 16) * INSN_SIZE;
+    BLOCK_FIRST = <usize>load<u32>(slot, 16);
     BLOCK_COUNT = load<u32>(slot, 20);
     return;
   }
@@ -113,12 +161,12 @@ export function findBlock(ip: u64): void {
 /** A miss: the block from the base tag, or decoded now into `slot`. */
 function decodeBlock(ip: u64, slot: usize): void {
   if (CUR_BASE != 0 && fromBase(ip, slot)) return;
-  if (used + MAX_BLOCK_INSNS > INSN_CAPACITY) flushDecodeCache();
-  const first = used;
+  if (used + MAX_BLOCK_INSNS > CHUNK_RECORDS) nextChunk();
+  const first = chunk + <usize>used * INSN_SIZE;
   let at = ip;
   let n: u32 = 0;
   while (n < MAX_BLOCK_INSNS) {
-    const d = records + <usize>(first + n) * INSN_SIZE;
+    const d = first + <usize>n * INSN_SIZE;
     const status = decodeAt(at, d);
     if (status == DECODE_FETCH_FAULT) {
       if (n == 0) {
@@ -134,13 +182,13 @@ function decodeBlock(ip: u64, slot: usize): void {
     at += DECODED_LEN;
     if (status != DECODE_OK || DECODED_ENDS) break;
   }
-  used = first + n;
+  used += n;
   store<u64>(slot, ip);
   store<u64>(slot, at, 8);
-  store<u32>(slot, first, 16);
+  store<u32>(slot, <u32>first, 16);
   store<u32>(slot, n, 20);
   store<u32>(slot, CUR_TAG, 24);
-  BLOCK_FIRST = records + <usize>first * INSN_SIZE;
+  BLOCK_FIRST = first;
   BLOCK_COUNT = n;
   BLOCK_END = at;
 }

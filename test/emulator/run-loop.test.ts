@@ -199,6 +199,31 @@ describe('memory and code', () => {
     expect(cpu.pageProt(0x10000)).toBe(-1);
   });
 
+  it('more code than the decode cache holds (1 M records in chunks) runs right, after it wraps and after a flush', () => {
+    // 1.15 M straight-line `inc rax`, then a jmp back to the first: a pass
+    // decodes more instructions than the cache has records, so decoding
+    // moves through every chunk and starts over from the first.
+    const BIG = 0x1000000;
+    const N = 1_150_000;
+    const code = new Uint8Array(N * 3 + 5);
+    for (let i = 0; i < N; i++) code.set([0x48, 0xff, 0xc0], i * 3);
+    const back = -(N * 3 + 5);
+    code.set([0xe9, back & 0xff, (back >> 8) & 0xff, (back >> 16) & 0xff, (back >>> 24) & 0xff], N * 3);
+    cpu.map(BIG, code.length, PROT_READ | PROT_WRITE | PROT_EXEC);
+    cpu.write(BIG, code);
+    ctx.rip = BigInt(BIG);
+    expect(cpu.run(ctx, N + 1)).toMatchObject({ reason: StopReason.Budget, retired: N + 1, rip: BigInt(BIG) });
+    expect(ctx.gpr[Reg.RAX]).toBe(BigInt(N));
+    // A second pass (decoded again: the first blocks were flushed), then one
+    // with an instruction in the middle turned into dec rax (a kernel-side
+    // write to decoded code: a flush).
+    expect(cpu.run(ctx, N + 1)).toMatchObject({ reason: StopReason.Budget, retired: N + 1, rip: BigInt(BIG) });
+    expect(ctx.gpr[Reg.RAX]).toBe(BigInt(2 * N));
+    cpu.write(BIG + 3 * 700_001, Uint8Array.from([0x48, 0xff, 0xc8]));
+    expect(cpu.run(ctx, N + 1)).toMatchObject({ reason: StopReason.Budget, retired: N + 1, rip: BigInt(BIG) });
+    expect(ctx.gpr[Reg.RAX]).toBe(BigInt(3 * N - 2));
+  });
+
   it('rdtsc counts retired instructions of the context', () => {
     load([0x90, 0x90, 0x90, 0x0f, 0x31, 0x0f, 0x31]);
     cpu.run(ctx, 4);
