@@ -267,6 +267,13 @@ export function decodeAt(ip: u64, d: usize): u32 {
   } else if ((bregs & 1) != 0) {
     reg = byteReg(reg, hasRex);
   }
+  // xlat (D7) reads [rbx + al]: recorded as a memory operand based on rbx
+  // (the index al is implicit; the handler adds it) so the record carries
+  // its address size and segment like any other memory operand.
+  if (key == 0xd7) {
+    flags |= F_MEM;
+    base = 3;
+  }
 
   let imm: u64 = 0;
   switch ((info >> RI_IMM_SHIFT) & 15) {

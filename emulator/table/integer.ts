@@ -113,6 +113,8 @@ add({ mnemonic: 'mov', map: '', op: 0xc6, reg: 0, modrm: true, size: 'b', imm: '
 add({ mnemonic: 'mov', map: '', op: 0xc7, reg: 0, modrm: true, size: 'v', imm: 'Iz', handler: 'MovEvIz' });
 add({ mnemonic: 'enter', map: '', op: 0xc8, modrm: false, size: 'd64', imm: 'IwIb', handler: 'Enter', test: 'stack' });
 add({ mnemonic: 'leave', map: '', op: 0xc9, modrm: false, size: 'd64', handler: 'Leave', test: 'stack' });
+// xlat: al = [rbx + al] (67: ebx + al modulo 2^32; fs/gs overrides apply), Vol. 2, XLAT/XLATB.
+add({ mnemonic: 'xlatb', map: '', op: 0xd7, modrm: false, size: 'b', handler: 'Xlat' });
 add({ mnemonic: 'int3', map: '', op: 0xcc, modrm: false, size: 'b', handler: 'Int3', ends: true, test: 'none' });
 add({ mnemonic: 'int', map: '', op: 0xcd, modrm: false, size: 'b', imm: 'Ib', handler: 'IntIb', ends: true, test: 'none' });
 

@@ -82,6 +82,7 @@ const ALIASES: Record<string, string[]> = {
   wait: ['wait', 'fwait'],
   jrcxz: ['jrcxz', 'jecxz'],
   cmpxchg16b: ['cmpxchg16b', 'cmpxchg8b'],
+  xlatb: ['xlatb', 'xlat'],
   sal: ['sal', 'shl'],
   shl: ['shl', 'sal'],
   movd: ['movd', 'movq'],
@@ -240,7 +241,7 @@ export class DecodeComparer {
     } else if (memOp < 0 && ours.memory) {
       bad('memory operand where iced has none');
     } else if (memOp >= 0 && ours.memory) {
-      this.compareMemory(insn, ours.memory, bad);
+      this.compareMemory(insn, ours.memory, bad, row.handler === 'Xlat');
     }
 
     // Immediates and branch targets.
@@ -264,11 +265,14 @@ export class DecodeComparer {
     if (insn.hasLockPrefix !== ours.prefixes.lock) bad('lock prefix');
   }
 
-  private compareMemory(insn: Instruction, m: NonNullable<DecodedInstruction['memory']>, bad: (k: string) => void): void {
+  /** xlat: iced names its operand [rbx + al]; ours is [rbx] with al implicit (the handler adds it). */
+  private compareMemory(insn: Instruction, m: NonNullable<DecodedInstruction['memory']>, bad: (k: string) => void, xlat = false): void {
     const base = insn.memoryBase;
     const rip = base === Register.RIP || base === Register.EIP;
+    if (xlat && insn.memoryIndex !== Register.AL) return bad('memory: xlat index (al)');
+    const icedIndex = xlat ? Register.None : insn.memoryIndex;
     const a32 = base === Register.EIP || (base >= Register.EAX && base <= Register.R15D) ||
-      (insn.memoryIndex >= Register.EAX && insn.memoryIndex <= Register.R15D);
+      (icedIndex >= Register.EAX && icedIndex <= Register.R15D);
     // With no register to tell, 67 [disp32] is judged by our address size.
     const dispBits = a32 || m.addressSize === 32 ? 32 : 64;
     if (rip !== m.ripRelative) return bad('memory: rip-relative');
@@ -276,13 +280,13 @@ export class DecodeComparer {
       const b = base === Register.None ? -1 : regCode(base);
       if (b !== m.base) return bad('memory: base');
     }
-    const idx = insn.memoryIndex === Register.None ? -1 : regCode(insn.memoryIndex);
+    const idx = icedIndex === Register.None ? -1 : regCode(icedIndex);
     if (idx !== m.index) return bad('memory: index');
     if (idx !== -1 && insn.memoryIndexScale !== m.scale) return bad('memory: scale');
     if (BigInt.asUintN(dispBits, insn.memoryDisplacementU64) !== BigInt.asUintN(dispBits, m.disp)) return bad('memory: displacement');
     const seg = insn.memorySegment === Register.FS ? 'fs' : insn.memorySegment === Register.GS ? 'gs' : null;
     if (seg !== m.segment) return bad('memory: segment');
-    if ((base !== Register.None || insn.memoryIndex !== Register.None) && (a32 ? 32 : 64) !== m.addressSize) bad('memory: address size');
+    if ((base !== Register.None || icedIndex !== Register.None) && (a32 ? 32 : 64) !== m.addressSize) bad('memory: address size');
   }
 }
 

@@ -52,6 +52,12 @@ export function randomEncoding(ctx: TableContext, row: OpcodeRow, rng: Rng): Uin
     if (rng.chance(0.1)) choice.prefixes!.push(0x67);
   }
   if ((row.handler === 'Loop' || row.handler === 'Jrcxz') && rng.chance(0.3)) choice.prefixes!.push(0x67);
+  if (row.handler === 'Xlat') {
+    // xlat's implicit [rbx + al] takes 67 and segment overrides; REX.W changes nothing.
+    if (rng.chance(0.3)) choice.prefixes!.push(0x67);
+    if (rng.chance(0.3)) choice.prefixes!.push(rng.pick([0x64, 0x65, 0x2e, 0x3e, 0x26, 0x36]));
+    if (rng.chance(0.2)) choice.rexW = true;
+  }
   if (row.imm) {
     const addr32 = row.imm === 'Ob' && rng.chance(0.2);
     if (addr32) choice.prefixes!.push(0x67);

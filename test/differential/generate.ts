@@ -528,6 +528,7 @@ class CaseBuilder {
       this.setLow(RAX, half, lo);
       this.setLow(RDX, half, hi);
     }
+    if (h === 'Xlat') this.xlatInputs(choice);
     const enc = encodeInsn(row, choice);
     if ((h === 'CmpxchgEbGb' || h === 'CmpxchgEvGv') && rng.chance(0.5)) {
       // Make the comparison succeed: rax = destination.
@@ -540,6 +541,33 @@ class CaseBuilder {
       }
     }
     return { bytes: enc.bytes, form: `${form}/${opsize}`, ripTarget, enc, opsize };
+  }
+
+  /**
+   * xlat reads the byte at [rbx + zero-extended al] (Vol. 2, XLAT/XLATB):
+   * rbx and al are chosen so it lies in DATA (now and then just outside, a
+   * page fault). With 67 the offset is ebx + al modulo 2^32, so the upper
+   * half of rbx is random and sometimes the sum wraps past 2^32 (to an
+   * unmapped low address). Segment overrides: gs (base 0 on both sides) and
+   * the ignored es/cs/ss/ds; fs holds the runner's TLS (test/emulator covers
+   * fs and gs bases). REX.W changes nothing.
+   */
+  private xlatInputs(choice: InsnChoice): void {
+    const rng = this.rng;
+    const addr32 = rng.chance(0.3);
+    if (addr32) choice.prefixes!.push(0x67);
+    if (rng.chance(0.2)) choice.prefixes!.push(rng.pick([0x65, 0x26, 0x2e, 0x36, 0x3e]));
+    if (rng.chance(0.5)) choice.prefixes!.reverse();
+    if (rng.chance(0.2)) choice.rexW = true;
+    const al = Number(edgeValue(rng, 8));
+    this.setLow(RAX, 8, BigInt(al));
+    const wrap = addr32 && al > 0 && rng.chance(0.1);
+    const target = wrap ? rng.int(al) : this.dataTarget(1, 1);
+    let rbx = BigInt.asUintN(64, BigInt(target - al));
+    if (addr32) rbx = (rng.u64() & ~0xffffffffn) | (rbx & 0xffffffffn);
+    this.gpr[RBX] = rbx;
+    this.access = { addr: target, size: 1 };
+    this.note = `xlat al=0x${al.toString(16)} rbx=0x${rbx.toString(16)}${addr32 ? ' addr32' : ''}${wrap ? ' (ebx + al wraps)' : ''}`;
   }
 
   /** The current value of a register operand (width bits), honouring AH..BH. */

@@ -1,10 +1,10 @@
 // Data movement: mov, movzx/movsx/movsxd, lea, xchg, cmovcc, setcc, bswap,
-// cbw/cwde/cdqe, cwd/cdq/cqo, moffs forms.
+// cbw/cwde/cdqe, cwd/cdq/cqo, moffs forms, xlat.
 
-import { opSize, argOf, immOf, rmOf, regOf, eaOffset, segBase, isMem } from '../insn';
+import { opSize, argOf, immOf, rmOf, regOf, eaOffset, segBase, isMem, addrMask } from '../insn';
 import { readE, readEForWrite, writeE, readG, writeG, readEM, writeEM } from '../operand';
 import { getReg64, setReg64, getRegSized, setRegSized, signExtend } from '../state';
-import { FAULT, readSized, writeSized } from '../mem';
+import { FAULT, readSized, writeSized, read8 } from '../mem';
 import { conditionOf } from '../flags';
 
 // Handlers with an XSpec template are instantiated per operand size and
@@ -129,3 +129,15 @@ export function MovAlOb(d: usize): void { const v = readSized(immOf(d) + segBase
 export function MovRaxOv(d: usize): void { const s = opSize(d); const v = readSized(immOf(d) + segBase(d), s); if (FAULT) return; setRegSized(0, s, v); }
 export function MovObAl(d: usize): void { writeSized(immOf(d) + segBase(d), 1, getRegSized(0, 1)); }
 export function MovOvRax(d: usize): void { const s = opSize(d); writeSized(immOf(d) + segBase(d), s, getRegSized(0, s)); }
+
+/**
+ * xlat / xlatb (D7): al = the byte at [rbx + zero-extended al] (Vol. 2,
+ * XLAT/XLATB). With 67 the offset is ebx + al taken modulo 2^32; an fs/gs
+ * override adds that segment's base; REX.W changes nothing.
+ */
+export function Xlat(d: usize): void {
+  const off = (getReg64(3) + (getReg64(0) & 0xff)) & addrMask(d);
+  const v = read8(segBase(d) + off);
+  if (FAULT) return;
+  setRegSized(0, 1, v);
+}
