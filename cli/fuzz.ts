@@ -1,13 +1,13 @@
-// `rseqlab fuzz`: the command-line face of fuzz/. It prints one line per
-// finding and a summary (or the result as JSON with --json), draws a live
-// progress line on a terminal, writes the replay file of a failure to
-// --out, and exits 0 (nothing failed), 1 (a failure) or 2 (usage or input
-// errors). `rseqlab replay` is in replay.ts.
+// `rseqlab fuzz`: the command-line face of fuzz/. It runs the campaign on
+// --jobs worker threads (fuzz-workers.ts), under one kernel profile or
+// several (a differential), prints one line per finding and a summary (or
+// the result as JSON with --json), draws a live progress line on a
+// terminal, writes the replay file of a failure to --out, and exits 0
+// (nothing failed), 1 (a failure, or the profiles disagree) or 2 (usage or
+// input errors). `rseqlab replay` is in replay.ts.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
 import type { Cpu } from '../emulator/api.js';
-import { fuzz, type FuzzResult } from '../fuzz/campaign.js';
+import type { FuzzResult, KernelName } from '../fuzz/campaign.js';
 import type { EventKind, Strategy } from '../fuzz/generate.js';
 import type { FuzzTarget } from '../fuzz/runner.js';
 import { ElfError, parseElf } from '../kernel-model/elf.js';
@@ -15,6 +15,7 @@ import { isKernelProfileName, KERNEL_PROFILE_NAMES, type KernelProfileName } fro
 import { parseCount } from './args.js';
 import { InputError, UsageError } from './errors.js';
 import { readHostFile, type CliIo } from './run.js';
+import { defaultJobs, fuzzInWorkers, writeReplayFile } from './fuzz-workers.js';
 
 export const FUZZ_HELP = `usage: rseqlab fuzz [options] <program> [args...]
 
@@ -26,16 +27,22 @@ shortest run, explains it and writes a replay file.
 
 options:
   --cpus N               virtual CPUs (default 2)
-  --schedules K          schedules to run (default 2000)
+  --schedules K          schedules to run (default 2000, or no limit with --time)
   --time S               stop starting schedules after S seconds
   --seed S               campaign seed (default 1): schedule k depends only on (S, k)
+  --jobs J               worker threads (default: all cores, here ${defaultJobs()}); the result does
+                         not depend on J: the failure with the smallest k
   --events LIST          event kinds, comma-separated: preempt,migrate,signal (default all;
                          signals only ones the program handles)
   --strategy NAME        random | pct | mixed (default mixed)
-  --kernel V             kernel profile (${KERNEL_PROFILE_NAMES.join(' | ')}; default current)
+  --kernel V[,V...]      kernel profile (${KERNEL_PROFILE_NAMES.join(' | ')}; default current);
+                         a list (e.g. 6.19,7.0) runs every schedule under each and reports a
+                         schedule on which they disagree (passes on one, fails on another,
+                         or fails differently)
   --debug-rseq           checker findings kill, as on a CONFIG_DEBUG_RSEQ kernel
   --max-instructions N   budget of one run (default 200000000)
-  --shard I/N            run only the I-th of N disjoint slices of the schedules (1-based)
+  --shard I/N            run only the I-th of N disjoint slices of the schedules (1-based):
+                         schedules k with k % N == I-1
   --out DIR              write the failure's replay file there (default: the current directory)
   --json                 print the result as JSON on stdout
 exit status: 0 nothing failed, 1 a failure was found (or the program breaks an rseq ABI
@@ -49,9 +56,12 @@ interface FuzzArguments {
   schedules: number;
   timeMs?: number;
   seed: number;
+  jobs?: number;
   events: EventKind[];
   strategy: Strategy;
   kernel: KernelProfileName | 'current';
+  /** fuzz: every kernel profile of --kernel (kernel is the first). */
+  kernels: KernelName[];
   debugRseq: boolean;
   maxInstructions: number;
   shard?: { index: number; count: number };
@@ -65,8 +75,9 @@ const KINDS: EventKind[] = ['preempt', 'migrate', 'signal'];
 export function parseFuzzArguments(argv: readonly string[], replay = false): FuzzArguments {
   const out: FuzzArguments = {
     program: '', args: [], cpus: 2, schedules: 2000, seed: 1, events: [...KINDS], strategy: 'mixed',
-    kernel: 'current', debugRseq: false, maxInstructions: 200_000_000, out: '.', json: false, help: false,
+    kernel: 'current', kernels: ['current'], debugRseq: false, maxInstructions: 200_000_000, out: '.', json: false, help: false,
   };
+  let schedulesGiven = false;
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
@@ -87,16 +98,18 @@ export function parseFuzzArguments(argv: readonly string[], replay = false): Fuz
       }
       case '--max-instructions': out.maxInstructions = parseCount(name, value()); break;
       case '--kernel': {
-        const k = value();
-        if (!isKernelProfileName(k)) throw new UsageError(`--kernel ${k}: unknown kernel profile; choose one of ${KERNEL_PROFILE_NAMES.join(', ')}`);
-        out.kernel = k;
+        const list = value().split(',').map((x) => x.trim());
+        for (const k of list) if (!isKernelProfileName(k)) throw new UsageError(`--kernel ${k}: unknown kernel profile; choose one of ${KERNEL_PROFILE_NAMES.join(', ')}`);
+        if (replay && list.length > 1) throw new UsageError('--kernel: a replay runs under one kernel profile');
+        out.kernels = [...new Set(list as KernelName[])];
+        out.kernel = out.kernels[0];
         break;
       }
       case '--debug-rseq': out.debugRseq = true; break;
       default:
         if (replay) throw new UsageError(`unknown option ${name} (see rseqlab replay --help)`);
         switch (name) {
-          case '--schedules': out.schedules = parseCount(name, value()); break;
+          case '--schedules': out.schedules = parseCount(name, value()); schedulesGiven = true; break;
           case '--time': {
             const s = Number(value());
             if (!(s > 0)) throw new UsageError(`--time: expected seconds > 0`);
@@ -125,12 +138,14 @@ export function parseFuzzArguments(argv: readonly string[], replay = false): Fuz
           }
           case '--out': out.out = value(); break;
           case '--json': out.json = true; break;
-          case '--jobs': throw new UsageError('--jobs: parallel workers are not implemented yet; run shards (--shard I/N) in separate processes');
+          case '--jobs': out.jobs = parseCount(name, value()); break;
           default: throw new UsageError(`unknown option ${name} (see rseqlab fuzz --help)`);
         }
     }
   }
   if (out.help) return out;
+  // --time alone: as many schedules as fit in the time.
+  if (out.timeMs !== undefined && !schedulesGiven) out.schedules = Infinity;
   if (i >= argv.length) throw new UsageError(`no program given (see rseqlab ${replay ? 'replay' : 'fuzz'} --help)`);
   out.program = argv[i];
   out.args = argv.slice(i + 1);
@@ -152,12 +167,16 @@ function summary(r: FuzzResult): string[] {
   const lines = r.staticFindings.map((f) => `rseqlab: static rseq ABI finding: ${f}`);
   const cov = `${r.coverage.covered} of ${r.coverage.coverable} (section, instruction, event) points`;
   if (!r.failure) {
-    lines.push(`rseqlab: fuzz: no run failed in ${r.schedules} schedules (seed ${r.seed}, ${r.strategy}); covered ${cov}`);
+    const kernels = r.kernels.length > 1 ? `, under each of kernels ${r.kernels.join(', ')}` : '';
+    const time = r.stoppedBy === 'time' ? ' (the time ran out)' : '';
+    lines.push(`rseqlab: fuzz: no run failed in ${r.schedules} schedules${time} (seed ${r.seed}, ${r.strategy}${kernels}); covered ${cov}`);
     if (r.staticFindings.length > 0) lines.push(`rseqlab: fuzz: but the program breaks ${r.staticFindings.length} rseq ABI rule${r.staticFindings.length === 1 ? '' : 's'} statically (above): exit status 1`);
     return lines;
   }
   const f = r.failure;
-  lines.push(`rseqlab: fuzz: FAILED at schedule ${f.k} of seed ${r.seed} after ${r.schedules} schedules: ${f.summary}`);
+  const under = r.kernels.length > 1 ? ` (kernel ${f.kernel})` : '';
+  lines.push(`rseqlab: fuzz: FAILED ${f.k < 0 ? 'with no injected event' : `at schedule ${f.k} of seed ${r.seed} after ${r.schedules} schedules`}: ${f.summary}${under}`);
+  if (f.difference) lines.push(`rseqlab: fuzz: KERNELS DIFFER: ${f.difference}`);
   lines.push(`rseqlab: shrunk to ${f.events} event${f.events === 1 ? '' : 's'} in ${f.shrinkRuns} runs (first: ${f.original})`);
   for (const l of f.explanation) lines.push(`rseqlab:   ${l}`);
   return lines;
@@ -170,19 +189,16 @@ export async function fuzzCommand(argv: readonly string[], io: CliIo, loadCpu: (
     return 0;
   }
   const target = loadTarget(a);
-  const cpu = await loadCpu();
   const progress = io.stderrIsTerminal && !a.json;
-  const result = await fuzz({
-    target, cpu, seed: a.seed, schedules: a.schedules, timeMs: a.timeMs, now: () => io.now(), strategy: a.strategy, events: a.events, shard: a.shard,
-    onProgress: progress ? (p) => io.writeStderr(`\r\x1b[Kfuzz: ${p.schedules} schedules, ${p.perSecond.toFixed(0)}/s, covered ${p.covered}/${p.coverable} points, ${p.failures} failure${p.failures === 1 ? '' : 's'}`) : undefined,
-  });
+  const result = await fuzzInWorkers(
+    { target, kernels: a.kernels, seed: a.seed, schedules: a.schedules, strategy: a.strategy, events: a.events, shard: a.shard },
+    {
+      jobs: a.jobs, timeMs: a.timeMs, now: () => io.now(), loadCpu,
+      onProgress: progress ? (p) => io.writeStderr(`\r\x1b[Kfuzz: ${p.schedules} schedules, ${p.perSecond.toFixed(0)}/s, covered ${p.covered}/${p.coverable} points, ${p.failures} failure${p.failures === 1 ? '' : 's'}`) : undefined,
+    },
+  );
   if (progress) io.writeStderr('\r\x1b[K');
-  if (result.failure) {
-    mkdirSync(a.out, { recursive: true });
-    const file = join(a.out, `${basename(a.program)}.seed${a.seed}.k${result.failure.k}.replay.json`);
-    writeFileSync(file, JSON.stringify({ ...result.failure.replay, program: { ...result.failure.replay.program, path: resolve(a.program) } }, null, 2) + '\n');
-    result.failure.replayPath = file;
-  }
+  writeReplayFile(a.out, result);
   if (a.json) io.writeStdout(JSON.stringify(result, null, 2) + '\n');
   for (const l of summary(result)) io.writeStderr(l + '\n');
   if (result.failure?.replayPath) io.writeStderr(`rseqlab: replay with: rseqlab replay ${result.failure.replayPath}\n`);

@@ -2,16 +2,18 @@
 // at a time while the run still fails the same way), then the shortest run
 // (move each event to an earlier visit or instruction count while it still
 // fails and the run gets shorter). Every candidate is a real run, so the
-// result fails exactly as reported.
+// result fails exactly as reported. The run may stand for several (one per
+// kernel profile, for a kernel differential): then its judge decides what
+// "the same failure" means and `retired` is what "shorter" compares.
 
 import type { Injection } from '../kernel-model/injection.js';
 import { judge, type Failure } from './judge.js';
 import type { RunOutcome } from './runner.js';
 import type { Schedule } from './schedule.js';
 
-export interface Shrunk {
+export interface Shrunk<O extends { retired: number } = RunOutcome> {
   schedule: Schedule;
-  outcome: RunOutcome;
+  outcome: O;
   failure: Failure;
   /** Runs spent shrinking. */
   runs: number;
@@ -30,20 +32,27 @@ function earlier(e: Injection): Injection[] {
   return values(at.count).map((count) => ({ ...e, at: { ...at, count } }));
 }
 
-export function shrink(run: (s: Schedule) => RunOutcome, schedule: Schedule, outcome: RunOutcome, failure: Failure, maxRuns = 300): Shrunk {
+export function shrink<O extends { retired: number } = RunOutcome>(
+  run: (s: Schedule) => O,
+  schedule: Schedule,
+  outcome: O,
+  failure: Failure,
+  maxRuns = 300,
+  judgeOf: (o: O) => Failure | undefined = judge as unknown as (o: O) => Failure | undefined,
+): Shrunk<O> {
   let best = { schedule, outcome, failure };
   let runs = 0;
   const attempt = (s: Schedule): boolean => {
     if (runs >= maxRuns) return false;
     runs++;
-    let o: RunOutcome;
+    let o: O;
     try {
       o = run(s);
     } catch (e) {
       if (e instanceof RangeError) return false;
       throw e;
     }
-    const f = judge(o);
+    const f = judgeOf(o);
     if (!f || f.class !== best.failure.class) return false;
     best = { schedule: s, outcome: o, failure: f };
     return true;

@@ -1,14 +1,21 @@
-// Bundles the CLI (cli/main.ts and everything it imports from kernel-model/
-// and emulator/) into dist/rseqlab.mjs with esbuild: platform node, ESM,
-// npm packages left external. Until emulator/index.ts exists, the bundle
-// gets a stub createCpu() that makes `rseqlab run` say the CPU is missing.
-// Run with `npm run build:cli`.
+// Bundles with esbuild (platform node, ESM, npm packages left external):
+//   dist/rseqlab.mjs      the CLI (cli/main.ts and everything it imports)
+//   dist/api.mjs          the Node API (api/index.ts; package.json "exports")
+//   dist/fuzz-worker.mjs  a fuzzing worker thread (cli/fuzz-worker.ts), which
+//                         the other two start from their own directory
+// The bundles find the CPU at ../build/emulator.wasm from dist/. Until
+// emulator/index.ts exists, they get a stub createCpu() that makes
+// `rseqlab run` say the CPU is missing. The API's declarations come from
+// scripts/build-types.mjs. Run with `npm run build:cli`; `--outdir DIR`
+// writes the bundles there instead of dist/.
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const at = process.argv.indexOf('--outdir');
+const outdir = at > 0 ? resolve(process.argv[at + 1]) : join(root, 'dist');
 const emulatorEntry = join(root, 'emulator', 'index.ts');
 
 /** @type {import('esbuild').Plugin} */
@@ -30,8 +37,13 @@ const missingCpu = {
 
 try {
   await build({
-    entryPoints: [join(root, 'cli', 'main.ts')],
-    outfile: join(root, 'dist', 'rseqlab.mjs'),
+    entryPoints: {
+      rseqlab: join(root, 'cli', 'main.ts'),
+      api: join(root, 'api', 'index.ts'),
+      'fuzz-worker': join(root, 'cli', 'fuzz-worker.ts'),
+    },
+    outdir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -41,7 +53,7 @@ try {
     logLevel: 'warning',
     plugins: [missingCpu],
   });
-  console.log('  built       dist/rseqlab.mjs');
+  for (const f of ['rseqlab.mjs', 'api.mjs', 'fuzz-worker.mjs']) console.log(`  built       ${relative(root, join(outdir, f))}`);
 } catch (e) {
   console.error(`build-cli: esbuild failed: ${e instanceof Error ? e.message : e}`);
   process.exit(1);
