@@ -7,7 +7,7 @@
 // input errors). `rseqlab replay` is in replay.ts.
 
 import type { Cpu } from '../emulator/api.js';
-import type { FuzzResult, KernelName } from '../fuzz/campaign.js';
+import { mergeShards, type FuzzResult, type KernelName } from '../fuzz/campaign.js';
 import type { EventKind, Strategy } from '../fuzz/generate.js';
 import type { FuzzTarget } from '../fuzz/runner.js';
 import { ElfError, parseElf } from '../kernel-model/elf.js';
@@ -45,6 +45,8 @@ options:
                          schedules k with k % N == I-1
   --out DIR              write the failure's replay file there (default: the current directory)
   --json                 print the result as JSON on stdout
+  --merge FILE...        instead of fuzzing, merge the --json results of all N shards of one
+                         campaign (--shard 1/N ... N/N) into the whole campaign's result
 exit status: 0 nothing failed, 1 a failure was found (or the program breaks an rseq ABI
 rule statically, e.g. a commit that is not the last instruction), 2 usage or input errors.
 `;
@@ -67,6 +69,8 @@ interface FuzzArguments {
   shard?: { index: number; count: number };
   out: string;
   json: boolean;
+  /** --merge: the program and args are shard results (--json output) to merge. */
+  merge: boolean;
   help: boolean;
 }
 
@@ -75,7 +79,7 @@ const KINDS: EventKind[] = ['preempt', 'migrate', 'signal'];
 export function parseFuzzArguments(argv: readonly string[], replay = false): FuzzArguments {
   const out: FuzzArguments = {
     program: '', args: [], cpus: 2, schedules: 2000, seed: 1, events: [...KINDS], strategy: 'mixed',
-    kernel: 'current', kernels: ['current'], debugRseq: false, maxInstructions: 200_000_000, out: '.', json: false, help: false,
+    kernel: 'current', kernels: ['current'], debugRseq: false, maxInstructions: 200_000_000, out: '.', json: false, merge: false, help: false,
   };
   let schedulesGiven = false;
   let i = 0;
@@ -138,6 +142,7 @@ export function parseFuzzArguments(argv: readonly string[], replay = false): Fuz
           }
           case '--out': out.out = value(); break;
           case '--json': out.json = true; break;
+          case '--merge': out.merge = true; break;
           case '--jobs': out.jobs = parseCount(name, value()); break;
           default: throw new UsageError(`unknown option ${name} (see rseqlab fuzz --help)`);
         }
@@ -146,7 +151,7 @@ export function parseFuzzArguments(argv: readonly string[], replay = false): Fuz
   if (out.help) return out;
   // --time alone: as many schedules as fit in the time.
   if (out.timeMs !== undefined && !schedulesGiven) out.schedules = Infinity;
-  if (i >= argv.length) throw new UsageError(`no program given (see rseqlab ${replay ? 'replay' : 'fuzz'} --help)`);
+  if (i >= argv.length) throw new UsageError(out.merge ? '--merge: name the shards\' result files' : `no program given (see rseqlab ${replay ? 'replay' : 'fuzz'} --help)`);
   out.program = argv[i];
   out.args = argv.slice(i + 1);
   return out;
@@ -188,6 +193,7 @@ export async function fuzzCommand(argv: readonly string[], io: CliIo, loadCpu: (
     io.writeStdout(FUZZ_HELP);
     return 0;
   }
+  if (a.merge) return mergeCommand([a.program, ...a.args], a.json, io);
   const target = loadTarget(a);
   const progress = io.stderrIsTerminal && !a.json;
   const result = await fuzzInWorkers(
@@ -200,6 +206,31 @@ export async function fuzzCommand(argv: readonly string[], io: CliIo, loadCpu: (
   if (progress) io.writeStderr('\r\x1b[K');
   writeReplayFile(a.out, result);
   if (a.json) io.writeStdout(JSON.stringify(result, null, 2) + '\n');
+  for (const l of summary(result)) io.writeStderr(l + '\n');
+  if (result.failure?.replayPath) io.writeStderr(`rseqlab: replay with: rseqlab replay ${result.failure.replayPath}\n`);
+  return result.failure || result.staticFindings.length > 0 ? 1 : 0;
+}
+
+/** fuzz --merge: the shards' results united, reported as one campaign's. */
+function mergeCommand(files: string[], json: boolean, io: CliIo): number {
+  const parts = files.map((f) => {
+    const text = new TextDecoder().decode(readHostFile(f, 'fuzz result'));
+    try {
+      const r = JSON.parse(text) as FuzzResult;
+      if (typeof r !== 'object' || r === null || !r.program || !r.coverage || !Array.isArray(r.kernels)) throw new Error('not the --json output of rseqlab fuzz');
+      return r;
+    } catch (e) {
+      throw new InputError(`${f}: ${(e as Error).message}`);
+    }
+  });
+  let result: FuzzResult;
+  try {
+    result = mergeShards(parts);
+  } catch (e) {
+    if (e instanceof RangeError) throw new InputError(e.message.replace(/^mergeShards: /, '--merge: '));
+    throw e;
+  }
+  if (json) io.writeStdout(JSON.stringify(result, null, 2) + '\n');
   for (const l of summary(result)) io.writeStderr(l + '\n');
   if (result.failure?.replayPath) io.writeStderr(`rseqlab: replay with: rseqlab replay ${result.failure.replayPath}\n`);
   return result.failure || result.staticFindings.length > 0 ? 1 : 0;

@@ -2,7 +2,7 @@
 // as a user runs them: the same failure, explanation, schedule count and
 // coverage for any J and for shards merged; a kernel differential reported
 // with both verdicts and exit 1.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +40,18 @@ describe('rseqlab fuzz --jobs / --shard', () => {
     expect(shard.result.failure).toEqual(one.result.failure);
     expect(shard.result.shard).toEqual({ index: k % 2, count: 2 });
     expect(shard.result.schedules).toBe(Math.floor(k / 2) + 1);
+    // Both shards merged: the whole campaign's failure and count (fuzz --merge exits 1 for it).
+    const other = fuzzJson('--jobs', '1', '--shard', `${2 - (k % 2)}/2`, prog);
+    const files = [shard, other].map((r, i) => {
+      const f = join(out, `two-stores-shard${i}.json`);
+      writeFileSync(f, JSON.stringify(r.result));
+      return f;
+    });
+    const merged = rseqlab('fuzz', '--merge', '--json', ...files);
+    expect(merged.status).toBe(1);
+    const m = JSON.parse(merged.stdout) as FuzzResult;
+    expect(m.failure).toEqual(one.result.failure);
+    expect(m.schedules).toBe(one.result.schedules);
     // The summary a person reads is the same too.
     const line = (s: string) => s.split('\n').find((l) => l.includes('FAILED'));
     expect(line(two.stderr)).toBe(line(one.stderr));
@@ -55,6 +67,19 @@ describe('rseqlab fuzz --jobs / --shard', () => {
     const shards = ['1/2', '2/2'].map((s) => fuzzJson('--jobs', '2', '--schedules', '200', '--shard', s, prog, '2', '50').result);
     expect(shards.map((r) => r.schedules)).toEqual([100, 100]);
     expect(mergeShards(shards)).toEqual(one.result);
+    // The same with the command line: fuzz --merge of the shards' --json files.
+    const files = shards.map((r, i) => join(out, `counter-shard${i + 1}.json`));
+    shards.forEach((r, i) => writeFileSync(files[i], JSON.stringify(r)));
+    const merged = rseqlab('fuzz', '--merge', '--json', files[1], files[0]);
+    expect(merged.status, merged.stderr).toBe(0);
+    expect(JSON.parse(merged.stdout)).toEqual(one.result);
+    expect(merged.stderr).toMatch(/no run failed in 200 schedules/);
+    const half = rseqlab('fuzz', '--merge', files[0]);
+    expect(half.lines).toEqual(['rseqlab: --merge: need each of the 2 shards once, got 1 of 2']);
+    expect(half.status).toBe(2);
+    const notJson = join(out, 'not.json');
+    writeFileSync(notJson, '{"format":"rseqlab-replay"}');
+    expect(rseqlab('fuzz', '--merge', notJson, files[0]).lines).toEqual([`rseqlab: ${notJson}: not the --json output of rseqlab fuzz`]);
   });
 
   it('--time without --schedules runs until the time is up', () => {
