@@ -15,7 +15,7 @@
 // left unchanged (Vol. 1, 8.5), but no #MF is delivered.
 
 import { R, CTX_FPU_CW, CTX_FPU_SW, CTX_FPU_TAG, CTX_ST, getReg64, setReg64, stopFault, STOP_X87_EXCEPTION } from '../state';
-import { ea, rmOf, argOf } from '../insn';
+import { ea, rmOf, argOf, opSize } from '../insn';
 import { FAULT, read16, read32, read64, write16, write32, write64, checkWrite, read8 } from '../mem';
 import { setArithFlags, ZF, PF, CF, OF, SF, AF, condition } from '../flags';
 import {
@@ -501,9 +501,10 @@ export function Fxam(d: usize): void {
   if (x87ExceptionPending()) return;
   const se = stSe(0);
   let c3 = false, c2 = false, c0 = false;
-  let sign = (se & 0x8000) != 0;
-  // Empty: C3 C0 set, and C1 reads as zero (measured on the host).
-  if (stEmpty(0)) { c3 = true; c0 = true; sign = false; }
+  // C1 is the sign bit of the register, empty or not (Vol. 2, FXAM: the
+  // host reports the sign of what a freed register still holds).
+  const sign = (se & 0x8000) != 0;
+  if (stEmpty(0)) { c3 = true; c0 = true; }
   else {
     switch (classify(stSig(0), se)) {
       case K_UNSUPPORTED: break;
@@ -615,7 +616,15 @@ function initFpu(): void {
 
 export function Fninit(d: usize): void { initFpu(); }
 
-// ---- environment (Vol. 1, 8.1.10, Figure 8-9: the 28-byte protected-mode format) --------------
+// ---- environment (Vol. 1, 8.1.10, Figures 8-9 to 8-12: protected-mode formats) -----------------
+//
+// The 32-bit layout (28 bytes; fnsave/frstor 108): FCW, FSW, FTW in the low
+// halves of three dwords whose high halves read as ones, then FIP, FCS and
+// the opcode, FDP, FDS. With a 66 prefix (and no REX.W, which wins) the
+// 16-bit layout (14 bytes; 94): FCW, FSW, FTW, FIP, FCS, FDP, FDS as words.
+// The registers follow the environment, st(0) first, 10 bytes each. The
+// pointers are not tracked: stored as zero (the 32-bit FDS dword as
+// 0xffff0000), ignored on loads. Nothing past the layout's end is touched.
 
 /** The full tag word: 00 valid, 01 zero, 10 special, 11 empty, for physical registers 0..7. */
 export function fullTagWord(): u32 {
@@ -639,11 +648,19 @@ function abridgedTag(tw: u32): u32 {
   return bits;
 }
 
-/**
- * Writes the 28-byte environment. The instruction and operand pointers are
- * not tracked: they are stored as zero.
- */
-function storeEnv(addr: u64): void {
+/** Bytes of the environment for this instruction: 14 in the 16-bit layout (66 without REX.W), else 28. */
+@inline function envBytes(d: usize): u32 { return opSize(d) == 2 ? 14 : 28; }
+
+/** Writes the environment in the layout of `bytes` (14 or 28); the caller checked the whole range. */
+function storeEnv(addr: u64, bytes: u32): void {
+  if (bytes == 14) {
+    write16(addr, <u64>fpuCw());
+    write16(addr + 2, <u64>fpuSw());
+    write16(addr + 4, <u64>fullTagWord());
+    write32(addr + 6, 0);
+    write32(addr + 10, 0);
+    return;
+  }
   write32(addr, 0xffff0000 | <u64>fpuCw());
   write32(addr + 4, 0xffff0000 | <u64>fpuSw());
   write32(addr + 8, 0xffff0000 | <u64>fullTagWord());
@@ -653,59 +670,84 @@ function storeEnv(addr: u64): void {
   write32(addr + 24, 0xffff0000);
 }
 
-/** fnstenv m28: stores the environment, then masks every exception (Vol. 2, FSTENV). */
+// The whole operand is checked before anything is read or written, in the
+// order the host's microcode accesses it: the first field (the control word:
+// a word in the 16-bit layout, a dword in the 32-bit one), then the last
+// byte. A fault names the first byte of that field it cannot access, else
+// the operand's last byte (measured on the host for every straddle).
+
+function checkWriteEnds(addr: u64, n: u32, first: u32): bool {
+  return checkWrite(addr, first) && checkWrite(addr + <u64>(n - 1), 1);
+}
+
+let ENV_CW: u32 = 0, ENV_SW: u32 = 0, ENV_TW: u32 = 0;
+/**
+ * Reads the control, status and tag words of an environment of `bytes`
+ * into ENV_CW / ENV_SW / ENV_TW, once every byte of the operandBytes-byte
+ * operand proved readable.
+ */
+function readEnv(addr: u64, bytes: u32, operandBytes: u32): bool {
+  if (bytes == 14) read16(addr);
+  else read32(addr);
+  if (FAULT) return false;
+  read8(addr + <u64>(operandBytes - 1));
+  if (FAULT) return false;
+  const step: u64 = bytes == 14 ? 2 : 4;
+  ENV_CW = <u32>read16(addr);
+  ENV_SW = <u32>read16(addr + step);
+  ENV_TW = <u32>read16(addr + 2 * step);
+  return !FAULT;
+}
+
+/** fnstenv m14/m28: stores the environment, then masks every exception (Vol. 2, FSTENV). */
 export function FnstenvM(d: usize): void {
   const addr = ea(d);
-  if (!checkWrite(addr, 28)) return;
-  storeEnv(addr);
+  const n = envBytes(d);
+  if (!checkWriteEnds(addr, n, n == 14 ? 2 : 4)) return;
+  storeEnv(addr, n);
   store<u16>(R + CTX_FPU_CW, <u16>(fpuCw() | 0x3f));
   setSw(updateSummary(fpuSw()));
 }
 
-/** fldenv m28: control word, status word (with TOP) and tags. */
+/** fldenv m14/m28: control word, status word (with TOP) and tags. */
 export function FldenvM(d: usize): void {
   if (x87ExceptionPending()) return;
   const addr = ea(d);
-  const cw = read16(addr);
-  const sw = read16(addr + 4);
-  const tw = read16(addr + 8);
-  if (FAULT) return;
-  store<u16>(R + CTX_FPU_CW, <u16>normalizeCw(<u32>cw));
-  setTagBits(abridgedTag(<u32>tw));
-  setSw(updateSummary(<u32>sw));
+  const n = envBytes(d);
+  if (!readEnv(addr, n, n)) return;
+  store<u16>(R + CTX_FPU_CW, <u16>normalizeCw(ENV_CW));
+  setTagBits(abridgedTag(ENV_TW));
+  setSw(updateSummary(ENV_SW));
 }
 
-/** fnsave m108: the environment and st(0)..st(7), then fninit (Vol. 2, FSAVE). */
+/** fnsave m94/m108: the environment and st(0)..st(7), then fninit (Vol. 2, FSAVE). */
 export function FnsaveM(d: usize): void {
   const addr = ea(d);
-  if (!checkWrite(addr, 108)) return;
-  storeEnv(addr);
+  const n = envBytes(d);
+  if (!checkWriteEnds(addr, n + 80, n == 14 ? 2 : 4)) return;
+  storeEnv(addr, n);
   for (let i: u32 = 0; i < 8; i++) {
     const p = physAddr(physOf(i));
-    write64(addr + 28 + <u64>i * 10, load<u64>(p));
-    write16(addr + 36 + <u64>i * 10, <u64>load<u16>(p + 8));
+    write64(addr + <u64>(n + i * 10), load<u64>(p));
+    write16(addr + <u64>(n + 8 + i * 10), <u64>load<u16>(p + 8));
   }
   initFpu();
 }
 
-/** frstor m108. */
+/** frstor m94/m108. */
 export function FrstorM(d: usize): void {
   if (x87ExceptionPending()) return;
   const addr = ea(d);
-  // Touch both ends first so a fault leaves the state unchanged.
-  read8(addr + 107);
-  const cw = read16(addr);
-  if (FAULT) return;
-  const sw = read16(addr + 4);
-  const tw = read16(addr + 8);
-  store<u16>(R + CTX_FPU_CW, <u16>normalizeCw(<u32>cw));
-  setTagBits(abridgedTag(<u32>tw));
-  setSw(<u32>sw);
+  const n = envBytes(d);
+  // Every byte first, so a fault leaves the state unchanged.
+  if (!readEnv(addr, n, n + 80)) return;
+  store<u16>(R + CTX_FPU_CW, <u16>normalizeCw(ENV_CW));
+  setTagBits(abridgedTag(ENV_TW));
+  setSw(ENV_SW);
   for (let i: u32 = 0; i < 8; i++) {
     const p = physAddr(physOf(i));
-    store<u64>(p, read64(addr + 28 + <u64>i * 10));
-    store<u16>(p + 8, <u16>read16(addr + 36 + <u64>i * 10));
+    store<u64>(p, read64(addr + <u64>(n + i * 10)));
+    store<u16>(p + 8, <u16>read16(addr + <u64>(n + 8 + i * 10)));
   }
   setSw(updateSummary(fpuSw()));
 }
-
