@@ -8,10 +8,10 @@
 // explore --json` prints; and a TypeScript file using the API type-checks
 // against the shipped declarations (and a wrong option does not).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { programPath, repoRoot } from '../programs/native.js';
 import { rseqlab } from './rseqlab.js';
 
@@ -37,6 +37,9 @@ beforeAll(() => {
   symlinkSync(pkg, join(user, 'node_modules', 'rseqlab'));
   writeFileSync(join(user, 'package.json'), JSON.stringify({ name: 'user', type: 'module', private: true }));
 });
+
+// (rmSync removes the links to build/ and node_modules/, not what they point at.)
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("import { fuzz, explore, replay } from 'rseqlab'", () => {
   it('fuzz finds the bug on two worker threads with the result --json prints; replay reproduces it; a kernel differential reports the difference; explore as --json', () => {

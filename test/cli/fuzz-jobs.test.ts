@@ -2,15 +2,16 @@
 // as a user runs them: the same failure, explanation, schedule count and
 // coverage for any J and for shards merged; a kernel differential reported
 // with both verdicts and exit 1.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mergeShards, type FuzzResult } from '../../fuzz/campaign.js';
 import { programPath } from '../programs/native.js';
 import { rseqlab } from './rseqlab.js';
 
 const out = mkdtempSync(join(tmpdir(), 'rseqlab-fuzz-jobs-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 function fuzzJson(...args: string[]): { status: number | null; result: FuzzResult; stderr: string } {
   const r = rseqlab('fuzz', '--json', '--out', out, ...args);
