@@ -234,7 +234,7 @@ export async function replay(input: string | { replay: ReplayFile | string; prog
   }
   const r = parsed.replay;
   const program = typeof input === 'string' || input.program === undefined ? r.program.path : input.program;
-  const target = targetOf({ program, path: r.program.path, args: r.args, cpus: r.cpus, maxInstructions: r.maxInstructions, debugRseq: r.debugRseq, env: r.env }, r.kernel);
+  const target = targetOf({ program, path: r.argv0, args: r.args, cpus: r.cpus, maxInstructions: r.maxInstructions, debugRseq: r.debugRseq, env: r.env }, r.kernel);
   const digest = await sha256(target.program);
   if (digest !== r.program.sha256) bad(`${where}: the program is not the one the failure was found in (SHA-256 ${digest}, the file says ${r.program.sha256})`);
   const runner = Runner.create(target, await createCpu());

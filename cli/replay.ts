@@ -55,7 +55,7 @@ export async function replayCommand(all: readonly string[], io: CliIo, loadCpu: 
       throw e;
     }
     const r = parsed.replay;
-    target = { ...loadTarget({ program: r.program.path, args: r.args, cpus: r.cpus, kernel: r.kernel, debugRseq: r.debugRseq, maxInstructions: r.maxInstructions }), env: r.env };
+    target = { ...loadTarget({ program: r.program.path, args: r.args, cpus: r.cpus, kernel: r.kernel, debugRseq: r.debugRseq, maxInstructions: r.maxInstructions }), path: r.argv0, env: r.env };
     const digest = await sha256(target.program);
     if (digest !== r.program.sha256) throw new InputError(`${argv[0]}: ${r.program.path} is not the program the failure was found in (SHA-256 ${digest}, the file says ${r.program.sha256})`);
     code = r.schedule;

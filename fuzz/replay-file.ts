@@ -1,6 +1,6 @@
 // The replay file: everything needed to rerun a failure exactly, as JSON
-// (documented in README): the program's identity (path and SHA-256), its
-// arguments, the machine's options, and the schedule in its compact text
+// (documented in README): the program's identity (path and SHA-256), the
+// argv[0] it ran with, its arguments, the machine's options, and the schedule in its compact text
 // form, with what the failure looked like.
 
 import type { KernelProfileName } from '../kernel-model/kernel-profile.js';
@@ -14,7 +14,10 @@ export const REPLAY_VERSION = 1;
 export interface ReplayFile {
   format: typeof REPLAY_FORMAT;
   version: typeof REPLAY_VERSION;
+  /** Where the program file is (the CLI writes it absolute) and its SHA-256. */
   program: { path: string; sha256: string };
+  /** argv[0] and the guest path the run used (it is in the guest's memory, so a replay must use it too). */
+  argv0: string;
   args: string[];
   cpus: number;
   kernel: KernelProfileName | 'current';
@@ -38,6 +41,7 @@ export function makeReplay(t: FuzzTarget, sha256: string, schedule: string, f: F
     format: REPLAY_FORMAT,
     version: REPLAY_VERSION,
     program: { path: t.path, sha256 },
+    argv0: t.path,
     args: [...t.args],
     cpus: t.cpus,
     kernel: t.kernel,
@@ -65,6 +69,7 @@ export function parseReplay(text: string): { replay: ReplayFile; schedule: Sched
   if (o.format !== REPLAY_FORMAT) throw bad(`"format" is ${JSON.stringify(o.format)}, expected "${REPLAY_FORMAT}"`);
   if (o.version !== REPLAY_VERSION) throw bad(`"version" ${JSON.stringify(o.version)} is not one this rseqlab reads (${REPLAY_VERSION})`);
   if (typeof o.program?.path !== 'string' || !/^[0-9a-f]{64}$/.test(String(o.program?.sha256))) throw bad('"program" needs "path" and a 64-digit hex "sha256"');
+  if (typeof o.argv0 !== 'string') throw bad('"argv0" must be a string (the program\'s argv[0] in the run)');
   if (!Array.isArray(o.args) || !o.args.every((a) => typeof a === 'string')) throw bad('"args" must be a list of strings');
   if (!Number.isInteger(o.cpus) || (o.cpus as number) < 1 || (o.cpus as number) > 64) throw bad('"cpus" must be 1..64');
   if (!KERNELS.includes(String(o.kernel))) throw bad(`"kernel" must be one of ${KERNELS.join(', ')}`);

@@ -19,7 +19,7 @@ describe('rseqlab fuzz / replay', () => {
     expect(r.stderr).toMatch(/rseq: thread 1000 aborted from .* to 0x[0-9a-f]+ \(the abort handler of critical section 0\) \(preempt\)/);
     const file = readdirSync(out).find((f) => f.startsWith('rseq_bug_commit_not_last.') && f.endsWith('.replay.json'))!;
     const replay = JSON.parse(readFileSync(join(out, file), 'utf8'));
-    expect(replay).toMatchObject({ format: 'rseqlab-replay', version: 1, cpus: 2, kernel: 'current', expect: { kind: 'exit-status', class: 'exit:1' } });
+    expect(replay).toMatchObject({ format: 'rseqlab-replay', version: 1, argv0: programPath('rseq_bug_commit_not_last'), cpus: 2, kernel: 'current', expect: { kind: 'exit-status', class: 'exit:1' } });
     const again = rseqlab('replay', join(out, file));
     expect(again.status).toBe(1);
     expect(again.stderr).toContain('rseq_bug_commit_not_last: counted 1001 for 1000 increments');
@@ -33,6 +33,18 @@ describe('rseqlab fuzz / replay', () => {
     expect(traced.stderr).toMatch(/trace: => 0x[0-9a-f]+ <addv_commit_not_last\+\d+>: mov eax, 1 {3}<- preempt here/);
     expect(traced.stderr).toMatch(/trace: {4}0x[0-9a-f]+ <addv_commit_not_last\+\d+>: add qword ptr \[rdi\], rsi/);
     expect(traced.stderr).toMatch(/thread 1000: rseq abort from 0x[0-9a-f]+ <addv_commit_not_last\+\d+>: mov eax, 1 to 0x[0-9a-f]+: jmp/);
+  });
+
+  it('a failure found with a relative program path replays with the same argv[0] (the file keeps it beside the absolute path)', () => {
+    const rel = rseqlab('fuzz', '--out', out, '--jobs', '1', 'build/programs/rseq_bug_two_stores');
+    expect(rel.status, rel.stderr).toBe(1);
+    const file = readdirSync(out).find((f) => f.startsWith('rseq_bug_two_stores.') && f.endsWith('.replay.json'))!;
+    const replay = JSON.parse(readFileSync(join(out, file), 'utf8'));
+    expect(replay.argv0).toBe('build/programs/rseq_bug_two_stores');
+    expect(replay.program.path).toBe(programPath('rseq_bug_two_stores'));
+    const again = rseqlab('replay', join(out, file));
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain(`rseqlab: result: ${replay.expect.summary}`);
   });
 
   it('a correct program: exit 0; --json prints the result with coverage', () => {

@@ -41,7 +41,7 @@ describe('schedules as text', () => {
   it('a corrupt replay file is refused with the reason', () => {
     expect(() => parseReplay('{')).toThrow(ReplayFormatError);
     expect(() => parseReplay('{"format":"other"}')).toThrow(/"format" is "other"/);
-    const good = { format: 'rseqlab-replay', version: 1, program: { path: 'p', sha256: 'a'.repeat(64) }, args: [], cpus: 2, kernel: '7.0', debugRseq: false, maxInstructions: 1000, env: [], schedule: 's1', expect: { kind: 'exit-status', class: 'exit:1', summary: 'x' } };
+    const good = { format: 'rseqlab-replay', version: 1, program: { path: 'p', sha256: 'a'.repeat(64) }, argv0: 'p', args: [], cpus: 2, kernel: '7.0', debugRseq: false, maxInstructions: 1000, env: [], schedule: 's1', expect: { kind: 'exit-status', class: 'exit:1', summary: 'x' } };
     expect(parseReplay(JSON.stringify(good)).schedule).toEqual({ seed: 1, events: [] });
     expect(() => parseReplay(JSON.stringify({ ...good, cpus: 0 }))).toThrow(/"cpus" must be 1..64/);
     expect(() => parseReplay(JSON.stringify({ ...good, schedule: 's1.zz' }))).toThrow(ScheduleFormatError);
