@@ -32,6 +32,9 @@ export function defaultJobs(): number {
   return availableParallelism();
 }
 
+/** How long a worker may take to load its CPU and run the program's start-up. */
+const WORKER_START_MS = 120_000;
+
 type Reply = { id: number; type: 'ready'; header: CampaignHeader }
   | { id: number; type: 'chunk'; result: ChunkResult }
   | { id: number; type: 'failure'; failure: FuzzFailure }
@@ -57,7 +60,17 @@ class ThreadWorker implements CampaignWorker {
   constructor(init: WorkerInit, private readonly sharedLimit: Int32Array) {
     const { url, entry } = workerScript();
     this.worker = new Worker(url, { workerData: { ...init, entry } });
-    this.ready = new Promise<Reply>((resolve, reject) => this.pending.set(0, { resolve, reject })).then((r) => (r as Extract<Reply, { type: 'ready' }>).header);
+    const started = new Promise<Reply>((resolve, reject) => this.pending.set(0, { resolve, reject }));
+    // A worker that never answers (it hung instantiating its CPU) must not hang the campaign.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        void this.worker.terminate();
+        reject(new Error(`fuzz worker did not start within ${WORKER_START_MS / 1000} s; try --jobs 1`));
+      }, WORKER_START_MS);
+      timer.unref?.();
+    });
+    this.ready = Promise.race([started, timeout]).then((r) => (r as Extract<Reply, { type: 'ready' }>).header).finally(() => clearTimeout(timer));
     this.worker.on('message', (m: Reply) => {
       const p = this.pending.get(m.id);
       if (!p) return;
