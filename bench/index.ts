@@ -13,14 +13,20 @@
 // 3. bench/inject.ts: the cost of injected preemptions every 1, 10, 100
 //    and 1000 instructions beside the plain run;
 // 4. bench/startup.ts: the time to create a machine and run hello (what
-//    every test and fuzzer run pays first) beside native hello.
-// Exits 1 if any emulated output differs from its native run.
+//    every test and fuzzer run pays first) beside native hello;
+// 5. bench/fuzz.ts: fuzzing schedules per second (rseq_counter, with and
+//    without the start-up snapshot, 1 and all cores), the time to the first
+//    failure of each rseq_bug_* program, and what running each natively for
+//    that long finds.
+// Exits 1 if any emulated output differs from its native run, or the fuzz
+// section's runs fail or disagree, or it finds no failure in a buggy program.
 import { parseArgs } from 'node:util';
 import { BenchError, DEFAULT_REPEATS, dur, fmt, hostCpuCount, parseCount } from './common.js';
 import { PREVIOUS_SESSION, cpuBench } from './cpu.js';
 import { DEFAULT_PINGPONG, DEFAULT_THREAD_ROUNDS, threadsBench } from './threads.js';
 import { injectBench } from './inject.js';
 import { DEFAULT_STARTUP_REPEATS, startupBench } from './startup.js';
+import { DEFAULT_FUZZ_WINDOW_MS, fuzzBench, fuzzSummary } from './fuzz.js';
 
 const USAGE = 'npm run bench -- [cpubench rounds] [--pingpong K] [--rounds R] [--repeats N]';
 
@@ -49,6 +55,7 @@ async function main(): Promise<boolean> {
   const inj = await injectBench({ instructions: 1_000_000, repeats });
   console.log('');
   const st = await startupBench({ repeats: DEFAULT_STARTUP_REPEATS });
+  const fz = await fuzzBench({ windowMs: DEFAULT_FUZZ_WINDOW_MS });
 
   const p = th.pingpong;
   const t = th.threads;
@@ -71,9 +78,11 @@ async function main(): Promise<boolean> {
     `  start-up:          ${dur(st.totalMs)} to create a machine and run hello (best of ${DEFAULT_STARTUP_REPEATS}; median ${dur(st.medianTotalMs)}; createCpu ${dur(st.createCpuMs)}), ` +
       `native hello ${dur(st.nativeMs)} with process start (${fmt(st.totalMs / st.nativeMs, 1)}x)`,
   );
+  for (const line of fuzzSummary(fz)) console.log(line);
   const ok = cpu.ok && th.ok && inj.rows.every((r) => r.ok) && st.ok;
   console.log(`  outputs:           ${ok ? 'every emulated run printed the same bytes as its native run' : 'SOME EMULATED OUTPUT DIFFERS FROM NATIVE'}`);
-  return ok;
+  if (!fz.ok) console.log('  fuzz:              A RUN FAILED OR DIFFERED WITHOUT SNAPSHOTS, OR A BUGGY PROGRAM WAS NOT FOUND (see the fuzzing tables)');
+  return ok && fz.ok;
 }
 
 try {
