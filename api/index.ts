@@ -93,7 +93,8 @@ function readProgram(path: string): Uint8Array {
 
 function targetOf(o: ProgramOptions, kernel: KernelName): FuzzTarget {
   const program = typeof o.program === 'string' ? readProgram(o.program) : o.program;
-  const path = o.path ?? (typeof o.program === 'string' ? o.program : 'program');
+  // As the CLI does: the guest sees /NAME, so results do not depend on the host directory.
+  const path = o.path ?? (typeof o.program === 'string' ? `/${basename(o.program)}` : '/program');
   try {
     parseElf(program);
   } catch (e) {
@@ -132,7 +133,7 @@ export async function fuzz(o: FuzzApiOptions): Promise<FuzzResult> {
     { target, kernels, seed, schedules, strategy, events, ...(o.shard ? { shard: o.shard } : {}) },
     { jobs: o.jobs, timeMs: o.time !== undefined ? o.time * 1000 : undefined, now: () => performance.now(), onProgress: o.onProgress, loadCpu: () => createCpu() },
   );
-  if (o.out !== undefined) writeReplayFile(o.out, result);
+  if (o.out !== undefined) writeReplayFile(o.out, result, typeof o.program === 'string' ? o.program : undefined);
   return result;
 }
 
@@ -182,7 +183,8 @@ export async function explore(o: ExploreApiOptions): Promise<ExploreResult> {
     // Named as rseqlab explore names it.
     mkdirSync(o.out, { recursive: true });
     const file = join(o.out, `${basename(target.path)}.seed${seed}.explore${result.failure.k < 0 ? '-plain' : result.failure.k}.replay.json`);
-    writeFileSync(file, JSON.stringify({ ...result.failure.replay, program: { ...result.failure.replay.program, path: resolve(target.path) } }, null, 2) + '\n');
+    const hostPath = typeof o.program === 'string' ? o.program : target.path;
+    writeFileSync(file, JSON.stringify({ ...result.failure.replay, program: { ...result.failure.replay.program, path: resolve(hostPath) } }, null, 2) + '\n');
     result.failure.replayPath = file;
   }
   return result;

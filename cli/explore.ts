@@ -12,12 +12,11 @@ import { basename, join, resolve } from 'node:path';
 import type { Cpu } from '../emulator/api.js';
 import { explore, type ExploreResult } from '../fuzz/explore.js';
 import type { EventKind } from '../fuzz/generate.js';
-import type { FuzzTarget } from '../fuzz/runner.js';
-import { ElfError, parseElf } from '../kernel-model/elf.js';
 import { isKernelProfileName, KERNEL_PROFILE_NAMES, type KernelProfileName } from '../kernel-model/kernel-profile.js';
 import { parseCount } from './args.js';
 import { InputError, UsageError } from './errors.js';
-import { readHostFile, type CliIo } from './run.js';
+import { loadTarget } from './fuzz.js';
+import type { CliIo } from './run.js';
 
 export const EXPLORE_HELP = `usage: rseqlab explore [options] <program> [args...]
 
@@ -138,16 +137,6 @@ function parseExploreArguments(argv: readonly string[]): ExploreArguments {
   return out;
 }
 
-function loadTarget(a: ExploreArguments): FuzzTarget {
-  const program = readHostFile(a.program, 'program');
-  try {
-    parseElf(program);
-  } catch (e) {
-    if (e instanceof ElfError) throw new InputError(`${a.program}: ${e.message}`);
-    throw e;
-  }
-  return { program, path: a.program, args: a.args, cpus: a.cpus, kernel: a.kernel, debugRseq: a.debugRseq, maxInstructions: a.maxInstructions };
-}
 
 /** The coverage table: one row per critical section. */
 export function coverageTable(r: ExploreResult): string[] {

@@ -143,12 +143,13 @@ export async function fuzzInWorkers(spec: CampaignSpec, o: ParallelOptions): Pro
  * (the program's path made absolute, so it replays from anywhere) and
  * records the path in failure.replayPath.
  */
-export function writeReplayFile(dir: string, result: FuzzResult): string | undefined {
+/** Writes the failure's replay file into `dir`; `hostPath` is where the program file is (recorded absolute). */
+export function writeReplayFile(dir: string, result: FuzzResult, hostPath: string | undefined): string | undefined {
   const f = result.failure;
   if (!f) return undefined;
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${basename(result.program.path)}.seed${result.seed}.k${f.k}${f.kernel && result.kernels.length > 1 ? `.kernel${f.kernel}` : ''}.replay.json`);
-  writeFileSync(file, JSON.stringify({ ...f.replay, program: { ...f.replay.program, path: resolve(f.replay.program.path) } }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ ...f.replay, program: { ...f.replay.program, path: resolve(hostPath ?? f.replay.program.path) } }, null, 2) + '\n');
   f.replayPath = file;
   return file;
 }

@@ -6,6 +6,7 @@
 // (nothing failed), 1 (a failure, or the profiles disagree) or 2 (usage or
 // input errors). `rseqlab replay` is in replay.ts.
 
+import { basename } from 'node:path';
 import type { Cpu } from '../emulator/api.js';
 import { mergeShards, type FuzzResult, type KernelName } from '../fuzz/campaign.js';
 import type { EventKind, Strategy } from '../fuzz/generate.js';
@@ -157,6 +158,11 @@ export function parseFuzzArguments(argv: readonly string[], replay = false): Fuz
   return out;
 }
 
+/** Where fuzz, explore and replay place a program in the guest: /NAME. */
+export function guestPath(hostPath: string): string {
+  return `/${basename(hostPath)}`;
+}
+
 export function loadTarget(a: { program: string; args: string[]; cpus: number; kernel: KernelProfileName | 'current'; debugRseq: boolean; maxInstructions: number }): FuzzTarget {
   const program = readHostFile(a.program, 'program');
   try {
@@ -165,7 +171,9 @@ export function loadTarget(a: { program: string; args: string[]; cpus: number; k
     if (e instanceof ElfError) throw new InputError(`${a.program}: ${e.message}`);
     throw e;
   }
-  return { program, path: a.program, args: a.args, cpus: a.cpus, kernel: a.kernel, debugRseq: a.debugRseq, maxInstructions: a.maxInstructions };
+  // The guest sees the program as /NAME whatever host directory it is in:
+  // argv[0] is in guest memory, so a campaign's schedules depend on it.
+  return { program, path: guestPath(a.program), args: a.args, cpus: a.cpus, kernel: a.kernel, debugRseq: a.debugRseq, maxInstructions: a.maxInstructions };
 }
 
 function summary(r: FuzzResult): string[] {
@@ -204,7 +212,7 @@ export async function fuzzCommand(argv: readonly string[], io: CliIo, loadCpu: (
     },
   );
   if (progress) io.writeStderr('\r\x1b[K');
-  writeReplayFile(a.out, result);
+  writeReplayFile(a.out, result, a.program);
   if (a.json) io.writeStdout(JSON.stringify(result, null, 2) + '\n');
   for (const l of summary(result)) io.writeStderr(l + '\n');
   if (result.failure?.replayPath) io.writeStderr(`rseqlab: replay with: rseqlab replay ${result.failure.replayPath}\n`);

@@ -18,7 +18,7 @@ import { instructions, sectionIn } from '../programs/rseq-machine.js';
 
 function target(name: string, args: string[] = [], kernel: FuzzTarget['kernel'] = 'current'): FuzzTarget {
   const path = programPath(name);
-  return { program: new Uint8Array(readFileSync(path)), path, args, cpus: 2, kernel, maxInstructions: 200_000_000 };
+  return { program: new Uint8Array(readFileSync(path)), path: `/${name}`, args, cpus: 2, kernel, maxInstructions: 200_000_000 };
 }
 
 async function run(name: string, args: string[] = [], o: Partial<Omit<ExploreOptions, 'target' | 'cpu'>> & { kernel?: FuzzTarget['kernel'] } = {}): Promise<ExploreResult> {

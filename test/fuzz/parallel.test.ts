@@ -15,7 +15,7 @@ import { programPath } from '../programs/native.js';
 
 function spec(name: string, args: string[], o: Partial<CampaignSpec> = {}): CampaignSpec {
   const path = programPath(name);
-  return { target: { program: new Uint8Array(readFileSync(path)), path, args, cpus: 2, kernel: 'current', maxInstructions: 200_000_000 }, seed: 1, ...o };
+  return { target: { program: new Uint8Array(readFileSync(path)), path: `/${name}`, args, cpus: 2, kernel: 'current', maxInstructions: 200_000_000 }, seed: 1, ...o };
 }
 
 /** A campaign on `n` Campaigns in this thread, blocks handed out in turn (as threads would take them). */
