@@ -1,7 +1,7 @@
 // The correct rseq programs (programs/rseq_*.c on programs/rseq-abi.h):
 // natively several times and pinned to one CPU they print the same bytes
 // and exit 0; in the emulator on 1, 2, 4 and 8 vCPUs and under chaos
-// (random preemptions, migrations and handled signals) they print those
+// (random preemptions, migrations and handled signals) and under each kernel profile they print those
 // same bytes, abort sections without breaking their invariants, and the
 // rseq ABI checker finds nothing. The programs whose output is about the
 // kernel (ABI probe, slice extension, cpu_id_start) are compared with the
@@ -90,7 +90,7 @@ describe('rseq programs, emulated', () => {
       expect(r.findings).toEqual([]);
     });
 
-    it(`${c.name}: the native bytes on 1, 2, 4 and 8 vCPUs, and under chaos with two seeds`, async () => {
+    it(`${c.name}: the native bytes on 1, 2, 4 and 8 vCPUs, the 4.18, 6.3 and 6.19 profiles, and under chaos with six seeds`, async () => {
       const native = text(runNative(c.name, c.args).stdout);
       expect(native).toBe(c.stdout);
       for (const [cpus, seed] of [[1, 1], [2, 2], [4, 3], [8, 4]] as const) {
