@@ -5,8 +5,8 @@
 // defaults. Errors in the input (a missing program, a corrupt replay file,
 // an unknown kernel profile) are thrown as RseqlabInputError.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { createCpu } from '../emulator/index.js';
 import { mergeShards, sha256, type FuzzProgress, type FuzzResult, type KernelName } from '../fuzz/campaign.js';
 import { explain } from '../fuzz/explain.js';
@@ -18,7 +18,8 @@ import { Runner, type FuzzTarget, type RunOutcome } from '../fuzz/runner.js';
 import { ScheduleFormatError } from '../fuzz/schedule.js';
 import { ElfError, parseElf } from '../kernel-model/elf.js';
 import { isKernelProfileName, KERNEL_PROFILE_NAMES } from '../kernel-model/kernel-profile.js';
-import { fuzzInWorkers, writeReplayFile } from '../cli/fuzz-workers.js';
+import { fuzzInWorkers, saveReplay, writeReplayFile } from '../cli/fuzz-workers.js';
+import { exploreReplayName } from '../cli/explore.js';
 
 export type { FuzzFailure, FuzzProgress, FuzzResult, KernelName, KernelVerdict, SectionCoverage } from '../fuzz/campaign.js';
 export type { ExploreKindCoverage, ExploreLevel, ExploreProgress, ExploreResult, ExploreSection } from '../fuzz/explore.js';
@@ -179,14 +180,8 @@ export async function explore(o: ExploreApiOptions): Promise<ExploreResult> {
     now: () => performance.now(), onProgress: o.onProgress,
   });
   if (result.coverage.sections.length === 0 && !result.failure) bad(`${target.path}: lists no rseq critical section (__rseq_cs_ptr_array): nothing to explore`);
-  if (result.failure && o.out !== undefined) {
-    // Named as rseqlab explore names it.
-    mkdirSync(o.out, { recursive: true });
-    const file = join(o.out, `${basename(target.path)}.seed${seed}.explore${result.failure.k < 0 ? '-plain' : result.failure.k}.replay.json`);
-    const hostPath = typeof o.program === 'string' ? o.program : target.path;
-    writeFileSync(file, JSON.stringify({ ...result.failure.replay, program: { ...result.failure.replay.program, path: resolve(hostPath) } }, null, 2) + '\n');
-    result.failure.replayPath = file;
-  }
+  // Named as rseqlab explore names it.
+  if (result.failure && o.out !== undefined) saveReplay(o.out, exploreReplayName(target.path, seed, result.failure.k), result.failure, typeof o.program === 'string' ? o.program : target.path);
   return result;
 }
 

@@ -7,15 +7,16 @@
 // (nothing failed), 1 (a failure, or a rule the program breaks statically)
 // or 2 (usage or input errors).
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename } from 'node:path';
 import type { Cpu } from '../emulator/api.js';
 import { explore, type ExploreResult } from '../fuzz/explore.js';
 import type { EventKind } from '../fuzz/generate.js';
-import { isKernelProfileName, KERNEL_PROFILE_NAMES, type KernelProfileName } from '../kernel-model/kernel-profile.js';
+import { KERNEL_PROFILE_NAMES, type KernelProfileName } from '../kernel-model/kernel-profile.js';
 import { parseCount } from './args.js';
 import { InputError, UsageError } from './errors.js';
 import { loadTarget } from './fuzz.js';
+import { saveReplay } from './fuzz-workers.js';
+import { EVENT_KINDS, parseCpus, parseEventKinds, parseKernel, scanOptions } from './options.js';
 import type { CliIo } from './run.js';
 
 export const EXPLORE_HELP = `usage: rseqlab explore [options] <program> [args...]
@@ -72,39 +73,17 @@ interface ExploreArguments {
   help: boolean;
 }
 
-const KINDS: EventKind[] = ['preempt', 'migrate', 'signal'];
-
 function parseExploreArguments(argv: readonly string[]): ExploreArguments {
   const out: ExploreArguments = {
-    program: '', args: [], cpus: 2, seed: 1, events: [...KINDS], bound: 1, combinations: 1000, hits: 3, before: 8,
+    program: '', args: [], cpus: 2, seed: 1, events: [...EVENT_KINDS], bound: 1, combinations: 1000, hits: 3, before: 8,
     kernel: 'current', debugRseq: false, maxInstructions: 200_000_000, out: '.', json: false, help: false,
   };
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--') && a !== '-h') break;
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(0, eq) : a;
-    const value = () => {
-      if (eq > 0) return a.slice(eq + 1);
-      if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value`);
-      return argv[++i];
-    };
+  const i = scanOptions(argv, (name, value) => {
     switch (name) {
       case '-h': case '--help': out.help = true; break;
-      case '--cpus': {
-        out.cpus = parseCount(name, value());
-        if (out.cpus > 64) throw new UsageError(`--cpus ${out.cpus}: at most 64`);
-        break;
-      }
+      case '--cpus': out.cpus = parseCpus(name, value()); break;
       case '--seed': out.seed = parseCount(name, value(), true); break;
-      case '--events': {
-        const list = value().split(',').map((x) => x.trim()).filter(Boolean);
-        for (const k of list) if (!KINDS.includes(k as EventKind)) throw new UsageError(`--events: unknown event kind '${k}' (preempt, migrate, signal)`);
-        if (list.length === 0) throw new UsageError('--events: name at least one kind');
-        out.events = list as EventKind[];
-        break;
-      }
+      case '--events': out.events = parseEventKinds(value()); break;
       case '--bound': {
         out.bound = parseCount(name, value());
         if (out.bound > 4) throw new UsageError(`--bound ${out.bound}: 1 to 4 events per run`);
@@ -117,19 +96,14 @@ function parseExploreArguments(argv: readonly string[]): ExploreArguments {
         break;
       }
       case '--before': out.before = parseCount(name, value(), true); break;
-      case '--kernel': {
-        const k = value();
-        if (!isKernelProfileName(k)) throw new UsageError(`--kernel ${k}: unknown kernel profile; choose one of ${KERNEL_PROFILE_NAMES.join(', ')}`);
-        out.kernel = k;
-        break;
-      }
+      case '--kernel': out.kernel = parseKernel(value()); break;
       case '--debug-rseq': out.debugRseq = true; break;
       case '--max-instructions': out.maxInstructions = parseCount(name, value()); break;
       case '--out': out.out = value(); break;
       case '--json': out.json = true; break;
       default: throw new UsageError(`unknown option ${name} (see rseqlab explore --help)`);
     }
-  }
+  });
   if (out.help) return out;
   if (i >= argv.length) throw new UsageError('no program given (see rseqlab explore --help)');
   out.program = argv[i];
@@ -137,17 +111,16 @@ function parseExploreArguments(argv: readonly string[]): ExploreArguments {
   return out;
 }
 
-
 /** The coverage table: one row per critical section. */
 export function coverageTable(r: ExploreResult): string[] {
-  const header = ['critical section', 'start', 'points', 'before', 'reached', ...KINDS, 'aborted in'];
+  const header = ['critical section', 'start', 'points', 'before', 'reached', ...EVENT_KINDS, 'aborted in'];
   const rows = r.coverage.sections.map((s) => [
     s.symbol,
     `0x${s.start.toString(16)}`,
     String(s.points),
     String(s.before),
     String(s.reached),
-    ...KINDS.map((k) => (s.kinds[k] ? `${s.kinds[k]!.tried}/${s.kinds[k]!.fired}` : '-')),
+    ...EVENT_KINDS.map((k) => (s.kinds[k] ? `${s.kinds[k]!.tried}/${s.kinds[k]!.fired}` : '-')),
     `${s.abortedRuns} runs`,
   ]);
   const width = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
@@ -179,6 +152,11 @@ function summary(r: ExploreResult): string[] {
   return lines;
 }
 
+/** An explore failure's replay file name: <program>.seed<S>.explore<K> (-plain when it fails with no event). */
+export function exploreReplayName(program: string, seed: number, k: number): string {
+  return `${basename(program)}.seed${seed}.explore${k < 0 ? '-plain' : k}`;
+}
+
 export async function exploreCommand(argv: readonly string[], io: CliIo, loadCpu: () => Promise<Cpu>): Promise<number> {
   const a = parseExploreArguments(argv);
   if (a.help) {
@@ -196,12 +174,7 @@ export async function exploreCommand(argv: readonly string[], io: CliIo, loadCpu
   if (result.coverage.sections.length === 0 && !result.failure) {
     throw new InputError(`${a.program}: lists no rseq critical section (__rseq_cs_ptr_array): nothing to explore`);
   }
-  if (result.failure) {
-    mkdirSync(a.out, { recursive: true });
-    const file = join(a.out, `${basename(a.program)}.seed${a.seed}.explore${result.failure.k < 0 ? '-plain' : result.failure.k}.replay.json`);
-    writeFileSync(file, JSON.stringify({ ...result.failure.replay, program: { ...result.failure.replay.program, path: resolve(a.program) } }, null, 2) + '\n');
-    result.failure.replayPath = file;
-  }
+  if (result.failure) saveReplay(a.out, exploreReplayName(a.program, a.seed, result.failure.k), result.failure, a.program);
   if (a.json) io.writeStdout(JSON.stringify(result, null, 2) + '\n');
   else io.writeStdout(coverageTable(result).join('\n') + '\n');
   for (const l of summary(result)) io.writeStderr(l + '\n');

@@ -139,16 +139,24 @@ export async function fuzzInWorkers(spec: CampaignSpec, o: ParallelOptions): Pro
 }
 
 /**
- * Writes a failure's replay file into `dir` as <program>.seed<S>.k<K>.replay.json
- * (the program's path made absolute, so it replays from anywhere) and
- * records the path in failure.replayPath.
+ * Writes a fuzz failure's replay file into `dir` as
+ * <program>.seed<S>.k<K>[.kernel<V>].replay.json; `hostPath` is where the
+ * program file is.
  */
-/** Writes the failure's replay file into `dir`; `hostPath` is where the program file is (recorded absolute). */
 export function writeReplayFile(dir: string, result: FuzzResult, hostPath: string | undefined): string | undefined {
   const f = result.failure;
   if (!f) return undefined;
+  return saveReplay(dir, `${basename(result.program.path)}.seed${result.seed}.k${f.k}${f.kernel && result.kernels.length > 1 ? `.kernel${f.kernel}` : ''}`, f, hostPath);
+}
+
+/**
+ * Writes a failure's replay file as `dir`/`name`.replay.json, with the
+ * program's host path made absolute (so it replays from anywhere; the
+ * guest's argv[0] is kept apart), and records it in failure.replayPath.
+ */
+export function saveReplay(dir: string, name: string, f: FuzzFailure, hostPath: string | undefined): string {
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${basename(result.program.path)}.seed${result.seed}.k${f.k}${f.kernel && result.kernels.length > 1 ? `.kernel${f.kernel}` : ''}.replay.json`);
+  const file = join(dir, `${name}.replay.json`);
   writeFileSync(file, JSON.stringify({ ...f.replay, program: { ...f.replay.program, path: resolve(hostPath ?? f.replay.program.path) } }, null, 2) + '\n');
   f.replayPath = file;
   return file;

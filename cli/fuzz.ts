@@ -12,8 +12,9 @@ import { mergeShards, type FuzzResult, type KernelName } from '../fuzz/campaign.
 import type { EventKind, Strategy } from '../fuzz/generate.js';
 import type { FuzzTarget } from '../fuzz/runner.js';
 import { ElfError, parseElf } from '../kernel-model/elf.js';
-import { isKernelProfileName, KERNEL_PROFILE_NAMES, type KernelProfileName } from '../kernel-model/kernel-profile.js';
+import { KERNEL_PROFILE_NAMES, type KernelProfileName } from '../kernel-model/kernel-profile.js';
 import { parseCount } from './args.js';
+import { EVENT_KINDS, parseCpus, parseEventKinds, parseKernel, scanOptions } from './options.js';
 import { InputError, UsageError } from './errors.js';
 import { readHostFile, type CliIo } from './run.js';
 import { defaultJobs, fuzzInWorkers, writeReplayFile } from './fuzz-workers.js';
@@ -75,36 +76,19 @@ interface FuzzArguments {
   help: boolean;
 }
 
-const KINDS: EventKind[] = ['preempt', 'migrate', 'signal'];
-
 export function parseFuzzArguments(argv: readonly string[], replay = false): FuzzArguments {
   const out: FuzzArguments = {
-    program: '', args: [], cpus: 2, schedules: 2000, seed: 1, events: [...KINDS], strategy: 'mixed',
+    program: '', args: [], cpus: 2, schedules: 2000, seed: 1, events: [...EVENT_KINDS], strategy: 'mixed',
     kernel: 'current', kernels: ['current'], debugRseq: false, maxInstructions: 200_000_000, out: '.', json: false, merge: false, help: false,
   };
   let schedulesGiven = false;
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--') && a !== '-h') break;
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(0, eq) : a;
-    const value = () => {
-      if (eq > 0) return a.slice(eq + 1);
-      if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value`);
-      return argv[++i];
-    };
+  const i = scanOptions(argv, (name, value) => {
     switch (name) {
       case '-h': case '--help': out.help = true; break;
-      case '--cpus': {
-        out.cpus = parseCount(name, value());
-        if (out.cpus > 64) throw new UsageError(`--cpus ${out.cpus}: at most 64`);
-        break;
-      }
+      case '--cpus': out.cpus = parseCpus(name, value()); break;
       case '--max-instructions': out.maxInstructions = parseCount(name, value()); break;
       case '--kernel': {
-        const list = value().split(',').map((x) => x.trim());
-        for (const k of list) if (!isKernelProfileName(k)) throw new UsageError(`--kernel ${k}: unknown kernel profile; choose one of ${KERNEL_PROFILE_NAMES.join(', ')}`);
+        const list = value().split(',').map((x) => parseKernel(x.trim()));
         if (replay && list.length > 1) throw new UsageError('--kernel: a replay runs under one kernel profile');
         out.kernels = [...new Set(list as KernelName[])];
         out.kernel = out.kernels[0];
@@ -122,13 +106,7 @@ export function parseFuzzArguments(argv: readonly string[], replay = false): Fuz
             break;
           }
           case '--seed': out.seed = parseCount(name, value(), true); break;
-          case '--events': {
-            const list = value().split(',').map((x) => x.trim()).filter(Boolean);
-            for (const k of list) if (!KINDS.includes(k as EventKind)) throw new UsageError(`--events: unknown event kind '${k}' (preempt, migrate, signal)`);
-            if (list.length === 0) throw new UsageError('--events: name at least one kind');
-            out.events = list as EventKind[];
-            break;
-          }
+          case '--events': out.events = parseEventKinds(value()); break;
           case '--strategy': {
             const s = value();
             if (s !== 'random' && s !== 'pct' && s !== 'mixed') throw new UsageError(`--strategy ${s}: random, pct or mixed`);
@@ -148,7 +126,7 @@ export function parseFuzzArguments(argv: readonly string[], replay = false): Fuz
           default: throw new UsageError(`unknown option ${name} (see rseqlab fuzz --help)`);
         }
     }
-  }
+  });
   if (out.help) return out;
   // --time alone: as many schedules as fit in the time.
   if (out.timeMs !== undefined && !schedulesGiven) out.schedules = Infinity;
