@@ -20,7 +20,6 @@
 // Nothing here asserts anything about time.
 //
 //   node --import tsx bench/fuzz.ts [window ms]
-import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { createCpu } from '../emulator/index.js';
 import { Machine } from '../kernel-model/machine.js';
@@ -29,6 +28,7 @@ import { profile, type CampaignSpec } from '../fuzz/campaign.js';
 import { scheduleFor } from '../fuzz/generate.js';
 import { Runner, type FuzzTarget } from '../fuzz/runner.js';
 import { runNative } from '../test/programs/native.js';
+import { fuzzTarget } from '../test/programs/rseq-machine.js';
 import { dur, fmt, int, isMain, parseCount, printTable, requireProgram } from './common.js';
 
 export const DEFAULT_FUZZ_WINDOW_MS = 3000;
@@ -79,9 +79,10 @@ export interface FuzzBenchResult {
   ok: boolean;
 }
 
+/** The program as `rseqlab fuzz` runs it (the guest sees /NAME). */
 function target(name: string, args: string[]): FuzzTarget {
-  const path = requireProgram(name);
-  return { program: new Uint8Array(readFileSync(path)), path, args, cpus: 2, kernel: 'current', maxInstructions: 200_000_000 };
+  requireProgram(name);
+  return fuzzTarget(name, args);
 }
 
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;

@@ -6,20 +6,15 @@
 // pair it reached. Small arguments keep each exploration well under a
 // second; the correct programs run more threads than vCPUs where that is
 // cheap, so a preempted thread's vCPU really runs the others on its data.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createCpu } from '../../emulator/index.js';
 import { explore, spreadHits, type ExploreOptions, type ExploreResult } from '../../fuzz/explore.js';
 import { judge } from '../../fuzz/judge.js';
 import { Runner, type FuzzTarget } from '../../fuzz/runner.js';
 import { decodeSchedule } from '../../fuzz/schedule.js';
-import { programPath } from '../programs/native.js';
-import { instructions, sectionIn } from '../programs/rseq-machine.js';
+import { fuzzTarget, instructions, sectionIn } from '../programs/rseq-machine.js';
 
-function target(name: string, args: string[] = [], kernel: FuzzTarget['kernel'] = 'current'): FuzzTarget {
-  const path = programPath(name);
-  return { program: new Uint8Array(readFileSync(path)), path: `/${name}`, args, cpus: 2, kernel, maxInstructions: 200_000_000 };
-}
+const target = fuzzTarget;
 
 async function run(name: string, args: string[] = [], o: Partial<Omit<ExploreOptions, 'target' | 'cpu'>> & { kernel?: FuzzTarget['kernel'] } = {}): Promise<ExploreResult> {
   const { kernel, ...rest } = o;

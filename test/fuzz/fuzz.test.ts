@@ -3,7 +3,6 @@
 // the correct programs survive many schedules; the commit-not-last bug
 // shrinks to one event on the instruction after the commit; schedule k
 // depends only on (seed, k).
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createCpu } from '../../emulator/index.js';
 import { fuzz, type FuzzOptions } from '../../fuzz/campaign.js';
@@ -11,12 +10,10 @@ import { judge } from '../../fuzz/judge.js';
 import { parseReplay, ReplayFormatError } from '../../fuzz/replay-file.js';
 import { Runner } from '../../fuzz/runner.js';
 import { decodeSchedule, encodeSchedule, ScheduleFormatError } from '../../fuzz/schedule.js';
-import { programPath } from '../programs/native.js';
-import { instructions, sectionIn } from '../programs/rseq-machine.js';
+import { fuzzTarget, instructions, sectionIn } from '../programs/rseq-machine.js';
 
 async function campaign(name: string, args: string[], o: Partial<FuzzOptions> = {}) {
-  const path = programPath(name);
-  return fuzz({ target: { program: new Uint8Array(readFileSync(path)), path: `/${name}`, args, cpus: 2, kernel: 'current', maxInstructions: 200_000_000 }, cpu: await createCpu(), seed: 1, ...o });
+  return fuzz({ target: fuzzTarget(name, args), cpu: await createCpu(), seed: 1, ...o });
 }
 
 describe('schedules as text', () => {
@@ -65,8 +62,7 @@ describe('fuzzing the known-buggy programs', () => {
       const f = r.failure!;
       expect(f.explanation.at(-1)).toBe(`result: ${f.summary}`);
       // Replay in a fresh runner: the same failure, bit for bit.
-      const path = programPath(name);
-      const runner = Runner.create({ program: new Uint8Array(readFileSync(path)), path: `/${name}`, args, cpus: 2, kernel: 'current', maxInstructions: f.replay.maxInstructions }, await createCpu());
+      const runner = Runner.create({ ...fuzzTarget(name, args), maxInstructions: f.replay.maxInstructions }, await createCpu());
       runner.budget = Math.min(runner.budget, 200_000_000);
       const again = runner.run(decodeSchedule(f.schedule));
       expect(judge(again)?.class).toBe(f.replay.expect.class);
@@ -99,8 +95,7 @@ describe('fuzzing the known-buggy programs', () => {
 });
 
 async function targetOf(name: string, args: string[] = []) {
-  const path = programPath(name);
-  return { program: new Uint8Array(readFileSync(path)), path: `/${name}`, args, cpus: 2, kernel: 'current' as const, maxInstructions: 200_000_000 };
+  return fuzzTarget(name, args);
 }
 
 describe('fuzzing the correct programs', () => {

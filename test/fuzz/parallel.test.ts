@@ -4,18 +4,16 @@
 // and explanation, the schedules up to it, the same coverage. And the kernel
 // differential: every schedule under several kernel profiles, a schedule on
 // which they disagree reported as such.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createCpu } from '../../emulator/index.js';
 import {
   Campaign, driveCampaign, failingSchedule, fuzz, mergeCampaign, mergeShards,
   type CampaignSpec, type CampaignWorker, type FuzzResult,
 } from '../../fuzz/campaign.js';
-import { programPath } from '../programs/native.js';
+import { fuzzTarget } from '../programs/rseq-machine.js';
 
 function spec(name: string, args: string[], o: Partial<CampaignSpec> = {}): CampaignSpec {
-  const path = programPath(name);
-  return { target: { program: new Uint8Array(readFileSync(path)), path: `/${name}`, args, cpus: 2, kernel: 'current', maxInstructions: 200_000_000 }, seed: 1, ...o };
+  return { target: fuzzTarget(name, args), seed: 1, ...o };
 }
 
 /** A campaign on `n` Campaigns in this thread, blocks handed out in turn (as threads would take them). */

@@ -10,6 +10,7 @@ import type { MachineEvent } from '../../kernel-model/events.js';
 import type { ChaosOptions, Injection } from '../../kernel-model/injection.js';
 import type { KernelProfileName } from '../../kernel-model/kernel-profile.js';
 import { Machine, type RunResult } from '../../kernel-model/machine.js';
+import type { FuzzTarget } from '../../fuzz/runner.js';
 import { programPath } from './native.js';
 
 export interface GuestOptions {
@@ -44,6 +45,14 @@ function programBytes(name: string): Uint8Array {
     bytes.set(name, b);
   }
   return b;
+}
+
+/**
+ * A built program as the fuzzer's target, as `rseqlab fuzz` would make it:
+ * the guest sees it as /NAME, on 2 vCPUs, with a 200 M instruction cap.
+ */
+export function fuzzTarget(name: string, args: readonly string[] = [], kernel: FuzzTarget['kernel'] = 'current'): FuzzTarget {
+  return { program: programBytes(name), path: `/${name}`, args: [...args], cpus: 2, kernel, maxInstructions: 200_000_000 };
 }
 
 export async function runGuest(name: string, args: readonly string[], o: GuestOptions = {}): Promise<GuestRun> {
