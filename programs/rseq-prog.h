@@ -45,6 +45,32 @@ __attribute__((unused)) static int check_index(int index, const char *what)
 	return index;
 }
 
+/* A per-CPU add (rseq_addv's shape): adds count to *v if the thread is
+ * still on cpu; RSEQ_OK once committed, else the caller retries. */
+typedef int (*percpu_add_fn)(intptr_t *v, intptr_t count, int cpu);
+
+/* Adds 1 to the counter of the CPU the thread runs on, n times, through
+ * add, reading cpu_id_start afresh for each try. */
+__attribute__((unused)) static void add_on_current_cpu(struct percpu_word *counts, long n, percpu_add_fn add)
+{
+	for (long i = 0; i < n; i++) {
+		for (;;) {
+			int cpu = check_index(rseq_abi_current_cpu(), "cpu_id_start");
+			if (add(&counts[cpu].v, 1, cpu) == RSEQ_OK)
+				break;
+		}
+	}
+}
+
+/* The sum of every CPU's counter. */
+__attribute__((unused)) static intptr_t percpu_total(const struct percpu_word *counts)
+{
+	intptr_t total = 0;
+	for (int c = 0; c < MAX_CPUS; c++)
+		total += counts[c].v;
+	return total;
+}
+
 /* argv[i] as a positive number, or the default; fails on nonsense. */
 __attribute__((unused)) static long arg_or(int argc, char **argv, int i, long dflt, long max)
 {

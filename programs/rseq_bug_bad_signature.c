@@ -39,16 +39,8 @@ int main(int argc, char **argv)
 	prog_name = "rseq_bug_bad_signature";
 	long n = arg_or(argc, argv, 1, 1000, 100000000);
 	register_thread();
-	for (long i = 0; i < n; i++) {
-		for (;;) {
-			int cpu = check_index(rseq_abi_current_cpu(), "cpu_id_start");
-			if (addv_bad_signature(&counts[cpu].v, 1, cpu) == RSEQ_OK)
-				break;
-		}
-	}
-	intptr_t total = 0;
-	for (int c = 0; c < MAX_CPUS; c++)
-		total += counts[c].v;
+	add_on_current_cpu(counts, n, addv_bad_signature);
+	intptr_t total = percpu_total(counts);
 	if (total != n)
 		fail("counted %ld for %ld increments", (long)total, n);
 	printf("rseq_bug_bad_signature: %ld increments, never interrupted inside (this time)\n", n);

@@ -57,9 +57,7 @@ int main(int argc, char **argv)
 				break;
 		}
 	}
-	intptr_t total = 0;
-	for (int c = 0; c < MAX_CPUS; c++)
-		total += counts[c].v;
+	intptr_t total = percpu_total(counts);
 	long logged = 0;
 	char buf[256];
 	ssize_t got;

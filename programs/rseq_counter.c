@@ -15,13 +15,7 @@ static long increments;
 static void *worker(void *arg)
 {
 	register_thread();
-	for (long i = 0; i < increments; i++) {
-		for (;;) {
-			int cpu = check_index(rseq_abi_current_cpu(), "cpu_id_start");
-			if (rseq_addv(&counts[cpu].v, 1, cpu) == RSEQ_OK)
-				break;
-		}
-	}
+	add_on_current_cpu(counts, increments, rseq_addv);
 	return arg;
 }
 
@@ -31,9 +25,7 @@ int main(int argc, char **argv)
 	int threads = (int)arg_or(argc, argv, 1, 4, MAX_THREADS);
 	increments = arg_or(argc, argv, 2, 5000, 100000000);
 	run_threads(threads, worker);
-	intptr_t total = 0;
-	for (int c = 0; c < MAX_CPUS; c++)
-		total += counts[c].v;
+	intptr_t total = percpu_total(counts);
 	if (total != threads * increments)
 		fail("the per-CPU counters add up to %ld, expected %ld", (long)total, threads * increments);
 	printf("rseq_counter: %d threads x %ld increments = %ld\n", threads, increments, (long)total);
