@@ -114,6 +114,8 @@ export interface StopInfo {
   watchAddress?: number;
   /** WriteWatch (and a fault after a watched store, as above): the address of the instruction that wrote. */
   watchRip?: bigint;
+  /** When `run` was given passes: how many each breakpoint used (times it was reached and run through). */
+  passes?: number[];
 }
 
 /** General-purpose register numbers, in the encoding order of the manual (Vol. 2, 2.1.5). */
@@ -362,9 +364,11 @@ export interface Cpu {
   /**
    * Runs ctx for at most maxInstructions instructions, or until rip reaches
    * `breakpoint` (not executed; up to 16 addresses may be given), or until
-   * another stop reason.
+   * another stop reason. passes[i] (default 0) is how many times breakpoint
+   * i is run through before the CPU stops there; StopInfo.passes says how
+   * many were used.
    */
-  run(ctx: CpuContext, maxInstructions: number, breakpoint?: number | readonly number[]): StopInfo;
+  run(ctx: CpuContext, maxInstructions: number, breakpoint?: number | readonly number[], passes?: readonly number[]): StopInfo;
   /** Decodes the instruction at addr (mapped executable) without running it. */
   decode(addr: number): DecodedInstruction;
 

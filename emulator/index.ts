@@ -19,6 +19,7 @@ interface CpuExports {
   extraBreakpoints(): number;
   maxExtraBreakpoints(): number;
   setExtraBreakpoints(n: number): void;
+  breakpointPasses(): number;
   lastRetired(): bigint;
   lastFaultAddress(): bigint;
   lastFaultAccess(): number;
@@ -40,6 +41,7 @@ interface CpuExports {
   restoreMemory(h: number): number;
   releaseSnapshot(h: number): number;
   pageTableBytes(): number;
+  blocksDecoded(): number;
   setFrameLimit(frames: number): void;
   setHostLimit(bytes: number): void;
   createSharedObject(pages: number): number;
@@ -364,6 +366,11 @@ export class WasmCpu extends CpuWords implements Cpu {
     return this.x.pageTableBytes() >>> 0;
   }
 
+  /** Basic blocks the decode cache has decoded since the CPU was created (misses that found no block to reuse). */
+  blocksDecoded(): number {
+    return this.x.blocksDecoded() >>> 0;
+  }
+
   setFrameLimit(frames: number): void {
     this.x.setFrameLimit(frames >= 0xffffffff ? 0xffffffff : Math.max(0, Math.floor(frames)));
   }
@@ -430,22 +437,29 @@ export class WasmCpu extends CpuWords implements Cpu {
     }
   }
 
-  run(ctx: CpuContext, maxInstructions: number, breakpoint?: number | readonly number[]): StopInfo {
+  run(ctx: CpuContext, maxInstructions: number, breakpoint?: number | readonly number[], passes?: readonly number[]): StopInfo {
     const c = this.own(ctx);
-    let first = breakpoint;
-    if (Array.isArray(breakpoint)) {
-      const list = breakpoint as readonly number[];
-      first = list.length > 0 ? list[0] : undefined;
-      const extra = list.slice(1);
-      if (extra.length > this.x.maxExtraBreakpoints()) throw new RangeError(`at most ${this.x.maxExtraBreakpoints() + 1} breakpoints per run`);
-      if (extra.length > 0) {
-        new BigUint64Array(this.x.memory.buffer, this.x.extraBreakpoints(), extra.length).set(extra.map((a) => BigInt(a)));
-        this.x.setExtraBreakpoints(extra.length);
-      }
+    const list = breakpoint === undefined ? [] : typeof breakpoint === 'number' ? [breakpoint] : breakpoint;
+    const extra = list.length - 1;
+    if (extra > this.x.maxExtraBreakpoints()) throw new RangeError(`at most ${this.x.maxExtraBreakpoints() + 1} breakpoints per run`);
+    if (extra > 0) {
+      const at = new BigUint64Array(this.x.memory.buffer, this.x.extraBreakpoints(), extra);
+      for (let i = 0; i < extra; i++) at[i] = BigInt(list[i + 1]);
+      this.x.setExtraBreakpoints(extra);
     }
-    const bp = first as number | undefined;
+    let left: Uint32Array | undefined;
+    if (list.length > 0) {
+      left = new Uint32Array(this.x.memory.buffer, this.x.breakpointPasses(), list.length);
+      for (let i = 0; i < list.length; i++) left[i] = Math.min(0xffffffff, Math.max(0, Math.floor(passes?.[i] ?? 0)));
+    }
+    const bp = list.length > 0 ? list[0] : undefined;
     const reason = this.x.run(c.ptr, BigInt(Math.max(0, Math.floor(maxInstructions))), bp === undefined ? 0 : 1, BigInt(bp ?? 0)) as StopReason;
     const info: StopInfo = { reason, retired: Number(this.x.lastRetired()), rip: c.rip };
+    if (passes && list.length > 0) {
+      // Views detach when wasm memory grows during the run: read afresh.
+      left = new Uint32Array(this.x.memory.buffer, this.x.breakpointPasses(), list.length);
+      info.passes = list.map((_, i) => Math.min(0xffffffff, Math.max(0, Math.floor(passes[i] ?? 0))) - left![i]);
+    }
     if (reason === StopReason.PageFault || reason === StopReason.OutOfMemory) {
       info.faultAddress = Number(this.x.lastFaultAddress());
       info.faultAccess = ACCESS[this.x.lastFaultAccess()] ?? 'read';

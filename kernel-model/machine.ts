@@ -513,18 +513,44 @@ export class Machine {
   }
 
   /** The addresses a run of this task should stop at (injections waiting for them), at most 16. */
-  private breakpointFor(task: Task): number[] | undefined {
-    let list: number[] | undefined;
+  /**
+   * The injection addresses the task stops at, each with the visits that
+   * may run through it first: those before the soonest injection waiting
+   * there is due (the CPU counts them, so the n-th visit costs one stop,
+   * not n).
+   */
+  private breakpointsFor(task: Task): { addresses: number[]; passes: number[] } | undefined {
+    let addresses: number[] | undefined;
+    let passes: number[] | undefined;
     for (const inj of this.kernel.injections) {
       if (inj.at.kind !== 'address' || (inj.at.tid !== undefined && inj.at.tid !== task.tid)) continue;
-      list ??= [];
-      if (!list.includes(inj.at.address)) list.push(inj.at.address);
+      addresses ??= [];
+      passes ??= [];
+      const free = Math.max(0, (inj.at.hit ?? 1) - inj.hits - 1);
+      const i = addresses.indexOf(inj.at.address);
+      if (i < 0) {
+        addresses.push(inj.at.address);
+        passes.push(free);
+      } else if (free < passes[i]) {
+        passes[i] = free;
+      }
     }
-    if (list && list.length > MAX_BREAKPOINTS) {
+    if (addresses && passes && addresses.length > MAX_BREAKPOINTS) {
       this.kernel.warnOnce('breakpoints', `rseqlab: more than ${MAX_BREAKPOINTS} injection addresses wait for one thread; the first ${MAX_BREAKPOINTS} are armed, the others once those are done`);
-      list.length = MAX_BREAKPOINTS;
+      addresses.length = MAX_BREAKPOINTS;
+      passes.length = MAX_BREAKPOINTS;
     }
-    return list;
+    return addresses && passes ? { addresses, passes } : undefined;
+  }
+
+  /** Visits the CPU ran through without stopping: every injection waiting at that address for this task counts them. */
+  private countPasses(task: Task, addresses: readonly number[], passes: readonly number[]): void {
+    for (let i = 0; i < addresses.length; i++) {
+      if (passes[i] === 0) continue;
+      for (const inj of this.kernel.injections) {
+        if (inj.at.kind === 'address' && inj.at.address === addresses[i] && (inj.at.tid === undefined || inj.at.tid === task.tid)) inj.hits += passes[i];
+      }
+    }
   }
 
   /** Applies an instruction-count injection that is due before the task runs on; true if one was. */
@@ -657,15 +683,16 @@ export class Machine {
       const budget = limit - this.retiredTotal;
       if (budget <= 0) return this.result(undefined);
       let quantum = this.quantumFor(v, task, budget);
-      let breakpoint = this.breakpointFor(task);
-      if (breakpoint !== undefined && task.passBreakpoint !== undefined && task.passBreakpoint === Number(task.ctx.rip)) {
+      let breakpoints = this.breakpointsFor(task);
+      if (breakpoints !== undefined && task.passBreakpoint !== undefined && task.passBreakpoint === Number(task.ctx.rip)) {
         // The address was reached for a hit that does not fire yet: step over it once.
         quantum = 1;
-        breakpoint = undefined;
+        breakpoints = undefined;
       }
       task.passBreakpoint = undefined;
       this.armReadOnlyWatches(task);
-      const stop = this.cpu.run(task.ctx, quantum, breakpoint);
+      const stop = this.cpu.run(task.ctx, quantum, breakpoints?.addresses, breakpoints?.passes);
+      if (breakpoints && stop.passes) this.countPasses(task, breakpoints.addresses, stop.passes);
       this.account(v, task, stop);
       this.handleStop(task, stop, quantum);
       if (v.current === task) this.schedulerTick(task, v);

@@ -21,7 +21,7 @@
 import { hostAlloc } from './host';
 import { INSN_SIZE } from './insn';
 import { decodeAt, DECODE_OK, DECODE_FETCH_FAULT, DECODED_ENDS, DECODED_LEN, FETCH_FAULT_ADDR } from './decode';
-import { markCodePage, clearCodePages, CUR_TAG, TAG_HASH, CUR_BASE, BASE_HASH } from './mem';
+import { markCodePage, clearCodePages, pagesHeldBySnapshot, CUR_TAG, TAG_HASH, CUR_BASE, BASE_HASH, BASE_VIEW } from './mem';
 
 const MAX_BLOCK_INSNS: u32 = 64;
 const BLOCK_SLOTS: u32 = 1 << 16;
@@ -58,6 +58,8 @@ export let BLOCK_FIRST: usize = 0;
 export let BLOCK_COUNT: u32 = 0;
 /** Address just past the block's last instruction (where it falls through to). */
 export let BLOCK_END: u64 = 0;
+/** Blocks decoded since the CPU was created (a miss that found no base block either). */
+export let BLOCKS_DECODED: u32 = 0;
 /** Set by findBlock when the first instruction could not be fetched. */
 export let BLOCK_FETCH_FAULT: bool = false;
 export let BLOCK_FAULT_ADDR: u64 = 0;
@@ -119,6 +121,19 @@ function nextChunk(): void {
   return slots + <usize>h * SLOT_SIZE;
 }
 
+@inline function baseSlotOf(ip: u64): usize {
+  const h = (<u32>(ip ^ (ip >> 16)) ^ BASE_HASH) & (BLOCK_SLOTS - 1);
+  return slots + <usize>h * SLOT_SIZE;
+}
+
+/** Copies base block b into the current tag's `slot`, unless that slot holds another base block. */
+@inline function copyUnderCurrent(b: usize, slot: usize): void {
+  if (load<u32>(slot, 24) != CUR_BASE) {
+    memory.copy(slot, b, SLOT_SIZE);
+    store<u32>(slot, CUR_TAG, 24);
+  }
+}
+
 /**
  * The block at ip under the base tag; false when there is none. The slot is
  * copied under the current tag (the records stay where they are until a
@@ -127,13 +142,9 @@ function nextChunk(): void {
  * base out run after run, so the block is then used where it is.
  */
 function fromBase(ip: u64, slot: usize): bool {
-  const h = (<u32>(ip ^ (ip >> 16)) ^ BASE_HASH) & (BLOCK_SLOTS - 1);
-  const b = slots + <usize>h * SLOT_SIZE;
+  const b = baseSlotOf(ip);
   if (load<u64>(b) != ip || load<u32>(b, 24) != CUR_BASE) return false;
-  if (load<u32>(slot, 24) != CUR_BASE) {
-    memory.copy(slot, b, SLOT_SIZE);
-    store<u32>(slot, CUR_TAG, 24);
-  }
+  copyUnderCurrent(b, slot);
   BLOCK_END = load<u64>(b, 8);
   BLOCK_FIRST = <usize>load<u32>(b, 16);
   BLOCK_COUNT = load<u32>(b, 20);
@@ -183,11 +194,18 @@ function decodeBlock(ip: u64, slot: usize): void {
     if (status != DECODE_OK || DECODED_ENDS) break;
   }
   used += n;
-  store<u64>(slot, ip);
-  store<u64>(slot, at, 8);
-  store<u32>(slot, <u32>first, 16);
-  store<u32>(slot, n, 20);
-  store<u32>(slot, CUR_TAG, 24);
+  BLOCKS_DECODED++;
+  // Decoded only from frames the base's snapshot holds (mem.ts, BASE_VIEW):
+  // right for every space restored from that snapshot, so it goes under the
+  // base tag, and runs restored later find it instead of decoding it again.
+  const shared = BASE_VIEW && pagesHeldBySnapshot(ip >> 12, (at - 1) >> 12);
+  const home = shared ? baseSlotOf(ip) : slot;
+  store<u64>(home, ip);
+  store<u64>(home, at, 8);
+  store<u32>(home, <u32>first, 16);
+  store<u32>(home, n, 20);
+  store<u32>(home, shared ? CUR_BASE : CUR_TAG, 24);
+  if (shared) copyUnderCurrent(home, slot);
   BLOCK_FIRST = first;
   BLOCK_COUNT = n;
   BLOCK_END = at;

@@ -40,6 +40,30 @@ export const EXTRA_BREAKPOINTS: usize = memory.data(<i32>MAX_EXTRA_BREAKPOINTS *
 let extraBreakpointCount: u32 = 0;
 export function setExtraBreakpointCount(n: u32): void { extraBreakpointCount = n < MAX_EXTRA_BREAKPOINTS ? n : MAX_EXTRA_BREAKPOINTS; }
 
+/**
+ * Passes left per breakpoint (u32): index 0 for the `breakpoint` argument,
+ * 1 + i for extra breakpoint i. Reaching a breakpoint that has passes left
+ * uses one and runs on instead of stopping, so a kernel waiting for the
+ * n-th visit of an address stops once, not n times; the host reads what is
+ * left after the run to count the visits. Written by the host before each
+ * run that has breakpoints.
+ */
+export const BREAKPOINT_PASSES: usize = memory.data(<i32>(MAX_EXTRA_BREAKPOINTS + 1) * 4, 4);
+
+/** At breakpoint ip: uses one of its passes and returns true, or returns false (stop here) when it has none left. */
+function passBreakpoint(ip: u64, breakpoint: u64): bool {
+  let k: u32 = 0;
+  if (ip != breakpoint) {
+    while (load<u64>(EXTRA_BREAKPOINTS + (<usize>k << 3)) != ip) k++;
+    k++;
+  }
+  const at = BREAKPOINT_PASSES + (<usize>k << 2);
+  const left = load<u32>(at);
+  if (left == 0) return false;
+  store<u32>(at, left - 1);
+  return true;
+}
+
 function atExtraBreakpoint(ip: u64): bool {
   for (let i: u32 = 0; i < extraBreakpointCount; i++) if (load<u64>(EXTRA_BREAKPOINTS + (<usize>i << 3)) == ip) return true;
   return false;
@@ -127,7 +151,11 @@ function runBlocks(maxInsns: u64, useBreakpoint: bool, breakpoint: u64): void {
   let running = true;
   for (let slice: u32 = 0; slice < BLOCKS_PER_SLICE; slice++) {
     if (retired >= maxInsns) { reason = STOP_BUDGET; running = false; break; }
-    if (useBreakpoint && (ip == breakpoint || (extraBreakpointCount != 0 && atExtraBreakpoint(ip)))) { reason = STOP_BREAKPOINT; running = false; break; }
+    if (useBreakpoint && (ip == breakpoint || (extraBreakpointCount != 0 && atExtraBreakpoint(ip))) && !passBreakpoint(ip, breakpoint)) {
+      reason = STOP_BREAKPOINT;
+      running = false;
+      break;
+    }
     findBlock(ip);
     if (BLOCK_FETCH_FAULT) {
       reason = STOP_PAGE_FAULT;

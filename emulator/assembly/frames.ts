@@ -84,6 +84,9 @@ export function refCount(f: usize): u32 { return load<u32>(refSlot(f)) & REF_COU
   return snapRefs == 0 ? 0 : load<u32>(snapRefs + ((f >> 12) << 2));
 }
 
+/** Whether a snapshot holds frame f: its bytes can then never change (every write copies it first). */
+export function heldBySnapshot(f: usize): bool { return snapCount(f) != 0; }
+
 /** One more live reference (a page table or shared object). */
 export function incRef(f: usize): void {
   const s = refSlot(f);

@@ -11,12 +11,12 @@ import {
 import { takeSnap, restoreSnap, releaseSnap, isSnap } from './snapshot';
 import { FRAMES_IN_USE, LIVE_FRAMES, NODE_BYTES, setFrameLimit as setFrameLimitTo, isCodeFrame } from './frames';
 import { objCreate, objOwned, objResize, objRelease, objFrame, objPages, MAX_OBJECT_PAGES } from './shared';
-import { cacheInit, flushDecodeCache } from './cache';
+import { cacheInit, flushDecodeCache, BLOCKS_DECODED } from './cache';
 import { decodeAt, FETCH_FAULT_ADDR } from './decode';
 import { INSN_SIZE } from './insn';
 import { ROW_SOURCE } from './generated/table';
 import {
-  run as runLoop, LAST_RETIRED, LAST_FAULT_ADDR, LAST_FAULT_ACCESS, EXTRA_BREAKPOINTS, MAX_EXTRA_BREAKPOINTS, setExtraBreakpointCount,
+  run as runLoop, LAST_RETIRED, LAST_FAULT_ADDR, LAST_FAULT_ACCESS, EXTRA_BREAKPOINTS, MAX_EXTRA_BREAKPOINTS, setExtraBreakpointCount, BREAKPOINT_PASSES,
   LAST_WATCH_HIT, LAST_WATCH_ADDR, LAST_WATCH_RIP,
 } from './cpu';
 
@@ -67,6 +67,8 @@ export function contextSize(): usize { return CTX_SIZE; }
 export function extraBreakpoints(): usize { return EXTRA_BREAKPOINTS; }
 export function maxExtraBreakpoints(): u32 { return MAX_EXTRA_BREAKPOINTS; }
 export function setExtraBreakpoints(n: u32): void { setExtraBreakpointCount(n); }
+/** Where the host writes the passes of each breakpoint (u32: the `breakpoint` argument, then the extra ones) for the next run, and reads what is left after it. */
+export function breakpointPasses(): usize { return BREAKPOINT_PASSES; }
 
 export function run(ctx: usize, maxInsns: u64, useBreakpoint: bool, breakpoint: u64): u32 {
   init();
@@ -173,6 +175,7 @@ export function destroyAddressSpace(id: u32): bool { init(); return destroySpace
 export function framesInUse(): u32 { init(); return FRAMES_IN_USE; }
 export function liveFramesInUse(): u32 { init(); return LIVE_FRAMES; }
 export function pageTableBytes(): u32 { init(); return <u32>NODE_BYTES; }
+export function blocksDecoded(): u32 { return BLOCKS_DECODED; }
 export function setFrameLimit(frames: u32): void { setFrameLimitTo(frames); }
 /** Test seam: wasm memory behaves as if memory.grow failed for more than `bytes` beyond what is allocated now (-1 lifts it). */
 export function setHostLimit(bytes: i32): void { setHostLimitBytes(bytes); }

@@ -28,7 +28,7 @@
 import { hostAlloc } from './host';
 import {
   ALLOC_FAILED, clearAllocFailed, allocFrame, allocCopyFrame, incRef, decRef, refCount, isCodeFrame, setCodeFrame, clearCodeFrame,
-  allocNode, freeNode, NODE_SMALL, NODE_LARGE, framesInit, clearAllCodeFrames,
+  allocNode, freeNode, NODE_SMALL, NODE_LARGE, framesInit, clearAllCodeFrames, heldBySnapshot,
 } from './frames';
 import { objFrame, objRef, objUnref, objPages } from './shared';
 import {
@@ -235,7 +235,7 @@ export function watchRangeCount(): u32 { return watchCount; }
 // ---- address spaces ---------------------------------------------------------
 
 // Records (16 bytes): u32 root node (0 = free id), u32 decode-cache tag,
-// u32 base tag (0 = none), u32 unused. The base tag names blocks decoded
+// u32 base tag (0 = none), u32 base view (1 while BASE_VIEW holds). The base tag names blocks decoded
 // under an earlier tag that are still right for this address space: a
 // memory snapshot seals the tag its blocks were decoded under and makes it
 // the base of the live space and of every space restored from it (see
@@ -257,10 +257,47 @@ let nextTag: u32 = 1;
 /** Base tag of the current address space (0 = none), and its hash contribution. */
 export let CUR_BASE: u32 = 0;
 export let BASE_HASH: u32 = 0;
+/**
+ * True while the current space's executable pages are still those of the
+ * snapshot that sealed its base tag: since the base was set, no executable
+ * page was mapped, unmapped or had its protection changed. Each of its code
+ * pages then holds that snapshot's frame, or a frame a write copied since
+ * (which no snapshot holds), so a block decoded only from frames a snapshot
+ * holds is right for every space restored from that snapshot, and the
+ * decode cache files it under the base tag (cache.ts).
+ */
+export let BASE_VIEW: bool = false;
 
-function setBase(tag: u32): void {
+function setBase(tag: u32, view: bool): void {
   CUR_BASE = tag;
   BASE_HASH = (tag * 0x9e3779b1) >> 16;
+  BASE_VIEW = tag != 0 && view;
+}
+
+/** The current space's base tag and base view from its record. */
+function loadBase(id: u32): void {
+  setBase(load<u32>(spaceRec(id), 8), load<u32>(spaceRec(id), 12) != 0);
+}
+
+/** An executable page of the current space is about to change (PROT_EXEC is 4 in prot and PTEs). */
+@inline function execChange(lo: u32, prot: u32): void {
+  if (BASE_VIEW && ((lo | prot) & 4) != 0) {
+    store<u32>(spaceRec(CUR_SPACE), 0, 12);
+    BASE_VIEW = false;
+  }
+}
+
+/** Whether pages first..last of the current space all hold private frames a snapshot holds (see BASE_VIEW). */
+export function pagesHeldBySnapshot(first: u64, last: u64): bool {
+  for (let vpn = first; vpn <= last; vpn++) {
+    const slot = pteSlot(vpn, false);
+    if (slot == 0) return false;
+    const lo = load<u32>(slot);
+    if ((lo & (PTE_SHARED | PTE_OBJREF)) != 0) return false;
+    const frame = <usize>(lo & ~PTE_FLAGS);
+    if (frame == 0 || !heldBySnapshot(frame)) return false;
+  }
+  return true;
 }
 
 function setTag(tag: u32): void {
@@ -285,7 +322,7 @@ export function memInit(): bool {
   CUR_SPACE = <u32>id;
   root = <usize>load<u32>(spaceRec(CUR_SPACE));
   setTag(load<u32>(spaceRec(CUR_SPACE), 4));
-  setBase(0);
+  setBase(0, false);
   return true;
 }
 
@@ -313,6 +350,7 @@ export function createSpace(): i32 {
   store<u32>(spaceRec(id), <u32>r);
   store<u32>(spaceRec(id), nextTag++, 4);
   store<u32>(spaceRec(id), 0, 8);
+  store<u32>(spaceRec(id), 0, 12);
   return <i32>id;
 }
 
@@ -323,7 +361,7 @@ export function useSpace(id: u32): bool {
   CUR_SPACE = id;
   root = <usize>load<u32>(spaceRec(id));
   setTag(load<u32>(spaceRec(id), 4));
-  setBase(load<u32>(spaceRec(id), 8));
+  loadBase(id);
   tlbFlush();
   return true;
 }
@@ -333,8 +371,9 @@ function retagCurrent(): void {
   const t = nextTag++;
   store<u32>(spaceRec(CUR_SPACE), t, 4);
   store<u32>(spaceRec(CUR_SPACE), 0, 8);
+  store<u32>(spaceRec(CUR_SPACE), 0, 12);
   setTag(t);
-  setBase(0);
+  setBase(0, false);
 }
 
 /** Drops the reference a PTE holds (frame or untouched shared page). */
@@ -443,9 +482,10 @@ export function sealTag(id: u32): u32 {
   const sealed = load<u32>(spaceRec(id), 4);
   store<u32>(spaceRec(id), nextTag++, 4);
   store<u32>(spaceRec(id), sealed, 8);
+  store<u32>(spaceRec(id), 1, 12);
   if (id == CUR_SPACE) {
     setTag(load<u32>(spaceRec(id), 4));
-    setBase(sealed);
+    loadBase(id);
   }
   return sealed;
 }
@@ -460,13 +500,14 @@ export function installSpace(id: u32, r: usize, base: u32): void {
   store<u32>(spaceRec(id), <u32>r);
   store<u32>(spaceRec(id), nextTag++, 4);
   store<u32>(spaceRec(id), base, 8);
+  store<u32>(spaceRec(id), base != 0 ? 1 : 0, 12);
 }
 /** Makes id current after its page table was replaced: fresh root, tag and TLBs. */
 export function enterSpace(id: u32): void {
   CUR_SPACE = id;
   root = <usize>load<u32>(spaceRec(id));
   setTag(load<u32>(spaceRec(id), 4));
-  setBase(load<u32>(spaceRec(id), 8));
+  loadBase(id);
   tlbFlush();
 }
 
@@ -549,6 +590,7 @@ export function mapRange(addr: u64, length: u64, prot: u32): i32 {
   if (!ensureNodes(first, last)) return MAP_NO_MEMORY;
   for (let vpn = first; vpn <= last; vpn++) {
     const slot = pteSlot(vpn, false);
+    execChange(load<u32>(slot), prot);
     releasePte(load<u32>(slot));
     // Frames are allocated on first touch: a big anonymous mapping costs nothing until used.
     store<u64>(slot, <u64>(PTE_MAPPED | (prot & 7)));
@@ -571,6 +613,7 @@ export function mapSharedRange(addr: u64, length: u64, prot: u32, obj: u32, page
   let page = pageOffset;
   for (let vpn = first; vpn <= last; vpn++) {
     const slot = pteSlot(vpn, false);
+    execChange(load<u32>(slot), prot);
     releasePte(load<u32>(slot));
     const f = objFrame(obj, page, false);
     let lo: u32;
@@ -595,6 +638,7 @@ export function unmapRange(addr: u64, length: u64): void {
   for (let vpn = first; vpn <= last; vpn++) {
     const slot = pteSlot(vpn, false);
     if (slot == 0) { vpn |= 511; continue; }
+    execChange(load<u32>(slot), 0);
     releasePte(load<u32>(slot));
     store<u64>(slot, 0);
   }
@@ -611,6 +655,7 @@ export function protectRange(addr: u64, length: u64, prot: u32): bool {
   }
   for (let vpn = first; vpn <= last; vpn++) {
     const slot = pteSlot(vpn, false);
+    execChange(load<u32>(slot), prot);
     store<u32>(slot, (load<u32>(slot) & ~<u32>7) | (prot & 7));
   }
   tlbFlush();

@@ -91,6 +91,27 @@ describe('stops', () => {
     expect(ctx.gpr[Reg.RAX]).toBe(1n);
   });
 
+  it('a breakpoint with passes runs through that many visits and stops at the next; the passes used come back', () => {
+    load(LOOP);
+    // At the loop's first instruction (block start) and at the jmp (inside the block).
+    const s = cpu.run(ctx, 1000, CODE, [5]);
+    expect(s).toMatchObject({ reason: StopReason.Breakpoint, retired: 10, rip: BigInt(CODE), passes: [5] });
+    expect(ctx.gpr[Reg.RAX]).toBe(5n);
+    const t = cpu.run(ctx, 1000, [CODE + 3, CODE + 0x100], [2, 7]);
+    expect(t).toMatchObject({ reason: StopReason.Breakpoint, rip: BigInt(CODE + 3), passes: [2, 0] });
+    expect(ctx.gpr[Reg.RAX]).toBe(8n);
+    // The budget ends the run first: only the visits made count.
+    const u = cpu.run(ctx, 7, [CODE + 0x100, CODE], [0, 100]);
+    expect(u).toMatchObject({ reason: StopReason.Budget, retired: 7, passes: [0, 3] });
+    // No passes: the first visit stops, as without them.
+    const w = cpu.run(ctx, 1000, CODE + 3, [0]);
+    expect(w).toMatchObject({ reason: StopReason.Breakpoint, rip: BigInt(CODE + 3), passes: [0] });
+    // Passes of an earlier run do not carry over to one given none.
+    const x = cpu.run(ctx, 1000, CODE);
+    expect(x).toMatchObject({ reason: StopReason.Breakpoint, retired: 1, rip: BigInt(CODE) });
+    expect(x.passes).toBeUndefined();
+  });
+
   it('syscall retires, leaves rip after it, rcx = next rip, r11 = rflags', () => {
     load([0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0x90]);
     const s = cpu.run(ctx, 100);

@@ -368,6 +368,56 @@ describe('memory snapshots with code running (wasm CPU)', () => {
     expect(ctx.gpr[Reg.RAX]).toBe(5n);
   });
 
+  it('decode cache: code first run after a snapshot is decoded once for all restores, and never stands in for changed code', () => {
+    cpu.map(CODE, 2 * PAGE, RX);
+    cpu.write(CODE, Uint8Array.from(movEaxSyscall(1)));
+    cpu.write(CODE + PAGE, Uint8Array.from(movEaxSyscall(11)));
+    const snap = cpu.snapshotMemory();
+    const runs = (rip: number, rax: bigint) => {
+      expect(runAt(rip).reason).toBe(StopReason.Syscall);
+      expect(ctx.gpr[Reg.RAX]).toBe(rax);
+    };
+    cpu.restoreMemory(snap);
+    runs(CODE, 1n);
+    const decoded = cpu.blocksDecoded();
+    for (let i = 0; i < 5; i++) {
+      cpu.restoreMemory(snap);
+      runs(CODE, 1n);
+    }
+    expect(cpu.blocksDecoded()).toBe(decoded);
+    // A kernel-side write before the first run of that code (a copy of the page no snapshot holds).
+    cpu.restoreMemory(snap);
+    cpu.write(CODE + PAGE, Uint8Array.from(movEaxSyscall(12)));
+    runs(CODE + PAGE, 12n);
+    cpu.restoreMemory(snap);
+    runs(CODE + PAGE, 11n);
+    // Made writable, patched, made executable again.
+    cpu.restoreMemory(snap);
+    cpu.protect(CODE + PAGE, PAGE, RW);
+    cpu.write(CODE + PAGE, Uint8Array.from(movEaxSyscall(13)));
+    cpu.protect(CODE + PAGE, PAGE, RX);
+    runs(CODE + PAGE, 13n);
+    cpu.restoreMemory(snap);
+    runs(CODE + PAGE, 11n);
+    // Unmapped and mapped again with other code.
+    cpu.restoreMemory(snap);
+    cpu.unmap(CODE + PAGE, PAGE);
+    cpu.map(CODE + PAGE, PAGE, RX);
+    cpu.write(CODE + PAGE, Uint8Array.from(movEaxSyscall(14)));
+    runs(CODE + PAGE, 14n);
+    cpu.restoreMemory(snap);
+    runs(CODE + PAGE, 11n);
+    // A forked child patching its copy.
+    cpu.restoreMemory(snap);
+    const child = cpu.forkAddressSpace(cpu.currentAddressSpace());
+    cpu.useAddressSpace(child);
+    cpu.write(CODE, Uint8Array.from(movEaxSyscall(15)));
+    runs(CODE, 15n);
+    cpu.restoreMemory(snap);
+    runs(CODE, 1n);
+    runs(CODE + PAGE, 11n);
+  });
+
   it('decode cache: code of a forked child and of a shared object after restores', () => {
     const obj = cpu.createSharedObject(1);
     cpu.writeShared(obj, 0, Uint8Array.from(movEaxSyscall(7)));
