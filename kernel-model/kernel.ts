@@ -143,8 +143,19 @@ export class Kernel {
     return this.listeners.length > 0;
   }
 
+  /** An event: into the trace hash, then to the listeners. */
   emit(e: MachineEvent): void {
     hashEvent(this.traceHash, e);
+    this.notify(e);
+  }
+
+  /**
+   * An event for the listeners only. For the events made only while someone
+   * listens (a quantum's run, a system call): their site hashes the same
+   * words whether or not anyone does, so the trace hash of a run does not
+   * depend on --trace or on a fuzzer watching it.
+   */
+  notify(e: MachineEvent): void {
     for (const l of this.listeners) l(e);
   }
 
@@ -174,6 +185,12 @@ export class Kernel {
     const local = task ? this.vcpus[task.cpu].clock : this.globalTime();
     if (local > this.observed) this.observed = local;
     return this.observed;
+  }
+
+  /** timeOf without reading the clock (observed stays): for events made only while someone listens, so watching changes no time the guest reads. */
+  peekTimeOf(task: Task): bigint {
+    const local = this.vcpus[task.cpu].clock;
+    return local > this.observed ? local : this.observed;
   }
 
   /** The earliest clock among busy vCPUs (or the latest clock when all are idle). */

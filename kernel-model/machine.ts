@@ -831,7 +831,7 @@ export class Machine {
     k.traceHash.word(v.id);
     k.traceHash.word(task.tid);
     k.traceHash.word(n);
-    if (k.tracing) k.emit({ kind: 'run', t: v.clock - ns, cpu: v.id, tid: task.tid, retired: n, stop: StopReason[stop.reason] ?? String(stop.reason) });
+    if (k.tracing) k.notify({ kind: 'run', t: v.clock - ns, cpu: v.id, tid: task.tid, retired: n, stop: StopReason[stop.reason] ?? String(stop.reason) });
     this.checkCpuTimers(task);
   }
 

@@ -90,10 +90,9 @@ export function dispatchSyscall(kernel: Kernel, task: Task, table: ReadonlyMap<n
   } else {
     result = guarded(kernel, task, () => entry.handler({ nr, args, kernel, task, group: task.group, mem: kernel.mem }));
   }
+  hashSyscall(kernel, nr, result);
   if (kernel.tracing) {
-    kernel.emit({ kind: 'syscall', t: kernel.timeOf(task), cpu: task.cpu, tid: task.tid, nr, name: entry?.name ?? syscallName(nr) ?? `#${nr}`, args, result: isBlock(result) ? 'blocked' : BigInt(result) });
-  } else {
-    kernel.traceHash.word(nr);
+    kernel.notify({ kind: 'syscall', t: kernel.peekTimeOf(task), cpu: task.cpu, tid: task.tid, nr, name: entry?.name ?? syscallName(nr) ?? `#${nr}`, args, result: isBlock(result) ? 'blocked' : BigInt(result) });
   }
   finish(kernel, task, result);
 }
@@ -105,11 +104,20 @@ export function completeSyscall(kernel: Kernel, task: Task): void {
   task.wait = undefined;
   task.wakeReason = undefined;
   const result = guarded(kernel, task, () => wait.resume(reason));
+  hashSyscall(kernel, task.syscallNr, result);
   if (kernel.tracing) {
     const name = syscallName(task.syscallNr) ?? `#${task.syscallNr}`;
-    kernel.emit({ kind: 'syscall-resume', t: kernel.timeOf(task), cpu: task.cpu, tid: task.tid, nr: task.syscallNr, name, reason, result: isBlock(result) ? 'blocked' : BigInt(result) });
+    kernel.notify({ kind: 'syscall-resume', t: kernel.peekTimeOf(task), cpu: task.cpu, tid: task.tid, nr: task.syscallNr, name, reason, result: isBlock(result) ? 'blocked' : BigInt(result) });
   }
   finish(kernel, task, result);
+}
+
+/** A system call's number and result into the trace hash, traced or not (Kernel.notify). */
+function hashSyscall(kernel: Kernel, nr: number, result: SyscallResult): void {
+  kernel.traceHash.word(nr);
+  if (isBlock(result)) kernel.traceHash.word(0xffffffff);
+  else if (typeof result === 'bigint') kernel.traceHash.big(result);
+  else kernel.traceHash.num(result);
 }
 
 function finish(kernel: Kernel, task: Task, result: SyscallResult): void {

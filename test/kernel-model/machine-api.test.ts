@@ -58,6 +58,9 @@ describe('Machine API', () => {
     expect(b.hash).toBe(a.hash);
     expect(b.events).toEqual(a.events);
     expect(c.hash).not.toBe(a.hash);
+    // Watching does not change the hash: a run nobody listens to hashes the same.
+    const quiet = (await machine(7)).run({ maxInstructions: 1e8 });
+    expect(quiet.traceHash).toBe(a.hash);
   });
 
   it('rejects impossible topologies', async () => {
