@@ -76,6 +76,8 @@ export class Runner {
       cpus: target.cpus,
       kernelProfile: target.kernel,
       debugRseq: target.debugRseq,
+      // A section after an event runs with the other vCPUs in between its instructions.
+      stepSectionAfterInjection: true,
     });
     const fresh = m.snapshot();
     const r = m.run({ maxInstructions: target.maxInstructions, until: (e) => e.kind === 'rseq' && e.what === 'register' && e.tid === 1000 });

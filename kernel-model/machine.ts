@@ -109,6 +109,17 @@ export interface MachineOptions {
   nodes?: number;
   /** Mean instructions a vCPU runs before another busy vCPU may interleave (default 1000). */
   quantum?: number;
+  /**
+   * After each injected event (not --chaos), the thread's next critical
+   * section (or the rest of the one it is in) runs one instruction per
+   * quantum, and after each instruction its vCPU waits until every other
+   * busy vCPU has run: the other threads really touch the same per-CPU data
+   * while the section is half done. Real CPUs run in parallel, so a section
+   * that trusts a stale CPU number races with the thread on that CPU; the
+   * usual quanta of about a thousand instructions would rarely split an
+   * eleven-instruction section. The fuzzer and explore run with it.
+   */
+  stepSectionAfterInjection?: boolean;
   /** Thread and process limit (default 4096). */
   maxTasks?: number;
   /**
@@ -522,6 +533,16 @@ export class Machine {
   private breakpointsFor(task: Task): { addresses: number[]; passes: number[] } | undefined {
     let addresses: number[] | undefined;
     let passes: number[] | undefined;
+    if (task.sectionStep === 'waiting') {
+      addresses = [];
+      passes = [];
+      for (const s of task.group.image?.criticalSections ?? []) {
+        if (!addresses.includes(s.start)) {
+          addresses.push(s.start);
+          passes.push(0);
+        }
+      }
+    }
     for (const inj of this.kernel.injections) {
       if (inj.at.kind !== 'address' || (inj.at.tid !== undefined && inj.at.tid !== task.tid)) continue;
       addresses ??= [];
@@ -540,7 +561,27 @@ export class Machine {
       addresses.length = MAX_BREAKPOINTS;
       passes.length = MAX_BREAKPOINTS;
     }
-    return addresses && passes ? { addresses, passes } : undefined;
+    return addresses && passes && addresses.length > 0 ? { addresses, passes } : undefined;
+  }
+
+  /** The critical section (of the program's tables) whose [start, post_commit_ip) holds rip. */
+  private sectionAt(task: Task, rip: number): CriticalSection | undefined {
+    return task.group.image?.criticalSections.find((s) => rip >= s.start && rip < s.postCommit);
+  }
+
+  /**
+   * After one instruction of a stepped section: done once the thread left
+   * it (committed, aborted, or moved by an event); otherwise its vCPU waits
+   * until every other busy vCPU has run past it (MachineOptions.stepSectionAfterInjection).
+   */
+  private sectionStepped(task: Task, v: Kernel['vcpus'][number]): void {
+    if (!task.alive || !this.sectionAt(task, Number(task.ctx.rip))) {
+      task.sectionStep = undefined;
+      return;
+    }
+    let ahead = v.clock;
+    for (const o of this.kernel.vcpus) if (o !== v && o.busy && o.clock > ahead) ahead = o.clock;
+    v.clock = ahead === v.clock ? v.clock : ahead + 1n;
   }
 
   /** Visits the CPU ran through without stopping: every injection waiting at that address for this task counts them. */
@@ -564,7 +605,9 @@ export class Machine {
   private breakpointReached(task: Task, rip: number): void {
     // Every injection waiting at this address counts the hit; the first that is due fires.
     const here = this.kernel.injections.filter((i) => i.at.kind === 'address' && i.at.address === rip && (i.at.tid === undefined || i.at.tid === task.tid));
-    if (here.length === 0) throw new Error(`internal: the CPU stopped at a breakpoint (${hex(rip)}) nobody asked for`);
+    const stepping = task.sectionStep === 'waiting' && this.sectionAt(task, rip)?.start === rip;
+    if (stepping) task.sectionStep = 'stepping';
+    if (here.length === 0 && !stepping) throw new Error(`internal: the CPU stopped at a breakpoint (${hex(rip)}) nobody asked for`);
     let due: PendingInjection | undefined;
     for (const inj of here) {
       inj.hits++;
@@ -581,6 +624,7 @@ export class Machine {
     kernel.injections.splice(kernel.injections.indexOf(inj), 1);
     const now = kernel.timeOf(task);
     kernel.emit({ kind: 'inject', t: now, tid: task.tid, cpu: task.cpu, id: inj.id, what: describeInjection(inj), rip: task.ctx.rip });
+    if (this.options.stepSectionAfterInjection && !inj.chaos) task.sectionStep = this.sectionAt(task, Number(task.ctx.rip)) ? 'stepping' : 'waiting';
     const a = inj.action;
     switch (a.kind) {
       case 'preempt':
@@ -682,7 +726,7 @@ export class Machine {
       if (this.injectDue(task)) continue;
       const budget = limit - this.retiredTotal;
       if (budget <= 0) return this.result(undefined);
-      let quantum = this.quantumFor(v, task, budget);
+      let quantum = task.sectionStep === 'stepping' ? 1 : this.quantumFor(v, task, budget);
       let breakpoints = this.breakpointsFor(task);
       if (breakpoints !== undefined && task.passBreakpoint !== undefined && task.passBreakpoint === Number(task.ctx.rip)) {
         // The address was reached for a hit that does not fire yet: step over it once.
@@ -695,6 +739,7 @@ export class Machine {
       if (breakpoints && stop.passes) this.countPasses(task, breakpoints.addresses, stop.passes);
       this.account(v, task, stop);
       this.handleStop(task, stop, quantum);
+      if (task.sectionStep === 'stepping') this.sectionStepped(task, v);
       if (v.current === task) this.schedulerTick(task, v);
       kernel.scheduler.balance(v.clock);
     }

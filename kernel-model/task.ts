@@ -116,6 +116,12 @@ export class Task {
   trap: TrapInfo | undefined;
   /** An injection breakpoint at this address was hit without firing: the next run steps over it. */
   passBreakpoint: number | undefined;
+  /**
+   * MachineOptions.stepSectionAfterInjection: after an injected event, the
+   * thread waits for its next critical section, then runs it one
+   * instruction per quantum.
+   */
+  sectionStep: 'waiting' | 'stepping' | undefined;
   /** CLOCK_BOOTTIME-relative machine time at creation (ns). */
   startNs = 0n;
   /** nice value (setpriority); every task starts at 0. */
