@@ -427,14 +427,58 @@ export class WasmCpu extends CpuWords implements Cpu {
     return new Uint8Array(this.x.memory.buffer, buf, length).slice();
   }
 
-  write(addr: number, data: Uint8Array): void {
-    const buf = this.transfer(data.length);
-    new Uint8Array(this.x.memory.buffer, buf, data.length).set(data);
-    if (!this.x.writeGuest(BigInt(addr), data.length)) {
+  // The scalar accessors go through the transfer buffer without copying it
+  // out: the kernel reads and writes rseq fields, futex words and syscall
+  // arguments this way on every return to user space.
+  private scalarView(): DataView {
+    const buffer = this.x.memory.buffer;
+    if (this.scalar?.buffer !== buffer) this.scalar = new DataView(buffer);
+    return this.scalar;
+  }
+  private scalar: DataView | undefined;
+
+  /** readGuest into the transfer buffer: its address. */
+  private readScalar(addr: number, length: number): number {
+    const buf = this.transfer(length);
+    if (!this.x.readGuest(BigInt(addr), length)) throw new MemoryError(Number(this.x.failedAddress()), 'read');
+    return buf;
+  }
+
+  /** writeGuest of the transfer buffer's first `length` bytes, its errors thrown as write's. */
+  private writeScalar(addr: number, length: number): void {
+    if (!this.x.writeGuest(BigInt(addr), length)) {
       const at = Number(this.x.failedAddress());
       if (this.x.failedOutOfMemory()) throw new OutOfMemoryError(at, 'write');
       throw new MemoryError(at, 'write');
     }
+  }
+
+  override readU32(addr: number): number {
+    const buf = this.readScalar(addr, 4);
+    return this.scalarView().getUint32(buf, true);
+  }
+
+  override readU64(addr: number): bigint {
+    const buf = this.readScalar(addr, 8);
+    return this.scalarView().getBigUint64(buf, true);
+  }
+
+  override writeU32(addr: number, value: number): void {
+    const buf = this.transfer(4);
+    this.scalarView().setUint32(buf, value >>> 0, true);
+    this.writeScalar(addr, 4);
+  }
+
+  override writeU64(addr: number, value: bigint): void {
+    const buf = this.transfer(8);
+    this.scalarView().setBigUint64(buf, BigInt.asUintN(64, value), true);
+    this.writeScalar(addr, 8);
+  }
+
+  write(addr: number, data: Uint8Array): void {
+    const buf = this.transfer(data.length);
+    new Uint8Array(this.x.memory.buffer, buf, data.length).set(data);
+    this.writeScalar(addr, data.length);
   }
 
   run(ctx: CpuContext, maxInstructions: number, breakpoint?: number | readonly number[], passes?: readonly number[]): StopInfo {

@@ -78,9 +78,15 @@ export function restoreGraph(s: GraphSnapshot): void {
     switch (r.kind) {
       case 'object': {
         const o = r.o as { [k: string]: unknown };
-        const keep = new Set(r.props.map(([k]) => k));
-        for (const k of Object.keys(o)) if (!keep.has(k)) delete o[k];
-        for (const [k, v] of r.props) o[k] = v;
+        const keys = Object.keys(o);
+        // Usually the same properties in the same order: then nothing to delete.
+        let same = keys.length === r.props.length;
+        for (let i = 0; same && i < keys.length; i++) same = keys[i] === r.props[i][0];
+        if (!same) {
+          const keep = new Set(r.props.map(([k]) => k));
+          for (const k of keys) if (!keep.has(k)) delete o[k];
+        }
+        for (let i = 0; i < r.props.length; i++) o[r.props[i][0]] = r.props[i][1];
         break;
       }
       case 'array':

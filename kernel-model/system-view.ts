@@ -59,15 +59,18 @@ function mapsOf(g: ThreadGroup): MapView[] {
   }));
 }
 
-function processView(kernel: Kernel, g: ThreadGroup): ProcessView {
-  const alive = g.state === 'alive';
-  let ignored = 0n;
-  let caught = 0n;
+/** Signals the process ignores or catches, as bit masks (/proc/<pid>/status SigIgn, SigCgt). */
+function dispositionMask(g: ThreadGroup, caught: boolean): bigint {
+  let mask = 0n;
   for (let sig = 1; sig <= 64; sig++) {
     const h = g.actions.get(sig).handler;
-    if (h === SIG_IGN) ignored |= 1n << BigInt(sig - 1);
-    else if (h !== SIG_DFL) caught |= 1n << BigInt(sig - 1);
+    if (caught ? h !== SIG_IGN && h !== SIG_DFL : h === SIG_IGN) mask |= 1n << BigInt(sig - 1);
   }
+  return mask;
+}
+
+function processView(kernel: Kernel, g: ThreadGroup): ProcessView {
+  const alive = g.state === 'alive';
   return {
     pid: g.tgid,
     ppid: g.ppid,
@@ -87,8 +90,9 @@ function processView(kernel: Kernel, g: ThreadGroup): ProcessView {
     },
     maps: () => (alive ? mapsOf(g) : undefined),
     fds: () => g.fds.numbers().map((fd) => ({ fd, file: g.fds.get(fd)!, closeOnExec: g.fds.entry(fd)!.closeOnExec })),
-    sigIgnored: ignored,
-    sigCaught: caught,
+    // Computed when read: resolving /proc/self/exe needs neither.
+    get sigIgnored() { return dispositionMask(g, false); },
+    get sigCaught() { return dispositionMask(g, true); },
     sharedPending: g.sharedPending.mask,
     rlimit: (r) => g.rlimits.get(r),
     utimeNs: g.cpuNs(),
