@@ -27,12 +27,15 @@ function fuzzJson(...args: string[]): { status: number | null; result: FuzzResul
 }
 
 describe('rseqlab fuzz --jobs / --shard', () => {
-  it('a buggy program: --jobs 1, --jobs 2 and the shard holding the failure report the same failure, explanation, count and coverage', () => {
+  it('a buggy program: --jobs 1, --jobs 2, --jobs 4 and the shard holding the failure report the same failure, explanation, count and coverage', () => {
     const prog = programPath('rseq_bug_two_stores');
     const one = fuzzJson('--jobs', '1', prog);
     const two = fuzzJson('--jobs', '2', prog);
+    const four = fuzzJson('--jobs', '4', prog);
     expect(one.status, one.stderr).toBe(1);
     expect(two.status, two.stderr).toBe(1);
+    expect(four.status, four.stderr).toBe(1);
+    expect(four.result).toEqual(one.result);
     // (Where it fails depends on the program's path too, which is in its argv; test/fuzz/parallel.test.ts
     // splits a failing campaign into many small blocks.)
     const k = one.result.failure!.k;
@@ -60,13 +63,14 @@ describe('rseqlab fuzz --jobs / --shard', () => {
     expect(line(two.stderr)).toBe(line(one.stderr));
   });
 
-  it('a correct program: --jobs 1 and --jobs 2 give the same coverage; the two shards merged give the whole campaign', () => {
+  it('a correct program: --jobs 1, 2 and 4 give the same coverage; the two shards merged give the whole campaign', () => {
     const prog = programPath('rseq_counter');
     const one = fuzzJson('--jobs', '1', '--schedules', '200', prog, '2', '50');
     expect(one.status, one.stderr).toBe(0);
     expect(one.result).toMatchObject({ schedules: 200, stoppedBy: 'schedules', schedulesRequested: 200 });
     expect(one.result.coverage.covered).toBeGreaterThan(0);
     expect(fuzzJson('--jobs', '2', '--schedules', '200', prog, '2', '50').result).toEqual(one.result);
+    expect(fuzzJson('--jobs', '4', '--schedules', '200', prog, '2', '50').result).toEqual(one.result);
     const shards = ['1/2', '2/2'].map((s) => fuzzJson('--jobs', '2', '--schedules', '200', '--shard', s, prog, '2', '50').result);
     expect(shards.map((r) => r.schedules)).toEqual([100, 100]);
     expect(mergeShards(shards)).toEqual(one.result);
