@@ -6,7 +6,7 @@
 //    (seed 1, default strategy): with the start-up snapshot (the normal
 //    Runner path, through cli/fuzz-workers.ts on 1 worker and on
 //    os.availableParallelism() workers), and without it (a fresh CPU and
-//    Machine per schedule: createCpu, Machine.create, start-up up to the
+//    Machine per schedule: createCpu, targetMachine (the Runner's machine), start-up up to the
 //    first rseq registration, reseed, inject, run; in this thread only).
 //    Rates are over a fixed window that starts after the campaign's
 //    start-up (workers, CPUs, profiling run); that start-up is printed
@@ -22,11 +22,10 @@
 //   node --import tsx bench/fuzz.ts [window ms]
 import { availableParallelism, loadavg } from 'node:os';
 import { createCpu } from '../emulator/index.js';
-import { Machine } from '../kernel-model/machine.js';
 import { fuzzInWorkers } from '../cli/fuzz-workers.js';
 import { profile, type CampaignSpec } from '../fuzz/campaign.js';
 import { scheduleFor } from '../fuzz/generate.js';
-import { Runner, type FuzzTarget } from '../fuzz/runner.js';
+import { Runner, targetMachine, type FuzzTarget } from '../fuzz/runner.js';
 import { runNative } from '../test/programs/native.js';
 import { fuzzTarget } from '../test/programs/rseq-machine.js';
 import { dur, fmt, int, isMain, parseCount, printTable, requireProgram } from './common.js';
@@ -113,7 +112,7 @@ async function freshRate(t: FuzzTarget, windowMs: number, compare: number): Prom
   const setupMs = ms(t0);
   const runFresh = async (k: number) => {
     const s = scheduleOf(k);
-    const m = Machine.create({ cpu: await createCpu(), program: t.program, path: t.path, argv: [t.path, ...t.args], envp: t.env ?? [], seed: 1, cpus: t.cpus, kernelProfile: t.kernel });
+    const m = targetMachine(t, await createCpu());
     const up = m.run({ maxInstructions: t.maxInstructions, until: (e) => e.kind === 'rseq' && e.what === 'register' && e.tid === 1000 });
     if (up.kind !== 'paused') throw new Error(`${t.path}: no rseq registration at start-up (${up.kind})`);
     m.reseedScheduler(s.seed);

@@ -50,6 +50,23 @@ export interface RunOutcome {
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
+/** The target's machine as every fuzzing run starts it (before start-up). */
+export function targetMachine(target: FuzzTarget, cpu: Cpu): Machine {
+  return Machine.create({
+    cpu,
+    program: target.program,
+    path: target.path,
+    argv: [target.path, ...target.args],
+    envp: target.env ?? [],
+    seed: 1,
+    cpus: target.cpus,
+    kernelProfile: target.kernel,
+    debugRseq: target.debugRseq,
+    // A section after an event runs with the other vCPUs in between its instructions.
+    stepSectionAfterInjection: true,
+  });
+}
+
 export class Runner {
   private constructor(
     readonly target: FuzzTarget,
@@ -66,19 +83,7 @@ export class Runner {
 
   /** Creates the machine on `cpu` and runs start-up once. */
   static create(target: FuzzTarget, cpu: Cpu): Runner {
-    const m = Machine.create({
-      cpu,
-      program: target.program,
-      path: target.path,
-      argv: [target.path, ...target.args],
-      envp: target.env ?? [],
-      seed: 1,
-      cpus: target.cpus,
-      kernelProfile: target.kernel,
-      debugRseq: target.debugRseq,
-      // A section after an event runs with the other vCPUs in between its instructions.
-      stepSectionAfterInjection: true,
-    });
+    const m = targetMachine(target, cpu);
     const fresh = m.snapshot();
     const r = m.run({ maxInstructions: target.maxInstructions, until: (e) => e.kind === 'rseq' && e.what === 'register' && e.tid === 1000 });
     if (r.kind !== 'paused') {
