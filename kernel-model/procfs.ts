@@ -181,6 +181,8 @@ export interface SystemView {
   lastPid(): number;
   /** Live processes and zombies. */
   processes(): readonly ProcessView[];
+  /** Their pids, without building the views (listing /proc, looking up /proc/self). */
+  pids(): readonly number[];
   process(pid: number): ProcessView | undefined;
 }
 
@@ -803,6 +805,7 @@ export function callerOnlySystem(vfs: Vfs, caller: Caller): SystemView {
     forks: () => procs.length,
     lastPid: () => caller.pid,
     processes: () => procs,
+    pids: () => procs.map((p) => p.pid),
     process: (pid) => procs.find((p) => p.pid === pid),
   };
 }
@@ -840,7 +843,7 @@ export function createProcfs(sb: SuperBlock, parent: DirectoryNode, vfs: Vfs): D
             ] as [string, () => VfsNode][])
           : []),
       ];
-      const pids = sysFor(caller).processes().map((p) => p.pid).sort((a, b) => a - b);
+      const pids = [...sysFor(caller).pids()].sort((a, b) => a - b);
       for (const pid of pids) out.push([`${pid}`, () => pidDir(pid, undefined, caller)]);
       return out;
     },

@@ -116,6 +116,7 @@ export function systemView(kernel: Kernel): SystemView {
     forks: () => kernel.forks,
     lastPid: () => kernel.lastPid,
     processes: () => [...kernel.processes.values()].filter((p) => p.state !== 'reaped').map((p) => processView(kernel, p)),
+    pids: () => [...kernel.processes.values()].filter((p) => p.state !== 'reaped').map((p) => p.tgid),
     process: (pid) => {
       const p = kernel.processes.get(pid);
       return p && p.state !== 'reaped' ? processView(kernel, p) : undefined;

@@ -168,6 +168,7 @@ export function fakeSystem(processes: ProcessView[], fields: Partial<SystemView>
     forks: () => 3,
     lastPid: () => 1002,
     processes: () => processes,
+    pids: () => processes.map((p) => p.pid),
     process: (pid) => processes.find((p) => p.pid === pid),
     ...fields,
   };
