@@ -491,18 +491,17 @@ export class WasmCpu extends CpuWords implements Cpu {
       for (let i = 0; i < extra; i++) at[i] = BigInt(list[i + 1]);
       this.x.setExtraBreakpoints(extra);
     }
-    let left: Uint32Array | undefined;
+    const given = (i: number) => Math.min(0xffffffff, Math.max(0, Math.floor(passes?.[i] ?? 0)));
     if (list.length > 0) {
-      left = new Uint32Array(this.x.memory.buffer, this.x.breakpointPasses(), list.length);
-      for (let i = 0; i < list.length; i++) left[i] = Math.min(0xffffffff, Math.max(0, Math.floor(passes?.[i] ?? 0)));
+      const left = this.passesView();
+      for (let i = 0; i < list.length; i++) left[i] = given(i);
     }
     const bp = list.length > 0 ? list[0] : undefined;
     const reason = this.x.run(c.ptr, BigInt(Math.max(0, Math.floor(maxInstructions))), bp === undefined ? 0 : 1, BigInt(bp ?? 0)) as StopReason;
     const info: StopInfo = { reason, retired: Number(this.x.lastRetired()), rip: c.rip };
     if (passes && list.length > 0) {
-      // Views detach when wasm memory grows during the run: read afresh.
-      left = new Uint32Array(this.x.memory.buffer, this.x.breakpointPasses(), list.length);
-      info.passes = list.map((_, i) => Math.min(0xffffffff, Math.max(0, Math.floor(passes[i] ?? 0))) - left![i]);
+      const left = this.passesView();
+      info.passes = list.map((_, i) => given(i) - left[i]);
     }
     if (reason === StopReason.PageFault || reason === StopReason.OutOfMemory) {
       info.faultAddress = Number(this.x.lastFaultAddress());
@@ -517,6 +516,14 @@ export class WasmCpu extends CpuWords implements Cpu {
     }
     return info;
   }
+
+  /** The CPU's breakpoint passes (u32 each), viewed afresh when wasm memory grew (views of the old buffer detach). */
+  private passesView(): Uint32Array {
+    const buffer = this.x.memory.buffer;
+    if (this.passes?.buffer !== buffer) this.passes = new Uint32Array(buffer, this.x.breakpointPasses(), this.x.maxExtraBreakpoints() + 1);
+    return this.passes;
+  }
+  private passes: Uint32Array | undefined;
 
   override setWriteWatches(ranges: readonly WriteWatchRange[]): void {
     const merged = mergeWriteWatches(ranges);

@@ -261,8 +261,9 @@ export class Machine {
   /** Snapshots not yet released: while any exists, register files and address spaces are not recycled. */
   private liveSnapshots = 0;
   private readonly mainTask: Task;
-  /** The address space and rseqAreasVersion the CPU's write watches were set for. */
-  private armedWatches = '';
+  /** The address space (mm id) and rseqAreasVersion the CPU's write watches were set for (-1: none). */
+  private armedMm = -1;
+  private armedVersion = -1;
 
   private constructor(
     readonly cpu: Cpu,
@@ -455,6 +456,8 @@ export class Machine {
     this.cpu.restoreMemory(s.memory);
     for (const [live, copy] of s.registers) this.cpu.copyContext(copy, live);
     this.retiredTotal = s.retired;
+    // rseqAreasVersion went back with the kernel: the same number may now name other areas.
+    this.armedMm = -1;
   }
 
   /**
@@ -756,9 +759,9 @@ export class Machine {
    */
   private armReadOnlyWatches(task: Task): void {
     const kernel = this.kernel;
-    const key = `${task.group.mm.id}:${kernel.rseqAreasVersion}`;
-    if (key === this.armedWatches) return;
-    this.armedWatches = key;
+    if (task.group.mm.id === this.armedMm && kernel.rseqAreasVersion === this.armedVersion) return;
+    this.armedMm = task.group.mm.id;
+    this.armedVersion = kernel.rseqAreasVersion;
     const ranges: { address: number; length: number }[] = [];
     for (const t of kernel.tasks.values()) {
       const reg = t.rseq.registration;
