@@ -61,7 +61,8 @@ export function parseReplay(text: string): { replay: ReplayFile; schedule: Sched
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new ReplayFormatError(`not JSON (${(e as Error).message})`);
+    // The parser quotes the text it choked on: a binary file would put control bytes on the terminal.
+    throw new ReplayFormatError(`not JSON (${(e as Error).message.replace(/[\x00-\x1f\x7f-\x9f]/g, '.')})`);
   }
   const o = v as Partial<ReplayFile> & Record<string, unknown>;
   const bad = (what: string) => new ReplayFormatError(`not an rseqlab replay file: ${what}`);

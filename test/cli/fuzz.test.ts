@@ -75,4 +75,28 @@ describe('rseqlab fuzz / replay', () => {
     expect(r.lines[0]).toMatch(/bad\.json: not an rseqlab replay file: "version" 9 is not one this rseqlab reads/);
     expect(rseqlab('replay', 's1.bogus', programPath('rseq_counter')).lines[0]).toMatch(/schedule event 1 "bogus"/);
   });
+
+  it('a truncated, binary or foreign replay file, a file naming a missing program, and a malformed code: one line each, exit 2', () => {
+    const good = join(out, readdirSync(out).find((f) => f.endsWith('.replay.json'))!);
+    const text = readFileSync(good, 'utf8');
+    const replay = JSON.parse(text);
+    const cases: [string, string | Uint8Array, RegExp][] = [
+      ['truncated.json', text.slice(0, text.length >> 1), /truncated\.json: not JSON \(/],
+      ['binary.json', readFileSync(programPath('hello')).subarray(0, 4096), /binary\.json: not JSON \([^\x00-\x1f]*\)$/],
+      ['foreign.json', JSON.stringify({ ...replay, program: { ...replay.program, sha256: '0'.repeat(64) } }), /foreign\.json: .* is not the program the failure was found in \(SHA-256 [0-9a-f]{64}, the file says 0{64}\)/],
+      ['gone.json', JSON.stringify({ ...replay, program: { ...replay.program, path: '/nonexistent/prog' } }), /cannot read program \/nonexistent\/prog: no such file/],
+    ];
+    for (const [name, body, message] of cases) {
+      writeFileSync(join(out, name), body);
+      const r = rseqlab('replay', join(out, name));
+      expect(r.status, name).toBe(2);
+      expect(r.lines, name).toHaveLength(1);
+      expect(r.lines[0], name).toMatch(message);
+    }
+    for (const code of ['s1.p@', 's1.p@401000#0', 's1.m@401000', 's1.p@i1000+']) {
+      const r = rseqlab('replay', code, programPath('rseq_counter'));
+      expect(r.status, code).toBe(2);
+      expect(r.lines, code).toHaveLength(1);
+    }
+  });
 });
