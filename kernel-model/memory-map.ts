@@ -142,33 +142,34 @@ export class MemoryMap {
       if (v.start < start) kept.push({ ...v, end: start });
       if (v.end > end) kept.push(slice(v, end, v.end));
     }
-    kept.sort((a, b) => a.start - b.start);
+    // Still in address order: the areas were, and the pieces keep their places.
     this.vmas = kept;
     return touched;
   }
 
+  /** Adds an area into a hole (carve made it) and merges it with alike neighbours, as vma_merge does. */
   private insert(vma: Vma): void {
-    this.vmas.push(vma);
-    this.vmas.sort((a, b) => a.start - b.start);
-    this.coalesce();
-  }
-
-  /** Merges neighbours that are alike, as vma_merge does. */
-  private coalesce(): void {
-    const out: Vma[] = [];
-    for (const v of this.vmas) {
-      const last = out[out.length - 1];
-      const sameFile = !last?.file || (v.file?.data === last.file.data && v.file.offset === last.file.offset + (last.end - last.start));
-      const sameObject = !last?.object || (v.object?.id === last.object.id && v.object.page === last.object.page + (last.end - last.start) / PAGE_SIZE);
-      const sameAdvice = !!last?.dontFork === !!v.dontFork && !!last?.wipeOnFork === !!v.wipeOnFork;
-      if (last && last.end === v.start && last.prot === v.prot && last.shared === v.shared && last.kind === v.kind && last.name === v.name && sameFile && !last.file === !v.file && sameObject && !last.object === !v.object && sameAdvice) {
-        last.end = v.end;
-      } else {
-        out.push(v);
-      }
+    const vmas = this.vmas;
+    let i = 0;
+    while (i < vmas.length && vmas[i].start < vma.start) i++;
+    vmas.splice(i, 0, vma);
+    if (i + 1 < vmas.length && mergeable(vmas[i], vmas[i + 1])) {
+      vmas[i].end = vmas[i + 1].end;
+      vmas.splice(i + 1, 1);
     }
-    this.vmas = out;
+    if (i > 0 && mergeable(vmas[i - 1], vmas[i])) {
+      vmas[i - 1].end = vmas[i].end;
+      vmas.splice(i, 1);
+    }
   }
+}
+
+/** Whether area b, right after a, continues it: same protection, kind, name, sharing, advice, file and object offsets. */
+function mergeable(a: Vma, b: Vma): boolean {
+  const sameFile = !a.file || (b.file?.data === a.file.data && b.file.offset === a.file.offset + (a.end - a.start));
+  const sameObject = !a.object || (b.object?.id === a.object.id && b.object.page === a.object.page + (a.end - a.start) / PAGE_SIZE);
+  const sameAdvice = !!a.dontFork === !!b.dontFork && !!a.wipeOnFork === !!b.wipeOnFork;
+  return a.end === b.start && a.prot === b.prot && a.shared === b.shared && a.kind === b.kind && a.name === b.name && sameFile && !a.file === !b.file && sameObject && !a.object === !b.object && sameAdvice;
 }
 
 /** The part [start, end) of an area, with the file offset moved along. */
