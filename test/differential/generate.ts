@@ -90,7 +90,7 @@ export function nonCanonicalCases(table: readonly OpcodeRow[], seed: number, pic
   table.forEach((row, index) => {
     if (!pick(row) || !row.modrm || row.mod === 'reg' || row.rm !== undefined) return;
     const kind = testKind(row);
-    if (kind !== 'alu' && kind !== 'sse' && kind !== 'stack') return;
+    if (kind !== 'alu' && kind !== 'sse' && kind !== 'mmx' && kind !== 'stack') return;
     const rng = new Rng(hashString('noncanonical|' + rowKey(row), seed));
     for (let i = 0; i < perRow; i++) {
       const b = new CaseBuilder(ctx, row, index, rng);
