@@ -19,7 +19,8 @@
 //   fld m80; fnsave            x87 code after MMX code without emms (stack overflow);
 //   emms; fld m80; fnsave      and with it;
 //   emms; fnsave;
-//   fxam or fadd st(0), st(i); fnsave   x87 code reading registers MMX code wrote.
+//   fxam or fadd st(0), st(i); fnsave   x87 code reading registers MMX code wrote;
+//   fxsave; fnsave             the abridged tag word and the registers in FXSAVE's layout.
 // Not compared: the instruction and operand pointers (FIP, FCS, opcode,
 // FDP, FDS), which the CPU does not model, and the contents of registers
 // the image shows empty after emms (not architectural: the kernel may hand
@@ -35,6 +36,7 @@ const F80_VALUES = LAYOUT.STACK + 0x200; // 9 x 10 bytes
 const CW_WORD = LAYOUT.STACK + 0x300; // u16
 const ENV = LAYOUT.STACK + 0x1000; // 28 bytes
 const DUMP = LAYOUT.STACK + 0x1100; // 108 bytes
+const FXAREA = LAYOUT.STACK + 0x1200; // 512 bytes, 16-byte aligned
 
 export interface MmxFrame {
   prologue: number[];
@@ -55,6 +57,7 @@ const fldM80 = (addr: number) => abs([0xdb], 5, addr);
 const fldcw = (addr: number) => abs([0xd9], 5, addr);
 const fnstenv = (addr: number) => abs([0xd9], 6, addr);
 const fnsave = (addr: number) => abs([0xdd], 6, addr);
+const fxsave = (addr: number) => abs([0x0f, 0xae], 0, addr);
 
 /** 64 bits for an mm register: lanes of byte, word or dword edges, small shift counts, or random. */
 function mmValue(rng: Rng): bigint {
@@ -161,6 +164,12 @@ export function mmxFrame(rng: Rng, emmsUnderTest: boolean): MmxFrame {
   } else if (e < 59) {
     epilogue.push(0xd8, 0xc0 + rng.int(8)); // fadd st(0), st(i) on what MMX left
     notes.push('then fadd st(0), st(i)');
+  } else if (e < 67) {
+    // The abridged tag word and the registers in 16-byte slots (Vol. 2, FXSAVE, Table 3-43).
+    epilogue.push(...fxsave(FXAREA));
+    ignore.push({ addr: FXAREA + 6, size: 18, why: 'FOP, FIP, FDP: not modelled' });
+    ignore.push({ addr: FXAREA + 28, size: 4, why: 'MXCSR_MASK is model-specific' });
+    notes.push('then fxsave');
   }
   epilogue.push(...fnsave(DUMP));
   ignore.push({ addr: DUMP + 12, size: 16, why: 'FIP, FCS, opcode, FDP, FDS: not modelled' });
