@@ -228,6 +228,9 @@ export function Emms(d: usize): void {
 // ---- conversions (Vol. 2, CVTPI2PS, CVTPI2PD, CVTPS2PI, CVTTPS2PI, CVTPD2PI, CVTTPD2PI) -------
 // Rounding by MXCSR.RC (truncation for cvtt*), exceptions as the xmm forms
 // (fpCommit: an unmasked one is #XM and nothing changes, x87 state included).
+// cvtpi2ps/cvtpi2pd are MMX instructions only with an mm source: from m64
+// they neither take a pending x87 exception nor touch TOP or the tags (Vol.
+// 2, CVTPI2PS/CVTPI2PD; the host agrees, test/differential/mmx.test.ts).
 
 /** cvtpi2ps xmm, mm/m64: two dwords to the low two singles; the high quadword is kept. */
 export function Cvtpi2psVpsQq(d: usize): void {
