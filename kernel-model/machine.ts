@@ -69,9 +69,9 @@ function fpeCode(err: number): number {
 
 /**
  * AT_HWCAP is CPUID.1:EDX (arch/x86/include/asm/elf.h ELF_HWCAP): exactly
- * what emulator/assembly/cpuid.ts reports: fpu tsc cx8 cmov fxsr sse sse2.
+ * what emulator/assembly/cpuid.ts reports: fpu tsc cx8 cmov mmx fxsr sse sse2.
  */
-export const DEFAULT_HWCAP = 0x07008111;
+export const DEFAULT_HWCAP = 0x07808111;
 export const DEFAULT_UID = 1000;
 export const DEFAULT_CPUS = 4;
 export const MAX_CPUS = 64;

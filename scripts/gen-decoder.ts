@@ -30,11 +30,12 @@ const IMM = { Ib: 1, Iw: 2, Iz: 3, Iv: 4, Jb: 5, Jz: 6, Ob: 7, IwIb: 8 } as cons
 const SIZE = { b: 0, w: 1, d: 2, q: 3, v: 4, d64: 5, f64: 6, x: 7 } as const;
 const PREFIX = { none: 1, '66': 2, f2: 3, f3: 4 } as const;
 const BREGS = { none: 0, reg: 1, rm: 2, both: 3 } as const;
+const MMREGS = { reg: 1, rm: 2, both: 3 } as const;
 
 // Bit layout of ROW_INFO; decode.ts reads it through the exported shifts.
 const RI = {
   MODRM: 1 << 0, IMM_SHIFT: 1, SIZE_SHIFT: 5, BREGS_SHIFT: 8, PREFIX_SHIFT: 10,
-  REG_SHIFT: 13, RM_SHIFT: 17, MOD_SHIFT: 21, LOCK: 1 << 23, ENDS: 1 << 24, PLUSR: 1 << 25,
+  REG_SHIFT: 13, RM_SHIFT: 17, MOD_SHIFT: 21, LOCK: 1 << 23, ENDS: 1 << 24, PLUSR: 1 << 25, MMREGS_SHIFT: 26,
 };
 
 function fail(msg: string): never {
@@ -98,6 +99,7 @@ function rowInfo(r: OpcodeRow): number {
   if (r.lock) info |= RI.LOCK;
   if (r.ends) info |= RI.ENDS;
   if (r.plusR) info |= RI.PLUSR;
+  if (r.mmRegs) info |= MMREGS[r.mmRegs] << RI.MMREGS_SHIFT;
   return info >>> 0;
 }
 

@@ -11,10 +11,9 @@ export let CPUID_EDX: u32 = 0;
 const MAX_BASIC_LEAF: u32 = 7;
 const MAX_EXTENDED_LEAF: u32 = 0x80000008;
 
-// Leaf 1 EDX: FPU, TSC, CX8, CMOV, FXSR, SSE, SSE2. The x86-64 baseline also
-// lists MMX, but MMX instructions are not implemented, so the bit stays
-// clear (glibc's static start-up does not require it).
-export const LEAF1_EDX: u32 = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15) | (1 << 24) | (1 << 25) | (1 << 26);
+// Leaf 1 EDX: FPU (0), TSC (4), CX8 (8), CMOV (15), MMX (23), FXSR (24),
+// SSE (25), SSE2 (26): the x86-64 baseline.
+export const LEAF1_EDX: u32 = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
 // Leaf 1 ECX: CX16 (13), POPCNT (23). No SSE3 and later, no XSAVE/AVX.
 export const LEAF1_ECX: u32 = (1 << 13) | (1 << 23);
 // Leaf 7 EBX: BMI1 (3), for tzcnt. No ERMS, no AVX2/AVX-512.

@@ -8,7 +8,7 @@ import { writeInsn, F_MEM, F_REP, F_REPNE, F_LOCK, F_ADDR32, F_REX, F_OPSIZE, F_
 import {
   ROW_INFO, ROW_HANDLER, ROW_ARG, OP_FIRST, OP_COUNT,
   RI_MODRM, RI_IMM_SHIFT, RI_SIZE_SHIFT, RI_BREGS_SHIFT, RI_PREFIX_SHIFT, RI_REG_SHIFT, RI_RM_SHIFT, RI_MOD_SHIFT,
-  RI_LOCK, RI_ENDS, RI_PLUSR, SPEC_FIRST, SPEC_IDS,
+  RI_LOCK, RI_ENDS, RI_PLUSR, RI_MMREGS_SHIFT, SPEC_FIRST, SPEC_IDS,
 } from './generated/table';
 
 export const DECODE_OK: u32 = 0;
@@ -266,6 +266,12 @@ export function decodeAt(ip: u64, d: usize): u32 {
     }
   } else if ((bregs & 1) != 0) {
     reg = byteReg(reg, hasRex);
+  }
+  // mm registers: REX.R and REX.B do not extend them (see emulator/table/mmx.ts).
+  const mmRegs = (info >> RI_MMREGS_SHIFT) & 3;
+  if (mmRegs != 0) {
+    if ((mmRegs & 1) != 0) reg &= 7;
+    if ((mmRegs & 2) != 0 && mod == 3) rm &= 7;
   }
   // xlat (D7) reads [rbx + al]: recorded as a memory operand based on rbx
   // (the index al is implicit; the handler adds it) so the record carries

@@ -1,8 +1,7 @@
 // SSE and SSE2 instructions (manual Vol. 2, Appendix A, Table A-3 with
 // mandatory prefixes none / 66 / F3 / F2): the x86-64 v1 baseline that
-// glibc 2.36's string, memory and math code and gcc -O2 code use. MMX
-// (no-prefix) forms of the integer instructions are left out: nothing in
-// that baseline needs them, so they decode as #UD.
+// glibc 2.36's string, memory and math code and gcc -O2 code use. The MMX
+// (no-prefix, mm register) forms of the integer instructions are in mmx.ts.
 //
 // Handlers: emulator/assembly/ops/sse-move.ts (moves, shuffles, masks),
 // sse-int.ts (packed integers), sse-fp.ts (floating point, compares),

@@ -35,6 +35,7 @@ export type TestKind =
   | 'branch' //   changes rip: compared through where execution continues
   | 'sse' //      reads/writes xmm registers
   | 'x87' //      x87 stack
+  | 'mmx' //      reads/writes mm registers (the x87 registers): compared through an x87 state dump
   | 'none'; //    not comparable with the host (syscall, cpuid, rdtsc, hlt, faults)
 
 export interface OpcodeRow {
@@ -57,6 +58,12 @@ export interface OpcodeRow {
   size: SizeRule;
   /** Which register operands are byte registers (AH..BH coding); default from size 'b'. */
   byteRegs?: 'reg' | 'rm' | 'both' | 'none';
+  /**
+   * Which ModRM fields name an mm register. There are eight (Vol. 1,
+   * 9.2.1) and REX.R / REX.B do not extend them, so the decoder keeps three
+   * bits of those fields.
+   */
+  mmRegs?: 'reg' | 'rm' | 'both';
   /** The opcode's low three bits name a register (+r forms, Vol. 2, 3.1.1.1). */
   plusR?: boolean;
   /** AssemblyScript handler, named after the manual's operand notation (Blink style). */

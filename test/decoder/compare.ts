@@ -385,7 +385,7 @@ const ADVERTISED = new Set<number>([
   CpuidFeature.INTEL8086, CpuidFeature.INTEL186, CpuidFeature.INTEL286, CpuidFeature.INTEL386, CpuidFeature.INTEL486,
   CpuidFeature.X64, CpuidFeature.CPUID, CpuidFeature.SYSCALL, CpuidFeature.CLFSH, CpuidFeature.MULTIBYTENOP, CpuidFeature.PAUSE,
   CpuidFeature.CET_IBT, CpuidFeature.FPU, CpuidFeature.FPU287, CpuidFeature.FPU387, CpuidFeature.TSC, CpuidFeature.CX8,
-  CpuidFeature.CMOV, CpuidFeature.FXSR, CpuidFeature.SSE, CpuidFeature.SSE2, CpuidFeature.CMPXCHG16B, CpuidFeature.POPCNT,
+  CpuidFeature.CMOV, CpuidFeature.MMX, CpuidFeature.FXSR, CpuidFeature.SSE, CpuidFeature.SSE2, CpuidFeature.CMPXCHG16B, CpuidFeature.POPCNT,
   CpuidFeature.BMI1, CpuidFeature.LZCNT,
 ]);
 

@@ -10,9 +10,10 @@ import type { OpcodeRow } from '../../emulator/table/index.js';
 import { encodeInsn, fixRipDisp, immSize, le, type Encoded, type InsnChoice, type MemOperand } from './encode.js';
 import { LAYOUT, type DiffCase, type Patch } from './layout.js';
 import { Rng, hashString } from './rng.js';
+import { mmxFrame } from './mmx-state.js';
 
-export type DiffKind = 'alu' | 'div' | 'stack' | 'string' | 'branch' | 'sse';
-export const DIFF_KINDS: readonly string[] = ['alu', 'div', 'stack', 'string', 'branch', 'sse'];
+export type DiffKind = 'alu' | 'div' | 'stack' | 'string' | 'branch' | 'sse' | 'mmx';
+export const DIFF_KINDS: readonly string[] = ['alu', 'div', 'stack', 'string', 'branch', 'sse', 'mmx'];
 
 export function testKind(row: OpcodeRow): string {
   return row.test ?? 'alu';
@@ -68,7 +69,8 @@ export function generateCases(table: readonly OpcodeRow[], opts: GenerateOptions
       return;
     }
     const rng = new Rng(hashString(rowKey(row), opts.seed));
-    const n = HEAVY_HANDLERS.test(row.handler) ? opts.casesPerRow * 3 : opts.casesPerRow;
+    // MMX rows: twice as many, since each case also checks the x87 side (mmx-state.ts).
+    const n = HEAVY_HANDLERS.test(row.handler) ? opts.casesPerRow * 3 : kind === 'mmx' ? opts.casesPerRow * 2 : opts.casesPerRow;
     for (let i = 0; i < n; i++) {
       const b = new CaseBuilder(ctx, row, index, rng);
       cases.push(b.build(kind as DiffKind));
@@ -88,7 +90,7 @@ export function nonCanonicalCases(table: readonly OpcodeRow[], seed: number, pic
   table.forEach((row, index) => {
     if (!pick(row) || !row.modrm || row.mod === 'reg' || row.rm !== undefined) return;
     const kind = testKind(row);
-    if (kind !== 'alu' && kind !== 'sse' && kind !== 'stack') return;
+    if (kind !== 'alu' && kind !== 'sse' && kind !== 'mmx' && kind !== 'stack') return;
     const rng = new Rng(hashString('noncanonical|' + rowKey(row), seed));
     for (let i = 0; i < perRow; i++) {
       const b = new CaseBuilder(ctx, row, index, rng);
@@ -280,6 +282,7 @@ class CaseBuilder {
       case 'div': return this.divCase();
       case 'stack': return this.stackCase();
       case 'sse': return this.sseCase();
+      case 'mmx': return this.mmxCase();
       default: return this.aluCase();
     }
   }
@@ -591,6 +594,21 @@ class CaseBuilder {
     // Rounding modes, FTZ and DAZ; exceptions stay masked.
     if (this.rng.chance(0.3)) this.mxcsr = 0x1f80 | (this.rng.int(4) << 13) | (this.rng.chance(0.3) ? 0x8000 : 0) | (this.rng.chance(0.3) ? 0x40 : 0);
     return this.single(this.instruction({ sse: true }));
+  }
+
+  /** An MMX instruction between a prologue that sets the x87 / mm state and an epilogue that dumps it (mmx-state.ts). */
+  mmxCase(): DiffCase {
+    for (let i = 0; i < 16; i++) this.xmm.set(xmmValue(this.rng), i * 16);
+    if (this.rng.chance(0.3)) this.mxcsr = 0x1f80 | (this.rng.int(4) << 13) | (this.rng.chance(0.3) ? 0x8000 : 0) | (this.rng.chance(0.3) ? 0x40 : 0);
+    const frame = mmxFrame(this.rng, this.row.handler === 'Emms');
+    const ins = this.instruction({ sse: true });
+    const at = frame.prologue.length;
+    if (ins.ripTarget !== undefined) fixRipDisp(ins.bytes, ins.enc, LAYOUT.CODE + at, ins.ripTarget);
+    this.patches.push(...frame.patches);
+    this.ignoreMemory = [...(this.ignoreMemory ?? []), ...frame.ignore];
+    this.note = [this.note, frame.note].filter(Boolean).join('; ');
+    const code = Uint8Array.from([...frame.prologue, ...ins.bytes, ...frame.epilogue]);
+    return this.finish(code, ins.form, at, ins.bytes.length);
   }
 
   divCase(): DiffCase {

@@ -10,7 +10,8 @@ import { OPCODE_TABLE } from '../../emulator/table/index.js';
 import { DIFF_KINDS, defaultOptions, flagConsumerCases, generateCases, nonCanonicalCases, rowName, testKind } from './generate.js';
 import { assertRow, prepareSuite, runCases, skippedSummary, type RowResult } from './suite.js';
 
-const suite = prepareSuite((row) => testKind(row) !== 'sse');
+// sse and mmx rows have their own files (sse.test.ts, mmx.test.ts).
+const suite = prepareSuite((row) => testKind(row) !== 'sse' && testKind(row) !== 'mmx');
 let results: Map<number, RowResult>;
 
 beforeAll(async () => {

@@ -491,10 +491,6 @@ describe('SSE by hand', () => {
     expect(ctx.gpr[0]).toBe(0xf820n);
   });
 
-  it('MMX forms of the integer instructions are #UD', () => {
-    const { reason } = emu.run(Buffer.from('0fefc1', 'hex'), stateWith({})); // pxor mm0, mm1
-    expect(reason).toBe(StopReason.InvalidOpcode);
-  });
 });
 
 describe('SSE state instructions (0F AE)', () => {

@@ -147,6 +147,7 @@ export const programCases: readonly ProgramCase[] = [
   { name: 'exit', args: ['7', 'two words', ''], exitCode: 7, expect: 'argv[2]="two words"', maxInstructions: 1_000_000 },
   { name: 'exit', args: [], exitCode: 0, expect: 'exit status 0', maxInstructions: 1_000_000 },
   { name: 'cpubench', args: ['2'], exitCode: 0, expect: 'rounds 2', maxInstructions: 20_000_000 },
+  { name: 'mmx', args: [], exitCode: 0, expect: 'mmx: ok', maxInstructions: 5_000_000 },
 ];
 
 /**

@@ -20,9 +20,9 @@ const PMINUB: u32 = 22, PMAXUB: u32 = 23, PMINSW: u32 = 24, PMAXSW: u32 = 25;
 const PAVGB: u32 = 26, PAVGW: u32 = 27;
 const PMULLW: u32 = 28, PMULHW: u32 = 29, PMULHUW: u32 = 30, PMULUDQ: u32 = 31, PMADDWD: u32 = 32, PSADBW: u32 = 33;
 const PAND: u32 = 34, PANDN: u32 = 35, POR: u32 = 36, PXOR: u32 = 37;
-const PUNPCKLBW: u32 = 38, PUNPCKLWD: u32 = 39, PUNPCKLDQ: u32 = 40, PUNPCKLQDQ: u32 = 41;
-const PUNPCKHBW: u32 = 42, PUNPCKHWD: u32 = 43, PUNPCKHDQ: u32 = 44, PUNPCKHQDQ: u32 = 45;
-const PACKSSWB: u32 = 46, PACKUSWB: u32 = 47, PACKSSDW: u32 = 48;
+export const PUNPCKLBW: u32 = 38, PUNPCKLWD: u32 = 39, PUNPCKLDQ: u32 = 40, PUNPCKLQDQ: u32 = 41;
+export const PUNPCKHBW: u32 = 42, PUNPCKHWD: u32 = 43, PUNPCKHDQ: u32 = 44, PUNPCKHQDQ: u32 = 45;
+export const PACKSSWB: u32 = 46, PACKUSWB: u32 = 47, PACKSSDW: u32 = 48;
 // Shifts: by an xmm/m128 count (66 0F D1.. F3) or by imm8 (66 0F 71-73).
 const PSRLW: u32 = 49, PSRLD: u32 = 50, PSRLQ: u32 = 51, PSRAW: u32 = 52, PSRAD: u32 = 53;
 const PSLLW: u32 = 54, PSLLD: u32 = 55, PSLLQ: u32 = 56, PSRLDQ: u32 = 57, PSLLDQ: u32 = 58;
@@ -39,7 +39,7 @@ const PSLLW: u32 = 54, PSLLD: u32 = 55, PSLLQ: u32 = 56, PSRLDQ: u32 = 57, PSLLD
 }
 
 /** Computes integer operation k of a (first source, destination) and b into RES. */
-function pint(k: u32, a: usize, b: usize): void {
+export function pint(k: u32, a: usize, b: usize): void {
   switch (k) {
     case PADDB: for (let i: usize = 0; i < 16; i++) store<u8>(RES + i, load<u8>(a + i) + load<u8>(b + i)); break;
     case PADDW: for (let i: usize = 0; i < 16; i += 2) store<u16>(RES + i, load<u16>(a + i) + load<u16>(b + i)); break;
@@ -135,7 +135,7 @@ function pint(k: u32, a: usize, b: usize): void {
 }
 
 /** Shift operation k of the lanes at a by count c (any 64-bit value) into RES. */
-function shift(k: u32, a: usize, c: u64): void {
+export function shift(k: u32, a: usize, c: u64): void {
   switch (k) {
     case PSRLW: for (let i: usize = 0; i < 16; i += 2) store<u16>(RES + i, c > 15 ? 0 : <u32>load<u16>(a + i) >> <u32>c); break;
     case PSRLD: for (let i: usize = 0; i < 16; i += 4) store<u32>(RES + i, c > 31 ? 0 : load<u32>(a + i) >> <u32>c); break;

@@ -194,7 +194,7 @@ export function MovmskpdGdUpd(d: usize): void {
 }
 
 /** Gathers the top bit of each byte of v into 8 bits (bit i from byte i). */
-@inline function byteSigns(v: u64): u64 {
+@inline export function byteSigns(v: u64): u64 {
   return (((v >> 7) & 0x0101010101010101) * 0x0102040810204080) >> 56;
 }
 
