@@ -101,7 +101,7 @@ export async function startupBench(options: { repeats?: number } = {}): Promise<
   );
   console.log(
     `  wasm memory:           ${mib(freshBytes)} allocated by a fresh CPU, ${mib(afterHelloBytes)} after hello ` +
-      `(memory grown to ${mib(afterHelloGrownBytes)}: it grows in steps of 16 MiB or more, backed only when used)`,
+      `(memory grown to ${mib(afterHelloGrownBytes)}: it grows by a quarter at a time, backed only when used)`,
   );
   console.log(`  compiling the module:  ${dur(compileMs)} (once per process, not in the figures above)`);
   const b = BEFORE_LAZY_CACHE;

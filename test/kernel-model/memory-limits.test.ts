@@ -137,14 +137,14 @@ describe('running out of memory', () => {
 });
 
 describe('wasm memory accounting', () => {
-  it('memory grows ahead of need in large steps, and memoryCapacity is the frame limit, at most what 4 GiB of wasm memory leaves', async () => {
+  it('memory grows ahead of need geometrically, and memoryCapacity is the frame limit, at most what 4 GiB of wasm memory leaves', async () => {
     const cpu = (await createCpu()) as WasmCpu;
     expect(cpu.hostMemoryBytes()).toBeGreaterThanOrEqual(cpu.hostBytesInUse());
     expect(cpu.memoryCapacity()).toBe(2 ** 32 - cpu.hostBytesInUse());
     cpu.setFrameLimit(256);
     expect(cpu.memoryCapacity()).toBe(1 << 20);
     cpu.setFrameLimit(Infinity);
-    // Touching 64 MiB page by page grows memory a few times (16 MiB steps at least), not once per 64 KiB.
+    // Touching 64 MiB page by page grows memory by a quarter at a time (about ten times from a fresh CPU), not 1024 times by 64 KiB.
     const sizes = new Set([cpu.hostMemoryBytes()]);
     cpu.map(0x10000000, 64 << 20, 3);
     for (let a = 0; a < 64 << 20; a += 4096) {
@@ -152,6 +152,6 @@ describe('wasm memory accounting', () => {
       sizes.add(cpu.hostMemoryBytes());
     }
     expect(cpu.hostBytesInUse()).toBeGreaterThan(64 << 20);
-    expect(sizes.size - 1).toBeLessThanOrEqual(4);
+    expect(sizes.size - 1).toBeLessThanOrEqual(16);
   });
 });
