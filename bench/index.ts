@@ -16,7 +16,7 @@
 //    every test and fuzzer run pays first) beside native hello;
 // 5. bench/memory.ts: MIPS of a guest filling 64 MiB, 256 MiB and 1 GiB of
 //    fresh memory (bench_memory) beside its native run and the plain-code
-//    MIPS of step 1, the same fill over touched memory, a machine snapshot
+//    MIPS of cpubench runs interleaved with it, the same fill over touched memory, a machine snapshot
 //    and restore with 1 GiB touched, and 50 live machines in one process;
 // 6. bench/fuzz.ts: fuzzing schedules per second (rseq_counter, with and
 //    without the start-up snapshot, 1 and all cores), the time to the first
@@ -61,7 +61,7 @@ async function main(): Promise<boolean> {
   console.log('');
   const st = await startupBench({ repeats: DEFAULT_STARTUP_REPEATS });
   console.log('');
-  const mem = await memoryBench({ repeats, plainMips: cpu.mips });
+  const mem = await memoryBench({ repeats });
   const fz = await fuzzBench({ windowMs: DEFAULT_FUZZ_WINDOW_MS });
 
   const p = th.pingpong;
@@ -86,7 +86,7 @@ async function main(): Promise<boolean> {
       `native hello ${dur(st.nativeMs)} with process start (${fmt(st.totalMs / st.nativeMs, 1)}x)`,
   );
   console.log(
-    `  fresh memory:      ${fmt(mem.freshMips, 1)} MIPS filling 1 GiB of fresh memory (${fmt((100 * mem.freshMips) / mem.plainMips, 0)}% of the plain ${fmt(mem.plainMips, 1)} MIPS; ` +
+    `  fresh memory:      ${fmt(mem.freshMips, 1)} MIPS filling 1 GiB of fresh memory (${fmt((100 * mem.freshMips) / mem.plainMips, 0)}% of the plain ${fmt(mem.plainMips, 1)} MIPS measured beside it; ` +
       `${fmt(mem.touchedMips, 1)} MIPS over touched memory, ${fmt(mem.ownMips, 1)} without the host's page faults), ${dur(mem.freshMs)} vs ${dur(mem.nativeFreshMs)} native (${fmt(mem.freshMs / mem.nativeFreshMs, 1)}x); ` +
       `snapshot ${dur(mem.snapshotMs)}, restore ${dur(mem.restoreMs)} with 1 GiB touched`,
   );
