@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus as hostCpus } from 'node:os';
 import { createCpu } from '../emulator/index.js';
-import { Machine, type RunResult } from '../kernel-model/machine.js';
+import { Machine, type MachineOptions, type RunResult } from '../kernel-model/machine.js';
 import { firstAllowedCpu, programPath, runNative, runNativePinned } from '../test/programs/native.js';
 
 export const DEFAULT_REPEATS = 3;
@@ -122,13 +122,19 @@ export interface EmulatedRun {
  * Loading (wasm instantiation, ELF parsing and mapping) is not timed, the
  * guest's own start-up (glibc init) is.
  */
-export async function timeEmulated(name: string, args: string[], cpus: number, repeats: number): Promise<EmulatedRun> {
+export async function timeEmulated(
+  name: string,
+  args: string[],
+  cpus: number,
+  repeats: number,
+  machineOptions: Pick<MachineOptions, 'memoryBytes'> = {},
+): Promise<EmulatedRun> {
   const path = requireProgram(name);
   const program = new Uint8Array(readFileSync(path));
   const all: number[] = [];
   let best: EmulatedRun | undefined;
   for (let i = 0; i < repeats; i++) {
-    const machine = Machine.create({ cpu: await createCpu(), program, path, argv: [path, ...args], seed: 1, cpus });
+    const machine = Machine.create({ cpu: await createCpu(), program, path, argv: [path, ...args], seed: 1, cpus, ...machineOptions });
     const t0 = process.hrtime.bigint();
     const result = machine.run({ maxInstructions: 20e9 });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -14,7 +14,11 @@
 //    and 1000 instructions beside the plain run;
 // 4. bench/startup.ts: the time to create a machine and run hello (what
 //    every test and fuzzer run pays first) beside native hello;
-// 5. bench/fuzz.ts: fuzzing schedules per second (rseq_counter, with and
+// 5. bench/memory.ts: MIPS of a guest filling 64 MiB, 256 MiB and 1 GiB of
+//    fresh memory (bench_memory) beside its native run and the plain-code
+//    MIPS of cpubench runs interleaved with it, the same fill over touched memory, a machine snapshot
+//    and restore with 1 GiB touched, and 50 live machines in one process;
+// 6. bench/fuzz.ts: fuzzing schedules per second (rseq_counter, with and
 //    without the start-up snapshot, 1 and all cores), the time to the first
 //    failure of each rseq_bug_* program, and what running each natively for
 //    that long finds.
@@ -27,6 +31,7 @@ import { DEFAULT_PINGPONG, DEFAULT_THREAD_ROUNDS, threadsBench } from './threads
 import { injectBench } from './inject.js';
 import { DEFAULT_STARTUP_REPEATS, startupBench } from './startup.js';
 import { DEFAULT_FUZZ_WINDOW_MS, fuzzBench, fuzzSummary } from './fuzz.js';
+import { memoryBench } from './memory.js';
 
 const USAGE = 'npm run bench -- [cpubench rounds] [--pingpong K] [--rounds R] [--repeats N]';
 
@@ -55,6 +60,8 @@ async function main(): Promise<boolean> {
   const inj = await injectBench({ instructions: 1_000_000, repeats });
   console.log('');
   const st = await startupBench({ repeats: DEFAULT_STARTUP_REPEATS });
+  console.log('');
+  const mem = await memoryBench({ repeats });
   const fz = await fuzzBench({ windowMs: DEFAULT_FUZZ_WINDOW_MS });
 
   const p = th.pingpong;
@@ -78,8 +85,13 @@ async function main(): Promise<boolean> {
     `  start-up:          ${dur(st.totalMs)} to create a machine and run hello (best of ${DEFAULT_STARTUP_REPEATS}; median ${dur(st.medianTotalMs)}; createCpu ${dur(st.createCpuMs)}), ` +
       `native hello ${dur(st.nativeMs)} with process start (${fmt(st.totalMs / st.nativeMs, 1)}x)`,
   );
+  console.log(
+    `  fresh memory:      ${fmt(mem.freshMips, 1)} MIPS filling 1 GiB of fresh memory (${fmt((100 * mem.freshMips) / mem.plainMips, 0)}% of the plain ${fmt(mem.plainMips, 1)} MIPS measured beside it; ` +
+      `${fmt(mem.touchedMips, 1)} MIPS over touched memory, ${fmt(mem.ownMips, 1)} without the host's page faults), ${dur(mem.freshMs)} vs ${dur(mem.nativeFreshMs)} native (${fmt(mem.freshMs / mem.nativeFreshMs, 1)}x); ` +
+      `snapshot ${dur(mem.snapshotMs)}, restore ${dur(mem.restoreMs)} with 1 GiB touched`,
+  );
   for (const line of fuzzSummary(fz)) console.log(line);
-  const ok = cpu.ok && th.ok && inj.rows.every((r) => r.ok) && st.ok;
+  const ok = cpu.ok && th.ok && inj.rows.every((r) => r.ok) && st.ok && mem.ok;
   console.log(`  outputs:           ${ok ? 'every emulated run printed the same bytes as its native run' : 'SOME EMULATED OUTPUT DIFFERS FROM NATIVE'}`);
   if (!fz.ok) console.log('  fuzz:              A RUN FAILED OR DIFFERED WITHOUT SNAPSHOTS, OR A BUGGY PROGRAM WAS NOT FOUND (see the fuzzing tables)');
   return ok && fz.ok;

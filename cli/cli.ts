@@ -50,8 +50,9 @@ options:
   --dir GUEST=HOST       show host directory HOST read-only at GUEST (repeatable)
   --cpus N               virtual CPUs (default 4, at most 64)
   --nodes M              NUMA nodes; the CPUs are split evenly across them (default 1)
-  --memory SIZE          guest memory, e.g. 256M or 2G (default 1G); a process that
-                         touches memory beyond it is OOM-killed (SIGKILL, a line says why)
+  --memory SIZE          guest memory, e.g. 256M or 2G (default 1G, at most 3G); one mmap or
+                         brk larger than it fails with ENOMEM; a process that touches
+                         memory beyond it is OOM-killed (SIGKILL, a line says why)
   --inject SPEC          inject an event at an exact point (repeatable): ACTION@POINT with
                          ACTION preempt | migrate:CPU | signal:SIGNAL[:process] and POINT
                          SYMBOL[+OFF][#N] | 0xADDR[#N] | csJ[+OFF][#N] (J-th rseq critical

@@ -101,6 +101,8 @@ export interface StopInfo {
   faultAddress?: number;
   /** PageFault / OutOfMemory: what the access was. */
   faultAccess?: AccessKind;
+  /** OutOfMemory: which memory ran out (see MemoryExhaustion). */
+  memoryExhausted?: MemoryExhaustion;
   /** InvalidOpcode / Ud: up to 15 bytes at rip (fewer if the page ends). */
   bytes?: Uint8Array;
   /**
@@ -157,6 +159,14 @@ export interface CpuContext {
   fxrstorImage(image: Uint8Array): boolean;
 }
 
+/**
+ * Which memory ran out. 'frame-limit': live guest frames reached the limit
+ * the machine set (Cpu.setFrameLimit: the memory it has); 'host': wasm
+ * memory could not grow (wasm32 holds at most 4 GiB, the host may allow
+ * less) before that limit was reached.
+ */
+export type MemoryExhaustion = 'frame-limit' | 'host';
+
 export class MemoryError extends Error {
   constructor(
     readonly address: number,
@@ -177,7 +187,7 @@ export class MemoryError extends Error {
  * model turns it into ENOMEM (or an OOM kill).
  */
 export class OutOfMemoryError extends MemoryError {
-  constructor(address: number, access: AccessKind, message?: string) {
+  constructor(address: number, access: AccessKind, message?: string, readonly exhausted: MemoryExhaustion = 'frame-limit') {
     super(address, access, message ?? `out of memory: no frame for guest memory at 0x${address.toString(16)} (${access})`, true);
     this.name = 'OutOfMemoryError';
   }
@@ -307,6 +317,13 @@ export interface Cpu {
    * wasm memory cannot grow.
    */
   setFrameLimit(frames: number): void;
+  /**
+   * The most guest memory this CPU can ever hold, in bytes: the frame limit,
+   * and at most what its host memory can take (a wasm32 memory holds 4 GiB,
+   * the CPU's own tables included). The kernel refuses a single mmap or brk
+   * larger than this with ENOMEM, as Linux refuses one larger than its RAM.
+   */
+  memoryCapacity(): number;
 
   // ---- memory snapshots ----
   //

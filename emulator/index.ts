@@ -5,7 +5,7 @@
 import { CTX, MXCSR_MASK } from './context-layout.js';
 import {
   CpuWords, MemoryError, OutOfMemoryError, StopReason, mergeWriteWatches,
-  type AccessKind, type Cpu, type CpuContext, type StopInfo, type DecodedInstruction, type WriteWatchRange,
+  type AccessKind, type Cpu, type CpuContext, type StopInfo, type DecodedInstruction, type WriteWatchRange, type MemoryExhaustion,
 } from './api.js';
 
 export * from './api.js';
@@ -37,6 +37,7 @@ interface CpuExports {
   destroyAddressSpace(id: number): number;
   framesInUse(): number;
   liveFramesInUse(): number;
+  hostBytesInUse(): number;
   snapshotMemory(): number;
   restoreMemory(h: number): number;
   releaseSnapshot(h: number): number;
@@ -70,6 +71,8 @@ const PAGE = 4096;
 const FXSAVE_SIZE = 512;
 /** Largest shared object, in pages (emulator/assembly/shared.ts MAX_OBJECT_PAGES). */
 const MAX_OBJECT_PAGES = 1 << 20;
+/** A wasm32 memory's largest size: 65536 pages of 64 KiB. */
+const WASM32_MEMORY_BYTES = 2 ** 32;
 
 /**
  * The fxsave image (Vol. 1, Table 10-2, 64-bit layout) of a register file,
@@ -218,12 +221,31 @@ export class WasmCpu extends CpuWords implements Cpu {
   constructor(instance: WebAssembly.Instance) {
     super();
     this.x = instance.exports as unknown as CpuExports;
-    if (!this.x.init()) throw new OutOfMemoryError(0, 'write', 'out of memory: the CPU cannot allocate its tables (TLBs, frame table, decode cache)');
+    if (!this.x.init()) throw new OutOfMemoryError(0, 'write', 'out of memory: the CPU cannot allocate its tables (TLBs, frame table, decode cache)', 'host');
+    this.tableBytes = this.hostBytesInUse();
+  }
+
+  /** The frame limit setFrameLimit set (Infinity: none). */
+  private frameLimit = Infinity;
+  /** Host bytes the CPU's own tables took at creation: 4 GiB of wasm memory less these is the most guest memory it can hold. */
+  private readonly tableBytes: number;
+
+  /**
+   * Why an allocation just failed: the frame limit when live frames reached
+   * it (the only way a frame is refused below what memory.grow gives), else
+   * wasm memory refusing to grow.
+   */
+  private exhaustion(): MemoryExhaustion {
+    return this.liveFramesInUse() >= this.frameLimit ? 'frame-limit' : 'host';
+  }
+
+  memoryCapacity(): number {
+    return Math.min(this.frameLimit * PAGE, WASM32_MEMORY_BYTES - this.tableBytes);
   }
 
   createContext(): CpuContext {
     const ptr = this.x.newContext();
-    if (ptr === 0) throw new OutOfMemoryError(0, 'write', 'out of memory: cannot allocate a register file');
+    if (ptr === 0) throw new OutOfMemoryError(0, 'write', 'out of memory: cannot allocate a register file', this.exhaustion());
     return new WasmContext(this.x.memory, ptr, this);
   }
 
@@ -252,14 +274,14 @@ export class WasmCpu extends CpuWords implements Cpu {
 
   createAddressSpace(): number {
     const id = this.x.createAddressSpace();
-    if (id < 0) throw new OutOfMemoryError(0, 'write', 'out of memory: cannot create an address space');
+    if (id < 0) throw new OutOfMemoryError(0, 'write', 'out of memory: cannot create an address space', this.exhaustion());
     return id;
   }
 
   forkAddressSpace(source: number): number {
     const id = this.x.forkAddressSpace(source >>> 0);
     if (id === -2) throw new Error(`no address space ${source}`);
-    if (id < 0) throw new OutOfMemoryError(0, 'write', `out of memory: cannot copy the page tables of address space ${source}`);
+    if (id < 0) throw new OutOfMemoryError(0, 'write', `out of memory: cannot copy the page tables of address space ${source}`, this.exhaustion());
     return id;
   }
 
@@ -281,7 +303,7 @@ export class WasmCpu extends CpuWords implements Cpu {
   createSharedObject(pages: number): number {
     checkPages(pages);
     const id = this.x.createSharedObject(pages);
-    if (id === 0) throw new OutOfMemoryError(0, 'write', 'out of memory: cannot create a shared object');
+    if (id === 0) throw new OutOfMemoryError(0, 'write', 'out of memory: cannot create a shared object', this.exhaustion());
     return id;
   }
 
@@ -301,7 +323,7 @@ export class WasmCpu extends CpuWords implements Cpu {
     const [a, n] = pageRange(addr, length);
     const r = this.x.mapShared(a, n, prot, object >>> 0, pageOffset);
     if (r === 1) throw new MemoryError(addr, 'write', `cannot map 0x${addr.toString(16)}+0x${length.toString(16)}: outside user space`);
-    if (r === 2) throw new OutOfMemoryError(addr, 'write', `out of memory: no page-table nodes to map 0x${addr.toString(16)}+0x${length.toString(16)}`);
+    if (r === 2) throw new OutOfMemoryError(addr, 'write', `out of memory: no page-table nodes to map 0x${addr.toString(16)}+0x${length.toString(16)}`, this.exhaustion());
     if (r === 3) throw new Error(`no shared object ${object}`);
   }
 
@@ -318,7 +340,7 @@ export class WasmCpu extends CpuWords implements Cpu {
     new Uint8Array(this.x.memory.buffer, buf, data.length).set(data);
     const r = this.x.writeShared(object >>> 0, BigInt(offset), data.length);
     if (r === 1) throw new RangeError(`shared object ${object}: bytes 0x${offset.toString(16)}+0x${data.length.toString(16)} are not in it`);
-    if (r === 2) throw new OutOfMemoryError(0, 'write', `out of memory: no frames for shared object ${object} at 0x${offset.toString(16)}`);
+    if (r === 2) throw new OutOfMemoryError(0, 'write', `out of memory: no frames for shared object ${object} at 0x${offset.toString(16)}`, this.exhaustion());
   }
 
   // ---- memory snapshots ----
@@ -327,7 +349,7 @@ export class WasmCpu extends CpuWords implements Cpu {
 
   snapshotMemory(): number {
     const h = this.x.snapshotMemory() >>> 0;
-    if (h === 0) throw new OutOfMemoryError(0, 'write', 'out of memory: cannot take a memory snapshot');
+    if (h === 0) throw new OutOfMemoryError(0, 'write', 'out of memory: cannot take a memory snapshot', 'host');
     this.snapshots.add(h);
     return h;
   }
@@ -340,7 +362,7 @@ export class WasmCpu extends CpuWords implements Cpu {
   restoreMemory(snapshot: number): void {
     const r = this.x.restoreMemory(this.snapshot(snapshot));
     if (r === 2) {
-      throw new OutOfMemoryError(0, 'write', 'out of memory while restoring a memory snapshot: guest memory is now one empty address space (0); the snapshot is intact');
+      throw new OutOfMemoryError(0, 'write', 'out of memory while restoring a memory snapshot: guest memory is now one empty address space (0); the snapshot is intact', 'host');
     }
     if (r !== 0) throw new Error(`memory snapshot ${snapshot} is corrupt`);
   }
@@ -372,6 +394,7 @@ export class WasmCpu extends CpuWords implements Cpu {
   }
 
   setFrameLimit(frames: number): void {
+    this.frameLimit = frames >= 0xffffffff ? Infinity : Math.max(0, Math.floor(frames));
     this.x.setFrameLimit(frames >= 0xffffffff ? 0xffffffff : Math.max(0, Math.floor(frames)));
   }
 
@@ -384,15 +407,24 @@ export class WasmCpu extends CpuWords implements Cpu {
     this.x.setHostLimit(bytes === undefined ? -1 : Math.min(bytes, 0x7fffffff));
   }
 
-  /** Bytes of wasm memory this CPU's instance holds (its tables, register files, page tables and guest frames). */
+  /**
+   * Bytes of wasm memory this CPU's instance holds: what it has allocated
+   * (hostBytesInUse) and the room memory grew by ahead of need (it grows
+   * in large steps; the host backs those pages only when they are used).
+   */
   hostMemoryBytes(): number {
     return this.x.memory.buffer.byteLength;
+  }
+
+  /** Bytes of wasm memory allocated: the CPU's tables, register files, page tables and guest frames, free lists included. */
+  hostBytesInUse(): number {
+    return this.x.hostBytesInUse() >>> 0;
   }
 
   /** The host transfer buffer for `length` bytes. */
   private transfer(length: number): number {
     const buf = this.x.transferBuffer(length);
-    if (buf === 0) throw new OutOfMemoryError(0, 'write', `out of memory: no transfer buffer of ${length} bytes`);
+    if (buf === 0) throw new OutOfMemoryError(0, 'write', `out of memory: no transfer buffer of ${length} bytes`, this.exhaustion());
     return buf;
   }
 
@@ -400,7 +432,7 @@ export class WasmCpu extends CpuWords implements Cpu {
     const [a, n] = pageRange(addr, length);
     const r = this.x.map(a, n, prot);
     if (r === 1) throw new MemoryError(addr, 'write', `cannot map 0x${addr.toString(16)}+0x${length.toString(16)}: outside user space`);
-    if (r === 2) throw new OutOfMemoryError(addr, 'write', `out of memory: no page-table nodes to map 0x${addr.toString(16)}+0x${length.toString(16)}`);
+    if (r === 2) throw new OutOfMemoryError(addr, 'write', `out of memory: no page-table nodes to map 0x${addr.toString(16)}+0x${length.toString(16)}`, this.exhaustion());
   }
 
   unmap(addr: number, length: number): void {
@@ -448,7 +480,7 @@ export class WasmCpu extends CpuWords implements Cpu {
   private writeScalar(addr: number, length: number): void {
     if (!this.x.writeGuest(BigInt(addr), length)) {
       const at = Number(this.x.failedAddress());
-      if (this.x.failedOutOfMemory()) throw new OutOfMemoryError(at, 'write');
+      if (this.x.failedOutOfMemory()) throw new OutOfMemoryError(at, 'write', undefined, this.exhaustion());
       throw new MemoryError(at, 'write');
     }
   }
@@ -506,6 +538,7 @@ export class WasmCpu extends CpuWords implements Cpu {
     if (reason === StopReason.PageFault || reason === StopReason.OutOfMemory) {
       info.faultAddress = Number(this.x.lastFaultAddress());
       info.faultAccess = ACCESS[this.x.lastFaultAccess()] ?? 'read';
+      if (reason === StopReason.OutOfMemory) info.memoryExhausted = this.exhaustion();
     }
     if (reason === StopReason.InvalidOpcode || reason === StopReason.Ud) {
       info.bytes = this.instructionBytes(Number(c.rip));
@@ -534,7 +567,7 @@ export class WasmCpu extends CpuWords implements Cpu {
       pairs[2 * k + 1] = BigInt(end);
     });
     if (!this.x.setWriteWatches(merged.length)) {
-      throw new OutOfMemoryError(0, 'write', `out of memory: cannot hold ${merged.length} write-watch ranges`);
+      throw new OutOfMemoryError(0, 'write', `out of memory: cannot hold ${merged.length} write-watch ranges`, this.exhaustion());
     }
   }
 

@@ -159,9 +159,24 @@ export class AddressSpace {
     }
     const next = this.map.findAbove(oldBrk);
     if (newBrk > TASK_SIZE || (next && newBrk + PAGE_SIZE > next.start)) return this.brk;
+    // do_brk_flags: security_vm_enough_memory_mm for the pages added.
+    if (!this.enoughMemory(newBrk - oldBrk)) return this.brk;
     this.map.map(oldBrk, newBrk - oldBrk, PROT_READ | PROT_WRITE, { kind: 'heap', shared: false, name: '[heap]' });
     this.brk = requested;
     return this.brk;
+  }
+
+  /**
+   * __vm_enough_memory (mm/util.c) under Linux's default heuristic
+   * overcommit (OVERCOMMIT_GUESS): one request for more than the machine's
+   * RAM and swap (none here) fails with ENOMEM; anything smaller is
+   * allowed, and running out later is the OOM killer's business. The RAM is
+   * what the CPU can hold (Cpu.memoryCapacity: --memory, and no more than
+   * wasm memory can take), so a request that could never be backed is
+   * refused up front instead of OOM-killing the process later.
+   */
+  private enoughMemory(bytes: number): boolean {
+    return bytes <= this.cpu.memoryCapacity();
   }
 
   /** do_mmap, after sys_mmap checked the offset. `file` is undefined for MAP_ANONYMOUS. */
@@ -208,6 +223,11 @@ export class AddressSpace {
         start = found;
       }
     }
+
+    // mmap_region charges private writable mappings (accountable_mapping);
+    // shmem_zero_setup charges shared anonymous ones; MAP_NORESERVE skips both.
+    const accountable = !(flags & MAP_NORESERVE) && (shared ? !file : (prot & PROT_WRITE) !== 0);
+    if (accountable && !this.enoughMemory(len)) return -ENOMEM;
 
     if (shared && !file) {
       // MAP_SHARED | MAP_ANONYMOUS: pages of their own object, which fork shares (shmem_zero_setup).
@@ -285,6 +305,8 @@ export class AddressSpace {
     }
     const growStart = addr + oldLen;
     const growLen = newLen - oldLen;
+    // VM_ACCOUNT areas (private writable) are charged for the pages added.
+    if (!vma.shared && (vma.prot & PROT_WRITE) && !this.enoughMemory(growLen)) return -ENOMEM;
     if (vma.end === growStart && growStart + growLen <= TASK_SIZE && this.map.isFree(growStart, growLen)) {
       this.map.map(growStart, growLen, vma.prot, attributesAt(vma, growStart));
       if (vma.file) this.fillFromFile(growStart, growLen, vma.file.data, vma.file.offset + (growStart - vma.start));

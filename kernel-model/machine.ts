@@ -15,11 +15,12 @@
 // notify-resume). Nothing here reads the host clock or Math.random: the
 // same options and seed give the same run, event for event.
 
-import { Reg, StopReason, type Cpu, type CpuContext, type StopInfo } from '../emulator/api.js';
+import { Reg, StopReason, type Cpu, type CpuContext, type MemoryExhaustion, type StopInfo } from '../emulator/api.js';
 import { parseElf, type CriticalSection, type ElfImage, type ParseOptions, type SymbolTable } from './elf.js';
 import type { MachineEvent } from './events.js';
 import { describeInjection, type ChaosOptions, type Injection, type PendingInjection } from './injection.js';
 import { captureGraph, restoreGraph, type GraphSnapshot } from './object-snapshot.js';
+import { oomKillReason } from './out-of-memory.js';
 import { exitGroup } from './exit.js';
 import { InputPipe, O_CREAT, O_TRUNC, O_WRONLY, OutputPipe } from './files.js';
 import type { AuxEntry } from './initial-stack.js';
@@ -1067,7 +1068,7 @@ export class Machine {
       default:
         if ((stop.reason as number) === 11) {
           // StopReason.OutOfMemory: the machine's memory is exhausted; the OOM killer picks the process that asked.
-          this.oomKill(task, stop.faultAddress ?? 0);
+          this.oomKill(task, stop.faultAddress ?? 0, stop.memoryExhausted ?? 'frame-limit');
           return;
         }
         throw new Error(`internal: unknown stop reason ${String(stop.reason)}`);
@@ -1075,9 +1076,8 @@ export class Machine {
   }
 
   /** out_of_memory: the process that needed the page is killed with SIGKILL, and the run says why. */
-  private oomKill(task: Task, address: number): void {
-    const mib = Math.round((this.cpu.framesInUse() * 4096) / (1 << 20));
-    const reason = `out of memory: pid ${task.group.tgid} touched a fresh page at ${hex(address)} with all ${mib} MiB of the machine's memory in use (OOM kill; --memory raises the limit)`;
+  private oomKill(task: Task, address: number, exhausted: MemoryExhaustion): void {
+    const reason = oomKillReason({ pid: task.group.tgid, address, exhausted, inUseBytes: this.cpu.framesInUse() * 4096 });
     this.kernel.warn(`rseqlab: ${reason}`);
     exitGroup(this.kernel, task.group, { signal: SIGKILL, reason });
   }

@@ -1,7 +1,7 @@
 // The wasm module's exports: the only door between the CPU and TypeScript
 // (emulator/cpu.ts wraps them as the Cpu interface of emulator/api.ts).
 
-import { hostAlloc, setHostLimit as setHostLimitBytes } from './host';
+import { hostAlloc, hostBytesInUse as hostTopBytes, setHostLimit as setHostLimitBytes } from './host';
 import { CTX_SIZE, CTX_RFLAGS, CTX_MXCSR, CTX_FPU_CW } from './state';
 import {
   mapRange, mapSharedRange, unmapRange, protectRange, pageProt as pageProtection, copyFromGuest, copyToGuest,
@@ -176,6 +176,8 @@ export function framesInUse(): u32 { init(); return FRAMES_IN_USE; }
 export function liveFramesInUse(): u32 { init(); return LIVE_FRAMES; }
 export function pageTableBytes(): u32 { init(); return <u32>NODE_BYTES; }
 export function blocksDecoded(): u32 { return BLOCKS_DECODED; }
+/** Wasm memory allocated so far (memory itself may have grown further ahead of need). */
+export function hostBytesInUse(): u32 { init(); return <u32>hostTopBytes(); }
 export function setFrameLimit(frames: u32): void { setFrameLimitTo(frames); }
 /** Test seam: wasm memory behaves as if memory.grow failed for more than `bytes` beyond what is allocated now (-1 lifts it). */
 export function setHostLimit(bytes: i32): void { setHostLimitBytes(bytes); }

@@ -12,7 +12,7 @@
 // lddqu, maskmovdqu); scalar and 64-bit operands never do.
 
 import { R, CTX_XMM, CTX_MXCSR, stopFault, STOP_GENERAL_PROTECTION, STOP_SIMD_EXCEPTION } from './state';
-import { FAULT, read32, read64, write64, checkWrite } from './mem';
+import { FAULT, read32, read64, write64, checkWrite, fastRead16, fastWrite16 } from './mem';
 import { isMem, ea, rmOf, regOf } from './insn';
 
 /** A 128-bit memory source operand, once read. */
@@ -45,6 +45,11 @@ export function checkAlign16(addr: u64): bool {
 /** Reads 16 bytes at addr into dst; false (nothing changed) on a fault. */
 export function load128(addr: u64, aligned: bool, dst: usize): bool {
   if (aligned && !checkAlign16(addr)) return false;
+  const h = fastRead16(addr);
+  if (h != 0) {
+    copy128(dst, h);
+    return true;
+  }
   const lo = read64(addr);
   if (FAULT) return false;
   const hi = read64(addr + 8);
@@ -57,6 +62,11 @@ export function load128(addr: u64, aligned: bool, dst: usize): bool {
 /** Writes 16 bytes from src to addr, checking the whole range first. */
 export function store128(addr: u64, aligned: bool, src: usize): bool {
   if (aligned && !checkAlign16(addr)) return false;
+  const h = fastWrite16(addr);
+  if (h != 0) {
+    copy128(h, src);
+    return true;
+  }
   if (!checkWrite(addr, 16)) return false;
   write64(addr, load<u64>(src));
   write64(addr + 8, load<u64>(src + 8));

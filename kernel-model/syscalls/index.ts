@@ -4,7 +4,7 @@
 // r11 (the CPU does that, as the hardware does); the kernel leaves them.
 // Unknown numbers return -ENOSYS and are reported once by name.
 
-import { MemoryError, Reg } from '../../emulator/api.js';
+import { MemoryError, OutOfMemoryError, Reg } from '../../emulator/api.js';
 import { exitGroup } from '../exit.js';
 import { SIGKILL } from '../signals.js';
 import { isBlock, type SyscallResult } from '../wait.js';
@@ -13,6 +13,7 @@ import type { Kernel } from '../kernel.js';
 import { syscallName, syscallNumber } from '../syscall-names.js';
 import type { Task } from '../task.js';
 import { NameTooLong, UserFault } from '../user-memory.js';
+import { oomKillReason } from '../out-of-memory.js';
 import { fsSyscalls } from './fs.js';
 import { miscSyscalls } from './misc.js';
 import { mmSyscalls } from './mm.js';
@@ -66,7 +67,8 @@ function guarded(kernel: Kernel, task: Task, f: () => SyscallResult): SyscallRes
     if (e instanceof UserFault) return -EFAULT;
     if (e instanceof NameTooLong) return -e.errno;
     if (e instanceof MemoryError && (e as MemoryError & { outOfMemory?: boolean }).outOfMemory) {
-      const reason = `out of memory in a system call of pid ${task.group.tgid} (OOM kill; --memory raises the limit)`;
+      const exhausted = e instanceof OutOfMemoryError ? e.exhausted : 'frame-limit';
+      const reason = oomKillReason({ pid: task.group.tgid, exhausted, inUseBytes: kernel.cpu.framesInUse() * 4096 });
       kernel.warn(`rseqlab: ${reason}`);
       exitGroup(kernel, task.group, { signal: SIGKILL, reason });
       return -ENOMEM;

@@ -330,6 +330,11 @@ export class FakeCpu extends CpuWords implements Cpu {
     this.frameLimit = frames;
   }
 
+  /** The frame limit only: a fake's JS memory has no 4 GiB ceiling to model. */
+  memoryCapacity(): number {
+    return this.frameLimit * PAGE;
+  }
+
   private newFrame(page: number, from?: Uint8Array): Uint8Array {
     if (this.liveFrames() >= this.frameLimit) throw new OutOfMemoryError(page * PAGE, 'write');
     return from ? from.slice() : new Uint8Array(PAGE);

@@ -148,6 +148,8 @@ export const programCases: readonly ProgramCase[] = [
   { name: 'exit', args: [], exitCode: 0, expect: 'exit status 0', maxInstructions: 1_000_000 },
   { name: 'cpubench', args: ['2'], exitCode: 0, expect: 'rounds 2', maxInstructions: 20_000_000 },
   { name: 'mmx', args: [], exitCode: 0, expect: 'mmx: ok', maxInstructions: 5_000_000 },
+  // 512 MiB of fresh memory filled and read back (~60 M instructions), within the default 1 GiB machine
+  { name: 'bench_memory', args: ['512'], exitCode: 0, expect: 'bench_memory: 512 MiB x 1', maxInstructions: 100_000_000 },
 ];
 
 /**
