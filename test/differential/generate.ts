@@ -636,8 +636,8 @@ class CaseBuilder {
       this.sseValue = () => stringValue(this.rng);
       this.gpr[RAX] = stringLength(this.rng);
       this.gpr[RDX] = stringLength(this.rng);
-    } else if (h === 'PtestVdqWdq' || h === 'Sse41VdqWdq') {
-      // A few related values, so that ptest's ZF/CF and pcmpeqq's equal lanes happen.
+    } else if (['ptest', 'pcmpeqq', 'pcmpgtq'].includes(this.row.mnemonic)) {
+      // A few related values, so that ptest's ZF/CF and equal quadwords happen.
       const v = xmmValue(this.rng), m = this.rng.bytes(16);
       const pool = [v, v.map((x) => ~x & 0xff), v.map((x, i) => x & m[i]), new Uint8Array(16), new Uint8Array(16).fill(0xff), xmmValue(this.rng)];
       this.sseValue = () => this.rng.pick(pool).slice();
