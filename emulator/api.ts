@@ -195,7 +195,7 @@ export class OutOfMemoryError extends MemoryError {
 
 /** One instruction as the decoder sees it (for tests, tools and the playground). */
 export interface DecodedInstruction {
-  /** 'not-advertised': an extension cpuid does not advertise (AVX, SSE4, ...): #UD, length known. */
+  /** 'not-advertised': an extension cpuid does not advertise (AVX, TSX, XSAVE, ...): #UD, length known. */
   status: 'ok' | 'invalid' | 'not-advertised' | 'fetch-fault';
   /** Length in bytes (1 for invalid encodings). */
   length: number;

@@ -177,6 +177,8 @@ function auxiliaryVector(p: StackParameters, platform: number, random: number, e
     [AT_EGID, p.egid],
     [AT_SECURE, 0],
     [AT_RANDOM, random],
+    // AT_HWCAP2 is elf_hwcap2 (arch/x86): only HWCAP2_RING3MWAIT and
+    // HWCAP2_FSGSBASE exist on x86, and the emulated CPU has neither.
     [AT_HWCAP2, 0],
     [AT_EXECFN, execFn],
     [AT_PLATFORM, platform],

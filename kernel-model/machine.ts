@@ -71,6 +71,8 @@ function fpeCode(err: number): number {
 /**
  * AT_HWCAP is CPUID.1:EDX (arch/x86/include/asm/elf.h ELF_HWCAP): exactly
  * what emulator/assembly/cpuid.ts reports: fpu tsc cx8 cmov mmx fxsr sse sse2.
+ * Linux puts nothing of CPUID.1:ECX (SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT)
+ * in the auxiliary vector; programs read cpuid for those.
  */
 export const DEFAULT_HWCAP = 0x07808111;
 export const DEFAULT_UID = 1000;

@@ -223,7 +223,7 @@ export const CPU_IDENTITY = {
   /** 1 instruction per ns: the virtual clock runs the CPU at 1 GHz. */
   mhz: 1000,
   /** x86_cap_flags names of the advertised features, in Linux's word/bit order. */
-  flags: ['fpu', 'tsc', 'cx8', 'cmov', 'mmx', 'fxsr', 'sse', 'sse2', 'syscall', 'nx', 'lm', 'cx16', 'popcnt', 'lahf_lm', 'abm', 'bmi1'],
+  flags: ['fpu', 'tsc', 'cx8', 'cmov', 'mmx', 'fxsr', 'sse', 'sse2', 'syscall', 'nx', 'lm', 'pni', 'ssse3', 'cx16', 'sse4_1', 'sse4_2', 'popcnt', 'lahf_lm', 'abm', 'bmi1'],
 } as const;
 
 // --- formatting helpers ---------------------------------------------------------------

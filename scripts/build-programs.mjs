@@ -24,6 +24,8 @@ const LIBS = ['-lm'];
 const EXTRA = {
   // lets gcc inline lock cmpxchg16b for the 16-byte __sync compare-exchange
   thread_atomics: ['-mcx16'],
+  // SSE3..SSE4.2 and popcnt intrinsics: the x86-64-v2 level
+  simd_v2: ['-march=x86-64-v2'],
 };
 
 /** @typedef {{ name: string, src: string, out: string, flags: string[] }} Target */

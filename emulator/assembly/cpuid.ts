@@ -14,8 +14,10 @@ const MAX_EXTENDED_LEAF: u32 = 0x80000008;
 // Leaf 1 EDX: FPU (0), TSC (4), CX8 (8), CMOV (15), MMX (23), FXSR (24),
 // SSE (25), SSE2 (26): the x86-64 baseline.
 export const LEAF1_EDX: u32 = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
-// Leaf 1 ECX: CX16 (13), POPCNT (23). No SSE3 and later, no XSAVE/AVX.
-export const LEAF1_ECX: u32 = (1 << 13) | (1 << 23);
+// Leaf 1 ECX: SSE3 (0), SSSE3 (9), CX16 (13), SSE4.1 (19), SSE4.2 (20),
+// POPCNT (23): x86-64-v2 (with LAHF/SAHF below). The SSE3..SSE4.2 rows are
+// emulator/table/sse4.ts. No MONITOR, no XSAVE/AVX.
+export const LEAF1_ECX: u32 = (1 << 0) | (1 << 9) | (1 << 13) | (1 << 19) | (1 << 20) | (1 << 23);
 // Leaf 7 EBX: BMI1 (3), for tzcnt. No ERMS, no AVX2/AVX-512.
 const LEAF7_EBX: u32 = 1 << 3;
 // Leaf 0x80000001 ECX: LAHF/SAHF in 64-bit mode (0), LZCNT (5); EDX: SYSCALL (11), NX (20), LM (29).

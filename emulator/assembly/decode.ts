@@ -370,7 +370,7 @@ function twoByteHasImm8(op: u32): bool {
 
 /**
  * Length of an instruction from an extension this CPU does not implement
- * (SSE3..SSE4.2, AVX/AVX2/AVX-512 via VEX and EVEX, TSX, XSAVE, CET), or 0
+ * (the MMX forms of SSSE3, AVX/AVX2/AVX-512 via VEX and EVEX, TSX, XSAVE, CET), or 0
  * when the bytes are not such an encoding.
  */
 function extensionLength(ip: u64): u32 {

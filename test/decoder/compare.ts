@@ -18,8 +18,8 @@ export class DecodeStats {
   /** iced decodes it, it belongs to a feature our CPUID advertises, and we do not decode it: a failure. */
   readonly unimplemented = new Map<string, { count: number; example: string }>();
   /**
-   * Instructions of extensions our CPUID does not advertise (AVX, SSSE3,
-   * SSE4, TSX, XSAVE, ...): a CPU without them raises #UD, and so must we.
+   * Instructions of extensions our CPUID does not advertise (AVX, TSX,
+   * XSAVE, ...): a CPU without them raises #UD, and so must we.
    * glibc keeps such variants in .text and picks them only when cpuid says so.
    * Our decoder reports them as 'not-advertised' with their length, which
    * must agree with iced; their operands are not compared.
@@ -94,6 +94,12 @@ const ALIASES: Record<string, string[]> = {
   incsspq: ['incsspq', 'incsspd'],
   // D9 D8+i, the undocumented alias of fstp st(i) (iced: fstpnce).
   fstp1: ['fstpnce'],
+  // REX.W makes the explicit lengths rax/rdx.
+  pcmpestri: ['pcmpestri', 'pcmpestri64'],
+  pcmpestrm: ['pcmpestrm', 'pcmpestrm64'],
+  // 66 0F 3A 16: REX.W picks the q form.
+  pextrd: ['pextrd', 'pextrq'],
+  pinsrd: ['pinsrd', 'pinsrq'],
 };
 
 /** 0F 0D and 0F 18-1F: the hint-NOP space (prefetches, endbr64, reserved NOPs, MPX, CET). */
@@ -387,6 +393,7 @@ const ADVERTISED = new Set<number>([
   CpuidFeature.CET_IBT, CpuidFeature.FPU, CpuidFeature.FPU287, CpuidFeature.FPU387, CpuidFeature.TSC, CpuidFeature.CX8,
   CpuidFeature.CMOV, CpuidFeature.MMX, CpuidFeature.FXSR, CpuidFeature.SSE, CpuidFeature.SSE2, CpuidFeature.CMPXCHG16B, CpuidFeature.POPCNT,
   CpuidFeature.BMI1, CpuidFeature.LZCNT,
+  CpuidFeature.SSE3, CpuidFeature.SSSE3, CpuidFeature.SSE4_1, CpuidFeature.SSE4_2,
 ]);
 
 function isAdvertised(insn: Instruction): boolean {

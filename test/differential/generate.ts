@@ -53,7 +53,9 @@ export function defaultOptions(): GenerateOptions {
   return { casesPerRow: Number.isFinite(n) && n > 0 ? Math.floor(n) : 60, seed: Number.isFinite(seed) && seed > 0 ? seed : 1 };
 }
 
-const HEAVY_HANDLERS = /^(Alu|Shift|Shld|Mul|Imul|Div|Idiv|Neg|IncDec|Bt|Test|Cmpxchg|Xadd|Bsf|Bsr|Tzcnt|Lzcnt|Popcnt)/;
+const HEAVY_HANDLERS = /^(Alu|Shift|Shld|Mul|Imul|Div|Idiv|Neg|IncDec|Bt|Test|Cmpxchg|Xadd|Bsf|Bsr|Tzcnt|Lzcnt|Popcnt|Crc32|Round|Dpp|Ptest)/;
+/** Rows whose imm8 selects among many modes get ten times the cases: pcmpXstrX (Vol. 2, 4.1). */
+const MODE_HANDLERS = /^Pcmpstr/;
 
 export function generateCases(table: readonly OpcodeRow[], opts: GenerateOptions, filter?: (row: OpcodeRow) => boolean): Generated {
   const cases: DiffCase[] = [];
@@ -69,10 +71,11 @@ export function generateCases(table: readonly OpcodeRow[], opts: GenerateOptions
       return;
     }
     const rng = new Rng(hashString(rowKey(row), opts.seed));
-    // MMX rows: twice as many, since each case also checks the x87 side (mmx-state.ts).
-    const n = HEAVY_HANDLERS.test(row.handler) ? opts.casesPerRow * 3 : kind === 'mmx' ? opts.casesPerRow * 2 : opts.casesPerRow;
+    // pcmpXstrX (MODE_HANDLERS) ten times as many, to reach every imm8 mode; MMX rows twice, since each case also checks the x87 side (mmx-state.ts).
+    const n = MODE_HANDLERS.test(row.handler) ? opts.casesPerRow * 10 : HEAVY_HANDLERS.test(row.handler) ? opts.casesPerRow * 3 : kind === 'mmx' ? opts.casesPerRow * 2 : opts.casesPerRow;
     for (let i = 0; i < n; i++) {
       const b = new CaseBuilder(ctx, row, index, rng);
+      b.caseIndex = i;
       cases.push(b.build(kind as DiffKind));
     }
   });
@@ -151,7 +154,9 @@ export class TableContext {
   /** The operand sizes (bits) a row can be encoded with. */
   opsizes(row: OpcodeRow): number[] {
     // 66 is not an operand-size prefix for VEX rows (it would be #UD) or where it selects another row.
-    const can16 = !row.vex && !this.no66.has(row.map + ':' + row.op) && testKind(row) !== 'sse';
+    const can16 = !row.vex && !this.no66.has(row.map + ':' + row.op) && testKind(row) !== 'sse' &&
+      // crc32 r, r/m8 has no 16-bit form: 66 leaves the destination 32-bit (Vol. 2, CRC32).
+      row.handler !== 'Crc32GyEb';
     switch (row.size) {
       case 'b': return [8];
       case 'w': return [16];
@@ -239,6 +244,38 @@ function xmmValue(rng: Rng): Uint8Array {
   return out;
 }
 
+/**
+ * 16 bytes of string data for the pcmpXstrX rows: a small alphabet (so
+ * elements match), bytes or words at the signed and unsigned edges, or
+ * random bytes, often with zero elements inside (the implicit-length end).
+ */
+function stringValue(rng: Rng): Uint8Array {
+  const out = new Uint8Array(16);
+  const dv = new DataView(out.buffer);
+  switch (rng.int(4)) {
+    case 0: for (let i = 0; i < 16; i++) out[i] = rng.pick([0x61, 0x62, 0x63, 0x61, 0x62, 0]); break;
+    case 1: for (let i = 0; i < 16; i++) out[i] = rng.pick([0x00, 0x01, 0x41, 0x5a, 0x7f, 0x80, 0x81, 0xfe, 0xff]); break;
+    case 2: for (let i = 0; i < 8; i++) dv.setUint16(i * 2, rng.pick([0, 1, 0x61, 0x62, 0x7fff, 0x8000, 0x8001, 0xffff, rng.int(0x10000)]), true); break;
+    default: out.set(rng.bytes(16));
+  }
+  if (rng.chance(0.5)) {
+    const p = rng.int(16);
+    out[p] = 0;
+    if (rng.chance(0.5)) out[p ^ 1] = 0;
+  }
+  return out;
+}
+
+/** Explicit lengths for pcmpestri/pcmpestrm in rax/rdx: in range, just out, negative, and extremes of 32 and 64 bits. */
+function stringLength(rng: Rng): bigint {
+  const v = rng.pick([
+    BigInt(rng.int(17)), BigInt(rng.int(17)), BigInt(rng.int(9)), BigInt(rng.range(17, 40)), BigInt(-rng.range(1, 20)),
+    0x7fffffffn, 0x80000000n, 0xffffffffn, 0x1_0000_0003n, 0x8000000000000000n, 0x7fffffffffffffffn, gprValue(rng),
+  ]);
+  // Garbage above bit 31 now and then: only REX.W forms read it.
+  return BigInt.asUintN(64, rng.chance(0.2) ? v | (rng.u64() & ~0xffffffffn) : v);
+}
+
 // ---- one case -------------------------------------------------------------------------
 
 const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
@@ -268,6 +305,8 @@ class CaseBuilder {
 
   /** Make the memory operand's address non-canonical. */
   nonCanonical = false;
+  /** The case's number among its row's cases (lets a row step through its imm8 modes). */
+  caseIndex = 0;
 
   constructor(private readonly ctx: TableContext, readonly row: OpcodeRow, readonly index: number, readonly rng: Rng) {
     this.gpr = Array.from({ length: 16 }, () => gprValue(rng));
@@ -476,7 +515,7 @@ class CaseBuilder {
         img.set(le(mxcsrImage(), 4), 24);
         this.patch(memTarget, img);
       } else if (rng.chance(0.7) && inData) {
-        if (opts.sse) this.patch(memTarget, xmmValue(rng));
+        if (opts.sse) this.patch(memTarget, this.sseValue());
         else this.patch(memTarget, le(edgeValue(rng, Math.min(64, memSize * 8)), Math.min(8, memSize)));
       }
       if (row.lock && rng.chance(0.25)) choice.prefixes!.unshift(0xf0);
@@ -501,6 +540,8 @@ class CaseBuilder {
       const n = immSize(row, opsize);
       let v: bigint = edgeValue(rng, n * 8);
       if (/^Shift/.test(h) || /^Shld/.test(h)) v = BigInt(shiftCount(rng, width));
+      // pcmpXstrX: imm8[6:0] steps through all 128 modes (Vol. 2, 4.1); bit 7 is ignored, random.
+      if (/^Pcmpstr/.test(h)) v = BigInt((this.caseIndex & 0x7f) | (rng.chance(0.5) ? 0x80 : 0));
       choice.imm = Uint8Array.from(le(v, n));
     }
 
@@ -589,8 +630,22 @@ class CaseBuilder {
     return this.single(this.instruction());
   }
 
+  /** Values for xmm registers and 128-bit memory operands of this row. */
+  private sseValue: () => Uint8Array = () => xmmValue(this.rng);
+
   sseCase(): DiffCase {
-    for (let i = 0; i < 16; i++) this.xmm.set(xmmValue(this.rng), i * 16);
+    const h = this.row.handler;
+    if (/^Pcmpstr/.test(h)) {
+      this.sseValue = () => stringValue(this.rng);
+      this.gpr[RAX] = stringLength(this.rng);
+      this.gpr[RDX] = stringLength(this.rng);
+    } else if (['ptest', 'pcmpeqq', 'pcmpgtq'].includes(this.row.mnemonic)) {
+      // A few related values, so that ptest's ZF/CF and equal quadwords happen.
+      const v = xmmValue(this.rng), m = this.rng.bytes(16);
+      const pool = [v, v.map((x) => ~x & 0xff), v.map((x, i) => x & m[i]), new Uint8Array(16), new Uint8Array(16).fill(0xff), xmmValue(this.rng)];
+      this.sseValue = () => this.rng.pick(pool).slice();
+    }
+    for (let i = 0; i < 16; i++) this.xmm.set(this.sseValue(), i * 16);
     // Rounding modes, FTZ and DAZ; exceptions stay masked.
     if (this.rng.chance(0.3)) this.mxcsr = 0x1f80 | (this.rng.int(4) << 13) | (this.rng.chance(0.3) ? 0x8000 : 0) | (this.rng.chance(0.3) ? 0x40 : 0);
     return this.single(this.instruction({ sse: true }));

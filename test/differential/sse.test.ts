@@ -19,6 +19,13 @@ describe('SSE instructions agree with the host CPU', () => {
     const sseRows = OPCODE_TABLE.map((r, i) => (testKind(r) === 'sse' ? i : -1)).filter((i) => i >= 0);
     expect(suite.rows).toEqual(sseRows);
   });
+  it('the pcmpXstrX cases try every imm8 mode (format, aggregation, polarity, output selection) on each row', () => {
+    for (const name of ['pcmpestri', 'pcmpestrm', 'pcmpistri', 'pcmpistrm']) {
+      const modes = new Set(suite.generated.cases.filter((c) => OPCODE_TABLE[c.row].mnemonic === name)
+        .map((c) => c.code[c.insnOffset + c.insnLength - 1] & 0x7f));
+      expect(modes.size, name).toBe(128);
+    }
+  });
   for (const index of suite.rows) {
     it(rowName(OPCODE_TABLE[index], index), () => assertRow(index, results.get(index)));
   }

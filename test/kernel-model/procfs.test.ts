@@ -213,7 +213,7 @@ describe('formats (fs/proc/array.c, task_mmu.c)', () => {
         'fpu_exception\t: yes',
         'cpuid level\t: 7',
         'wp\t\t: yes',
-        'flags\t\t: fpu tsc cx8 cmov mmx fxsr sse sse2 syscall nx lm cx16 popcnt lahf_lm abm bmi1',
+        'flags\t\t: fpu tsc cx8 cmov mmx fxsr sse sse2 syscall nx lm pni ssse3 cx16 sse4_1 sse4_2 popcnt lahf_lm abm bmi1',
         'bugs\t\t:',
         'bogomips\t: 2000.00',
         'clflush size\t: 64',
