@@ -21,8 +21,8 @@ import {
   K_ZERO, K_DENORMAL, K_INF, K_UNSUPPORTED, INDEFINITE_SIG, INDEFINITE_SE,
 } from './f80';
 import {
-  W_HI, W_LO, F_SIGN, F_HI, F_LO, F_EXP, F_ZERO, ONE_HI, mulWide, mulQ, divSmall, subQ, addQ, shrJam,
-  normalize, fmul, fadd, fdiv,
+  W_HI, W_LO, F_SIGN, F_HI, F_LO, F_EXP, F_ZERO, F_EXTRA, F_EXTRA_STICKY, F_LO_EXACT, ONE_HI, mulWide, mulQ, divSmall,
+  subQ, addQ, shrJam, normalize, fmul, fadd, fdiv,
 } from './f80-wide';
 
 const BIAS: i32 = 16383;
@@ -622,9 +622,10 @@ export function atan2(ySig: u64, ySe: u32, xSig: u64, xSe: u32): void {
   const xh = X_SIG, xe = X_EXP;
   const swap = ye > xe || (ye == xe && yh > xh);
   // t = min / max in (0, 1]
-  if (swap) fdiv(0, xh, 0, xe, 0, yh, 0, ye);
-  else fdiv(0, yh, 0, ye, 0, xh, 0, xe);
+  if (swap) fdiv(0, xh, 0, xe, 0, yh, 0, ye, true);
+  else fdiv(0, yh, 0, ye, 0, xh, 0, xe, true);
   const th = F_HI, tl = F_LO, te = F_EXP;
+  if (!swap && xs == 0 && te < SMALL_EXP) { atanTiny(); F_SIGN = ys; roundFloat(false); return; }
   atanUnit(th, tl, te);
   // F_* is atan(t) >= 0.
   if (!swap && xs == 0) { F_SIGN = ys; roundFloat(false); return; }
@@ -639,6 +640,35 @@ export function atan2(ySig: u64, ySe: u32, xSig: u64, xSe: u32): void {
     fixedToFloat(ys, ah, al, false);
   }
   roundFloat(false);
+}
+
+/**
+ * atan(t) = t - t^3/3 for the tiny quotient t that fdiv (with `extra`)
+ * left in F_*: in 192 bits, because t = y / x may lie within 2^-128 of a
+ * rounding boundary with t^3/3 as small as that distance (y = 1,
+ * x = 2^63 - 1/2).
+ */
+function atanTiny(): void {
+  const th = F_HI, tl = F_LO_EXACT, tx = F_EXTRA | (F_EXTRA_STICKY ? <u64>1 : 0), te = F_EXP;
+  fmul(0, F_HI, F_LO, te, 0, F_HI, F_LO, te);
+  fmul(0, F_HI, F_LO, F_EXP, 0, th, tl, te);
+  const ce = F_EXP;
+  divSmall(F_HI, F_LO, 3);
+  normalize(0, W_HI, W_LO, ce);
+  // t^3/3 is below t by 2^-80 or more: aligned into the two lower words.
+  shrJam(F_HI, F_LO, te - F_EXP - 64);
+  const x = tx - W_LO;
+  const b1: u64 = tx < W_LO ? 1 : 0;
+  const l = tl - W_HI - b1;
+  const b2: u64 = tl < W_HI || (tl == W_HI && b1 != 0) ? 1 : 0;
+  let h = th - b2, lo = l, xx = x, e = te;
+  if ((h >> 63) == 0) {
+    h = (h << 1) | (lo >> 63);
+    lo = (lo << 1) | (xx >> 63);
+    xx <<= 1;
+    e--;
+  }
+  normalize(0, h, lo | (xx != 0 ? <u64>1 : 0), e);
 }
 
 /** atan(t) for the float t in (0, 1] as the float F_* (positive). */

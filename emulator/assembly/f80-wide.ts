@@ -178,11 +178,19 @@ export function fadd(sa: u32, ah: u64, al: u64, ea: i32, sb: u32, bh: u64, bl: u
   }
 }
 
+/** fdiv with `extra`: the next 64 quotient bits, and whether a remainder is left after them. */
+export let F_EXTRA: u64 = 0;
+export let F_EXTRA_STICKY: bool = false;
+/** fdiv with `extra`: F_LO as computed, without the sticky bit ORed in. */
+export let F_LO_EXACT: u64 = 0;
+
 /**
  * The quotient of two floats' significands: floor(a * 2^127 / b) with a
- * sticky bit, as a float with exponent ea - eb.
+ * sticky bit, as a float with exponent ea - eb; with `extra`, 64 more
+ * quotient bits in F_EXTRA (for results that sit within 2^-128 of a
+ * rounding boundary: atan of a tiny y / x).
  */
-export function fdiv(sa: u32, ah: u64, al: u64, ea: i32, sb: u32, bh: u64, bl: u64, eb: i32): void {
+export function fdiv(sa: u32, ah: u64, al: u64, ea: i32, sb: u32, bh: u64, bl: u64, eb: i32, extra: bool = false): void {
   // Remainder (carry:rh:rl), 129 bits.
   let rh = ah, rl = al;
   let carry: u64 = 0;
@@ -193,24 +201,30 @@ export function fdiv(sa: u32, ah: u64, al: u64, ea: i32, sb: u32, bh: u64, bl: u
     rl <<= 1;
     e--;
   }
-  let qh: u64 = 0, ql: u64 = 0;
-  for (let i = 0; i < 128; i++) {
+  let qh: u64 = 0, ql: u64 = 0, qx: u64 = 0;
+  const bits = extra ? 192 : 128;
+  for (let i = 0; i < bits; i++) {
     qh = (qh << 1) | (ql >> 63);
-    ql <<= 1;
+    ql = (ql << 1) | (qx >> 63);
+    qx <<= 1;
     if (carry != 0 || !lessThan(rh, rl, bh, bl)) {
       const borrow: u64 = rl < bl ? 1 : 0;
       rl -= bl;
       rh = rh - bh - borrow;
-      ql |= 1;
+      qx |= 1;
     }
     carry = rh >> 63;
     rh = (rh << 1) | (rl >> 63);
     rl <<= 1;
   }
-  if ((carry | rh | rl) != 0) ql |= 1;
+  const rest = (carry | rh | rl) != 0;
+  if (!extra) { qh = ql; ql = qx; qx = 0; }
+  F_EXTRA = qx;
+  F_EXTRA_STICKY = rest;
+  F_LO_EXACT = ql;
   F_SIGN = sa ^ sb;
   F_ZERO = false;
   F_HI = qh;
-  F_LO = ql;
+  F_LO = ql | (rest || qx != 0 ? <u64>1 : 0);
   F_EXP = e;
 }

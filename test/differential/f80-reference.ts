@@ -8,11 +8,15 @@
 // Series are summed in fixed point at a scale chosen from the magnitude of
 // the result, so tiny arguments keep their relative precision.
 
-/** N / 2^S; `exact` when it is the exact value, not an approximation. */
+/**
+ * N / 2^S; `exact` when it is the exact value, else `bits` is its relative
+ * precision (default 200).
+ */
 export interface Fixed {
   n: bigint;
   s: number;
   exact?: boolean;
+  bits?: number;
 }
 
 /** An 80-bit extended value: significand with the explicit J bit, sign and biased exponent. */
@@ -128,7 +132,8 @@ export function trig(x: Fixed): { sin: Fixed; cos: Fixed; tan: Fixed } {
   const sin = [sr, cr, -sr, -cr][q];
   const cos = [cr, -sr, -cr, sr][q];
   const sign = negative ? -1n : 1n;
-  return { sin: { n: sign * sin, s }, cos: { n: cos, s }, tan: { n: sign * divAt(sin, cos, s), s } };
+  const bits = 200 + 2 * Math.max(0, -e);
+  return { sin: { n: sign * sin, s, bits }, cos: { n: cos, s, bits }, tan: { n: sign * divAt(sin, cos, s), s, bits } };
 }
 
 /** atan(t) for t >= 0 at scale s: halving t = t / (1 + sqrt(1 + t^2)) until small, then the series. */
@@ -176,7 +181,7 @@ export function atan2(y: Fixed, x: Fixed): Fixed {
   const halfPi = shift(PI, s - PI_SCALE) >> 1n;
   if (swap) a = halfPi - a;
   if (x.n < 0n) a = 2n * halfPi - a;
-  return { n: y.n < 0n ? -a : a, s };
+  return { n: y.n < 0n ? -a : a, s, bits: 200 + (swap || x.n < 0n ? 0 : 2 * Math.max(0, -et)) };
 }
 
 /** ln of a positive rational num / den with a relative precision of about P bits. */
@@ -238,7 +243,7 @@ export function exp2m1(x: Fixed): Fixed {
 
 /** a * b. */
 export function multiply(a: Fixed, b: Fixed): Fixed {
-  return { n: a.n * b.n, s: a.s + b.s, exact: a.exact && b.exact };
+  return { n: a.n * b.n, s: a.s + b.s, exact: a.exact && b.exact, bits: Math.min(a.bits ?? (a.exact ? 1e9 : 200), b.bits ?? (b.exact ? 1e9 : 200)) };
 }
 
 // ---- comparing results ---------------------------------------------------------------
@@ -270,12 +275,12 @@ export function sameValue(v: F80, ref: Fixed): boolean {
 /**
  * The extended values a correct rounding of ref by RC (0 nearest, 1 down,
  * 2 up, 3 toward zero) may give: one, or both neighbours when ref is within
- * 2^-200 of a rounding boundary (the reference's own uncertainty).
+ * its own uncertainty (2^-bits, relative) of a rounding boundary.
  */
 export function correctRoundings(ref: Fixed, rc: number): F80[] {
   if (ref.exact) return [roundTo(ref, rc)];
   const out: F80[] = [];
-  const slack = ref.n === 0n ? 0n : 1n << BigInt(Math.max(0, bitLength(ref.n) - 200));
+  const slack = ref.n === 0n ? 0n : 1n << BigInt(Math.max(0, bitLength(ref.n) - (ref.bits ?? 200)));
   for (const d of slack === 0n ? [0n] : [-slack, slack]) {
     const r = roundTo({ n: ref.n + d, s: ref.s }, rc);
     if (!out.some((o) => o.sig === r.sig && o.se === r.se)) out.push(r);
