@@ -17,8 +17,8 @@
 // not apply (Vol. 1, 8.1.5.2: only add, subtract, multiply, divide, sqrt).
 
 import {
-  EXC, PE, UE, ZE, IE, DE, UP, SIG, SE, classify, isNaNClass, invalid, result, roundPack, propagateNaN, raise, setUp,
-  K_ZERO, K_DENORMAL, K_INF, K_UNSUPPORTED, INDEFINITE_SIG, INDEFINITE_SE,
+  PE, UE, ZE, DE, UP, SIG, SE, classify, isNaNClass, invalid, result, roundPack, propagateNaN, raise, setUp,
+  K_ZERO, K_DENORMAL, K_INF, K_UNSUPPORTED,
 } from './f80';
 import {
   W_HI, W_LO, F_SIGN, F_HI, F_LO, F_EXP, F_ZERO, F_EXTRA, F_EXTRA_STICKY, F_LO_EXACT, ONE_HI, mulWide, mulQ, divSmall,
