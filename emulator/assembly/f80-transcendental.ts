@@ -3,14 +3,18 @@
 // operands and flags of each page's tables as the host measures them.
 //
 // Accuracy: every finite result is computed in 128-bit working precision
-// (f80-wide.ts) and rounded once by RC, so it is correctly rounded except
-// when the exact value lies within about 2^-120 of a rounding boundary.
-// The argument of fsin/fcos/fsincos/fptan is reduced modulo pi/2 exactly
-// (a 256-bit pi/2), where Intel and AMD reduce with a 66-bit pi and so lose
-// all accuracy near multiples of pi/2 (Vol. 1, 8.3.8): our results are at
-// least as accurate as the hardware's on every input, and differ from them
-// there. The hardware reports PE for every computed result, also the few
-// exact ones (f2xm1 of +-1, fyl2x of a power of two): so do we.
+// (f80-wide.ts; 192 bits for atan of a tiny y / x) and rounded once by RC,
+// so it is correctly rounded except when the exact value lies within about
+// 2^-120 of a rounding boundary; a correctly rounded result is never less
+// accurate than the hardware's. The argument of fsin/fcos/fsincos/fptan is
+// reduced modulo pi/2 exactly (a 256-bit pi/2), where the hardware reduces
+// with a 66-bit pi (Vol. 1, 8.3.8; the AMD host does the same: fsin of the
+// extended pi gives -2^-64) and so loses all accuracy near multiples of
+// pi/2: there our results differ from the hardware's, being right. The
+// hardware reports PE for every computed result, also the few exact ones
+// (f2xm1 of +-1, fyl2x of a power of two): so do we. Where the manual
+// leaves a result undefined (f2xm1 of |x| > 1, fyl2xp1 of x <= -1) we give
+// what the host gives: x itself, with PE.
 //
 // Results go to SIG / SE (and TR_SIG2 / TR_SE2 for the second result of
 // fsincos); flags to EXC; UP is C1 (rounded up). The precision control does
