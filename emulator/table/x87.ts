@@ -142,6 +142,7 @@ add({ mnemonic: 'fcomip', op: 0xdf, reg: 6, mod: 'reg', size: 'v', handler: 'Fco
 
 // ---- transcendentals (D9 F0-FF) and fisttp (SSE3: DF /1, DB /1, DD /1) ---------------------
 // Handlers: ops/x87trans.ts (arg: the function) and FistM with TRUNCATE | POP.
+// fisttp runs whatever cpuid says about SSE3 (cpuid.ts advertises the features).
 add({ mnemonic: 'f2xm1', op: 0xd9, reg: 6, rm: 0, mod: 'reg', size: 'v', handler: 'FunaryTrans', arg: 2 });
 add({ mnemonic: 'fyl2x', op: 0xd9, reg: 6, rm: 1, mod: 'reg', size: 'v', handler: 'FbinaryTrans', arg: 1 });
 add({ mnemonic: 'fptan', op: 0xd9, reg: 6, rm: 2, mod: 'reg', size: 'v', handler: 'FpushTrans', arg: 0 });
