@@ -40,6 +40,8 @@ export let SRC_DENORMAL: bool = false;
 
 export function setRounding(rc: u32, pc: u32): void { RC = rc; PC = pc; }
 export function clearExceptions(): void { EXC = 0; UP = false; SRC_DENORMAL = false; }
+/** Sets UP (C1) for operations that round more than once and report one of the roundings. */
+export function setUp(v: bool): void { UP = v; }
 /** Raises exception flags from outside the soft-float (stack faults, conversions). */
 export function raise(bits: u32): void { EXC |= bits; }
 
@@ -76,7 +78,8 @@ export function classify(sig: u64, se: u32): u32 {
 
 @inline export function isNaNClass(k: u32): bool { return k == K_QNAN || k == K_SNAN; }
 
-@inline function result(sig: u64, se: u32): void { SIG = sig; SE = se; }
+/** Sets the result SIG / SE. */
+@inline export function result(sig: u64, se: u32): void { SIG = sig; SE = se; }
 
 /** A masked invalid operation: IE and the real indefinite. */
 export function invalid(): void {
@@ -229,7 +232,7 @@ function carriesOut(sign: u32, hi: u64, lo: u64, bits: u32): bool {
 }
 
 /** Rounds to the extended format at precision `bits` and makes it the result. */
-function roundPack(sign: u32, exp: i32, hi: u64, lo: u64, bits: u32): void {
+export function roundPack(sign: u32, exp: i32, hi: u64, lo: u64, bits: u32): void {
   roundTo(sign, exp, hi, lo, bits, 0x7ffe);
   result(R_SIG, (sign << 15) | <u32>R_EXP);
 }
@@ -254,7 +257,7 @@ function normRoundPack(sign: u32, exp: i32, hi: u64, lo: u64, bits: u32): void {
 // ---- NaN operands (Vol. 1, 4.8.3.5 and Table 4-7, x87 column) ------------------
 
 /** The result of an operation with at least one NaN operand. */
-function propagateNaN(aSig: u64, aSe: u32, ka: u32, bSig: u64, bSe: u32, kb: u32): void {
+export function propagateNaN(aSig: u64, aSe: u32, ka: u32, bSig: u64, bSe: u32, kb: u32): void {
   if (ka == K_SNAN || kb == K_SNAN) EXC |= IE;
   let pickA: bool;
   if (isNaNClass(ka) && isNaNClass(kb)) {

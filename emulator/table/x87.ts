@@ -1,10 +1,9 @@
 // The x87 instructions (manual Vol. 2, Appendix A.5, Tables A-7 to A-22):
-// every memory and register form of the escape opcodes D8-DF except the
-// transcendental ones (f2xm1, fyl2x, fptan, fpatan, fyl2xp1, fsincos, fsin,
-// fcos), which stay absent and so decode as invalid.
+// every memory and register form of the escape opcodes D8-DF, and SSE3's
+// fisttp.
 //
-// Handlers: emulator/assembly/ops/x87.ts and x87arith.ts. Memory forms carry
-// the operand format in `arg` (FMT_* in ops/x87.ts).
+// Handlers: emulator/assembly/ops/x87.ts, x87arith.ts and x87trans.ts.
+// Memory forms carry the operand format in `arg` (FMT_* in ops/x87.ts).
 
 import type { OpcodeRow } from './types.js';
 
@@ -14,6 +13,8 @@ const add = (r: Omit<OpcodeRow, 'map' | 'modrm' | 'test'>) => rows.push({ map: '
 // Memory operand formats (ops/x87.ts FMT_*).
 const M32 = 0, M64 = 1, I32 = 2, I16 = 3, M80 = 4, I64 = 5;
 const POP = 8;
+/** fisttp: the integer store truncates (ops/x87.ts FistM). */
+const TRUNCATE = 16;
 
 // Arithmetic operation numbers (ops/x87arith.ts OP_*): "dest op src".
 const ARITH = ['fadd', 'fmul', 'fcom', 'fcomp', 'fsub', 'fsubr', 'fdiv', 'fdivr'];
@@ -90,7 +91,6 @@ add({ mnemonic: 'fucompp', op: 0xda, reg: 5, rm: 1, mod: 'reg', size: 'v', handl
 
 // ---- DB memory: fild/fisttp/fist/fistp m32, fld/fstp m80 --------------------------------------
 add({ mnemonic: 'fild', op: 0xdb, reg: 0, mod: 'mem', size: 'd', handler: 'FildM', arg: I32 });
-// fisttp (this /1 slot) is SSE3, which cpuid does not advertise: #UD, as on such a CPU.
 add({ mnemonic: 'fist', op: 0xdb, reg: 2, mod: 'mem', size: 'd', handler: 'FistM', arg: I32 });
 add({ mnemonic: 'fistp', op: 0xdb, reg: 3, mod: 'mem', size: 'd', handler: 'FistM', arg: I32 | POP });
 add({ mnemonic: 'fld', op: 0xdb, reg: 5, mod: 'mem', size: 'v', handler: 'FldM', arg: M80 });
@@ -108,7 +108,6 @@ add({ mnemonic: 'fcomi', op: 0xdb, reg: 6, mod: 'reg', size: 'v', handler: 'Fcom
 
 // ---- DD memory: fld/fisttp/fst/fstp m64, frstor, fnsave, fnstsw ----------------------------------
 add({ mnemonic: 'fld', op: 0xdd, reg: 0, mod: 'mem', size: 'q', handler: 'FldM', arg: M64 });
-// fisttp (this /1 slot) is SSE3, which cpuid does not advertise: #UD, as on such a CPU.
 add({ mnemonic: 'fst', op: 0xdd, reg: 2, mod: 'mem', size: 'q', handler: 'FstM', arg: M64 });
 add({ mnemonic: 'fstp', op: 0xdd, reg: 3, mod: 'mem', size: 'q', handler: 'FstM', arg: M64 | POP });
 add({ mnemonic: 'frstor', op: 0xdd, reg: 4, mod: 'mem', size: 'v', handler: 'FrstorM' });
@@ -125,7 +124,6 @@ add({ mnemonic: 'fucomp', op: 0xdd, reg: 5, mod: 'reg', size: 'v', handler: 'Fco
 
 // ---- DF memory: fild/fisttp/fist/fistp m16, fbld, fild m64, fbstp, fistp m64 ---------------------
 add({ mnemonic: 'fild', op: 0xdf, reg: 0, mod: 'mem', size: 'w', handler: 'FildM', arg: I16 });
-// fisttp (this /1 slot) is SSE3, which cpuid does not advertise: #UD, as on such a CPU.
 add({ mnemonic: 'fist', op: 0xdf, reg: 2, mod: 'mem', size: 'w', handler: 'FistM', arg: I16 });
 add({ mnemonic: 'fistp', op: 0xdf, reg: 3, mod: 'mem', size: 'w', handler: 'FistM', arg: I16 | POP });
 add({ mnemonic: 'fbld', op: 0xdf, reg: 4, mod: 'mem', size: 'v', handler: 'FbldM' });
@@ -141,5 +139,21 @@ add({ mnemonic: 'fstp9', op: 0xdf, reg: 3, mod: 'reg', size: 'v', handler: 'FstS
 add({ mnemonic: 'fnstsw', op: 0xdf, reg: 4, rm: 0, mod: 'reg', size: 'w', handler: 'FnstswAx' });
 add({ mnemonic: 'fucomip', op: 0xdf, reg: 5, mod: 'reg', size: 'v', handler: 'FcomiSti', arg: 2 | 1, writesFlags: 'CF PF AF ZF SF OF' });
 add({ mnemonic: 'fcomip', op: 0xdf, reg: 6, mod: 'reg', size: 'v', handler: 'FcomiSti', arg: 1, writesFlags: 'CF PF AF ZF SF OF' });
+
+// ---- transcendentals (D9 F0-FF) and fisttp (SSE3: DF /1, DB /1, DD /1) ---------------------
+// Handlers: ops/x87trans.ts (arg: the function) and FistM with TRUNCATE | POP.
+// fisttp runs whatever cpuid says about SSE3 (cpuid.ts advertises the features).
+add({ mnemonic: 'f2xm1', op: 0xd9, reg: 6, rm: 0, mod: 'reg', size: 'v', handler: 'FunaryTrans', arg: 2 });
+add({ mnemonic: 'fyl2x', op: 0xd9, reg: 6, rm: 1, mod: 'reg', size: 'v', handler: 'FbinaryTrans', arg: 1 });
+add({ mnemonic: 'fptan', op: 0xd9, reg: 6, rm: 2, mod: 'reg', size: 'v', handler: 'FpushTrans', arg: 0 });
+add({ mnemonic: 'fpatan', op: 0xd9, reg: 6, rm: 3, mod: 'reg', size: 'v', handler: 'FbinaryTrans', arg: 0 });
+add({ mnemonic: 'fyl2xp1', op: 0xd9, reg: 7, rm: 1, mod: 'reg', size: 'v', handler: 'FbinaryTrans', arg: 2 });
+add({ mnemonic: 'fsincos', op: 0xd9, reg: 7, rm: 3, mod: 'reg', size: 'v', handler: 'FpushTrans', arg: 1 });
+add({ mnemonic: 'fsin', op: 0xd9, reg: 7, rm: 6, mod: 'reg', size: 'v', handler: 'FunaryTrans', arg: 0 });
+add({ mnemonic: 'fcos', op: 0xd9, reg: 7, rm: 7, mod: 'reg', size: 'v', handler: 'FunaryTrans', arg: 1 });
+add({ mnemonic: 'fisttp', op: 0xdf, reg: 1, mod: 'mem', size: 'w', handler: 'FistM', arg: I16 | POP | TRUNCATE });
+add({ mnemonic: 'fisttp', op: 0xdb, reg: 1, mod: 'mem', size: 'd', handler: 'FistM', arg: I32 | POP | TRUNCATE });
+add({ mnemonic: 'fisttp', op: 0xdd, reg: 1, mod: 'mem', size: 'q', handler: 'FistM', arg: I64 | POP | TRUNCATE });
+// ---- end of transcendentals and fisttp --------------------------------------------------------
 
 export const X87_ROWS: readonly OpcodeRow[] = rows;

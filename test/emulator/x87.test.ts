@@ -513,11 +513,8 @@ describe('x87 arithmetic', () => {
 });
 
 describe('x87 decoding', () => {
-  /**
-   * Deliberately absent (decoded as invalid): the transcendentals (not
-   * implemented yet) and fisttp (SSE3, which cpuid does not advertise).
-   */
-  const ABSENT = new Set(['f2xm1', 'fyl2x', 'fptan', 'fpatan', 'fyl2xp1', 'fsincos', 'fsin', 'fcos', 'fisttp']);
+  /** Deliberately absent (decoded as invalid): none left. */
+  const ABSENT = new Set<string>([]);
 
   it('every D8-DF encoding decodes like iced-x86 (validity and length)', async () => {
     const iced = await import('iced-x86');

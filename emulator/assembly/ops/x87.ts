@@ -47,6 +47,8 @@ export const FMT_I64: u32 = 5;
 @inline export function fpuCw(): u32 { return <u32>load<u16>(R + CTX_FPU_CW); }
 @inline export function fpuSw(): u32 { return <u32>load<u16>(R + CTX_FPU_SW); }
 @inline function setSw(v: u32): void { store<u16>(R + CTX_FPU_SW, <u16>v); }
+/** Sets (v) or clears status word bits, e.g. one condition code. */
+export function setSwBits(bits: u32, v: bool): void { setSw(v ? fpuSw() | bits : fpuSw() & ~bits); }
 @inline function tagBits(): u32 { return <u32>load<u16>(R + CTX_FPU_TAG); }
 @inline function setTagBits(v: u32): void { store<u16>(R + CTX_FPU_TAG, <u16>(v & 0xff)); }
 @inline export function fpuTop(): u32 { return (fpuSw() >> SW_TOP_SHIFT) & 7; }
@@ -325,8 +327,8 @@ export function FstM(d: usize): void {
 }
 
 /**
- * fist/fistp m16/m32/m64: arg bits 0..2 format, bit 3 pop, bit 4 truncate
- * (fisttp; no row uses it while cpuid does not advertise SSE3).
+ * fist/fistp m16/m32/m64, and fisttp (SSE3: truncates whatever RC says;
+ * Vol. 2, FISTTP): arg bits 0..2 format, bit 3 pop, bit 4 truncate.
  */
 export function FistM(d: usize): void {
   if (x87ExceptionPending()) return;
