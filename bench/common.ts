@@ -3,6 +3,7 @@
 // measured in the same run; nothing here asserts anything about time.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { cpus as hostCpus } from 'node:os';
 import { createCpu } from '../emulator/index.js';
 import { Machine, type MachineOptions, type RunResult } from '../kernel-model/machine.js';
@@ -191,6 +192,28 @@ export function printTable(header: string[], rows: string[][], indent = '  '): v
 }
 
 /** True when this module is the script node was started with (not imported by bench/index.ts). */
+/**
+ * The command line of a benchmark whose only option is --repeats N (`node
+ * --import tsx bench/NAME.ts [--repeats N]`): runs it and sets the exit
+ * status; a BenchError is one line on stderr.
+ */
+export async function mainWithRepeats(name: string, defaultRepeats: number, bench: (o: { repeats: number }) => Promise<{ ok: boolean }>): Promise<void> {
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: process.argv.slice(2), options: { repeats: { type: 'string' } } });
+    } catch (e) {
+      throw new BenchError(`${(e as Error).message}; usage: bench/${name}.ts [--repeats N]`);
+    }
+    const r = await bench({ repeats: parseCount('--repeats', parsed.values.repeats, defaultRepeats) });
+    process.exitCode = r.ok ? 0 : 1;
+  } catch (e) {
+    if (!(e instanceof BenchError)) throw e;
+    console.error(`bench/${name}: ${e.message}`);
+    process.exitCode = 1;
+  }
+}
+
 export function isMain(importMetaUrl: string): boolean {
   const script = process.argv[1];
   if (!script) return false;

@@ -14,11 +14,10 @@
 // zero-fills it on first write); natively the same program pays the same,
 // so the native column is the floor, not the instruction rate.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { createCpu, type WasmCpu } from '../emulator/index.js';
 import { Machine } from '../kernel-model/machine.js';
 import {
-  BenchError, DEFAULT_REPEATS, dur, fmt, isMain, parseCount, printTable, requireProgram, timeEmulated, timeNative, type EmulatedRun,
+  BenchError, DEFAULT_REPEATS, dur, fmt, isMain, mainWithRepeats, printTable, requireProgram, timeEmulated, timeNative, type EmulatedRun,
 } from './common.js';
 
 /** Sizes filled, MiB; the last is the headline. */
@@ -170,19 +169,4 @@ export async function memoryBench(options: { repeats?: number } = {}): Promise<M
   };
 }
 
-if (isMain(import.meta.url)) {
-  try {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: process.argv.slice(2), options: { repeats: { type: 'string' } } });
-    } catch (e) {
-      throw new BenchError(`${(e as Error).message}; usage: bench/memory.ts [--repeats N]`);
-    }
-    const r = await memoryBench({ repeats: parseCount('--repeats', parsed.values.repeats, DEFAULT_REPEATS) });
-    process.exitCode = r.ok ? 0 : 1;
-  } catch (e) {
-    if (!(e instanceof BenchError)) throw e;
-    console.error(`bench/memory: ${e.message}`);
-    process.exitCode = 1;
-  }
-}
+if (isMain(import.meta.url)) await mainWithRepeats('memory', DEFAULT_REPEATS, memoryBench);

@@ -11,10 +11,9 @@
 // repeats are printed, the best with its three parts. Compiling the module,
 // paid once per process, is timed on its own.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { createCpu, WasmCpu } from '../emulator/index.js';
 import { Machine } from '../kernel-model/machine.js';
-import { BenchError, dur, fmt, isMain, parseCount, requireProgram, timeNative } from './common.js';
+import { dur, fmt, isMain, mainWithRepeats, requireProgram, timeNative } from './common.js';
 
 export const DEFAULT_STARTUP_REPEATS = 20;
 const NATIVE_REPEATS = 5;
@@ -115,19 +114,4 @@ export async function startupBench(options: { repeats?: number } = {}): Promise<
   };
 }
 
-if (isMain(import.meta.url)) {
-  try {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: process.argv.slice(2), options: { repeats: { type: 'string' } } });
-    } catch (e) {
-      throw new BenchError(`${(e as Error).message}; usage: bench/startup.ts [--repeats N]`);
-    }
-    const r = await startupBench({ repeats: parseCount('--repeats', parsed.values.repeats, DEFAULT_STARTUP_REPEATS) });
-    process.exitCode = r.ok ? 0 : 1;
-  } catch (e) {
-    if (!(e instanceof BenchError)) throw e;
-    console.error(`bench/startup: ${e.message}`);
-    process.exitCode = 1;
-  }
-}
+if (isMain(import.meta.url)) await mainWithRepeats('startup', DEFAULT_STARTUP_REPEATS, startupBench);

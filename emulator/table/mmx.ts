@@ -14,7 +14,7 @@
 // Handlers: emulator/assembly/ops/mmx.ts.
 
 import type { OpcodeRow, MandatoryPrefix, Imm } from './types.js';
-import { PINT_OPS } from './sse.js';
+import { PINT_66, PINT_OPS, pintArg } from './sse.js';
 
 const rows: OpcodeRow[] = [];
 
@@ -33,24 +33,12 @@ interface MmxRow {
 }
 
 const add = (r: MmxRow) => rows.push({ map: '0f', modrm: true, size: 'q', test: 'mmx', prefix: 'none', ...r });
-const pintArg = (m: (typeof PINT_OPS)[number]) => PINT_OPS.indexOf(m);
 
 // ---- packed integers: mm, mm/m64 (the low 32 bits of m for punpckl*) --------------------
 // arg numbers the operation as for the xmm forms (PINT_OPS, ops/sse-int.ts).
-const PINT_NP: [number, (typeof PINT_OPS)[number]][] = [
-  [0x63, 'packsswb'], [0x64, 'pcmpgtb'], [0x65, 'pcmpgtw'], [0x66, 'pcmpgtd'], [0x67, 'packuswb'],
-  [0x68, 'punpckhbw'], [0x69, 'punpckhwd'], [0x6a, 'punpckhdq'], [0x6b, 'packssdw'],
-  [0x74, 'pcmpeqb'], [0x75, 'pcmpeqw'], [0x76, 'pcmpeqd'],
-  [0xd1, 'psrlw'], [0xd2, 'psrld'], [0xd3, 'psrlq'], [0xd4, 'paddq'], [0xd5, 'pmullw'],
-  [0xd8, 'psubusb'], [0xd9, 'psubusw'], [0xda, 'pminub'], [0xdb, 'pand'],
-  [0xdc, 'paddusb'], [0xdd, 'paddusw'], [0xde, 'pmaxub'], [0xdf, 'pandn'],
-  [0xe0, 'pavgb'], [0xe1, 'psraw'], [0xe2, 'psrad'], [0xe3, 'pavgw'], [0xe4, 'pmulhuw'], [0xe5, 'pmulhw'],
-  [0xe8, 'psubsb'], [0xe9, 'psubsw'], [0xea, 'pminsw'], [0xeb, 'por'],
-  [0xec, 'paddsb'], [0xed, 'paddsw'], [0xee, 'pmaxsw'], [0xef, 'pxor'],
-  [0xf1, 'psllw'], [0xf2, 'pslld'], [0xf3, 'psllq'], [0xf4, 'pmuludq'], [0xf5, 'pmaddwd'], [0xf6, 'psadbw'],
-  [0xf8, 'psubb'], [0xf9, 'psubw'], [0xfa, 'psubd'], [0xfb, 'psubq'],
-  [0xfc, 'paddb'], [0xfd, 'paddw'], [0xfe, 'paddd'],
-];
+// The same operations as the 66 forms (sse.ts), without punpcklqdq/punpckhqdq
+// (no mm form) and punpckl*bw/wd/dq (an m32 source, below).
+const PINT_NP = PINT_66.filter(([op]) => op > 0x62 && op !== 0x6c && op !== 0x6d);
 for (const [op, m] of PINT_NP) add({ mnemonic: m, op, mmRegs: 'both', handler: 'PintPqQq', arg: pintArg(m) });
 // punpcklbw/wd/dq mm, mm/m32 (Vol. 2, PUNPCKLBW...: a memory source is 32 bits).
 const PUNPCKL_NP: [number, (typeof PINT_OPS)[number]][] = [[0x60, 'punpcklbw'], [0x61, 'punpcklwd'], [0x62, 'punpckldq']];

@@ -90,9 +90,11 @@ export const PINT_OPS = [
   'packsswb', 'packuswb', 'packssdw',
   'psrlw', 'psrld', 'psrlq', 'psraw', 'psrad', 'psllw', 'pslld', 'psllq', 'psrldq', 'pslldq',
 ] as const;
-const pintArg = (m: (typeof PINT_OPS)[number]) => PINT_OPS.indexOf(m);
+/** A packed-integer row's arg: its operation's number in PINT_OPS (ops/sse-int.ts). */
+export const pintArg = (m: (typeof PINT_OPS)[number]) => PINT_OPS.indexOf(m);
 
-const PINT_66: [number, (typeof PINT_OPS)[number]][] = [
+/** The packed-integer operations of the 66 0F map: opcode and operation (ops/sse-int.ts). */
+export const PINT_66: [number, (typeof PINT_OPS)[number]][] = [
   [0x60, 'punpcklbw'], [0x61, 'punpcklwd'], [0x62, 'punpckldq'], [0x63, 'packsswb'],
   [0x64, 'pcmpgtb'], [0x65, 'pcmpgtw'], [0x66, 'pcmpgtd'], [0x67, 'packuswb'],
   [0x68, 'punpckhbw'], [0x69, 'punpckhwd'], [0x6a, 'punpckhdq'], [0x6b, 'packssdw'],

@@ -3,7 +3,7 @@
 // results for one vitest `it` per row.
 
 import { OPCODE_TABLE, type OpcodeRow } from '../../emulator/table/index.js';
-import { defaultOptions, generateCases, rowName, type Generated } from './generate.js';
+import { defaultOptions, generateCases, nonCanonicalCases, rowName, type Generated } from './generate.js';
 import { EmulatorRunner, compare, formatMismatch, hostStop } from './harness.js';
 import type { DiffCase } from './layout.js';
 import { runNative } from './native.js';
@@ -74,4 +74,16 @@ export function assertRow(index: number, r: RowResult | undefined): void {
 export function skippedSummary(g: Generated): string {
   const parts = [...g.skipped].map(([k, rows]) => `${k}: ${rows.length}`);
   return parts.length ? `rows skipped by test kind: ${parts.join(', ')}` : 'no rows skipped';
+}
+
+/** The picked rows with a non-canonical memory address: each must raise #GP as on the host (not a page fault). */
+export async function expectNonCanonicalGp(pick: (row: OpcodeRow) => boolean): Promise<void> {
+  const cases = nonCanonicalCases(OPCODE_TABLE, defaultOptions().seed, pick);
+  if (cases.length === 0) throw new Error('no row picked for the non-canonical cases');
+  const results = await runCases(cases);
+  const failures = [...results].filter(([, r]) => r.failed > 0);
+  if (failures.length) {
+    const text = failures.map(([i, r]) => `${rowName(OPCODE_TABLE[i], i)}: ${r.failed} of ${r.cases} differ\n${r.reports[0]}`).join('\n\n');
+    throw new Error(`non-canonical addresses:\n\n${text}`);
+  }
 }
