@@ -7,6 +7,21 @@ import { join } from 'node:path';
 
 export const tempDir = mkdtempSync(join(tmpdir(), 'rseqlab-test-'));
 
+/** mallocs and touches 1 MiB after another until malloc fails or the process is killed, printing every 8 MiB. */
+export const MEMORY_HOG_C = `
+  #include <stdio.h>
+  #include <stdlib.h>
+  #include <string.h>
+  int main(void) {
+    setvbuf(stdout, 0, _IONBF, 0);
+    for (int mib = 1;; mib++) {
+      char *p = malloc(1 << 20);
+      if (!p) { puts("malloc failed"); return 1; }
+      memset(p, 1, 1 << 20);
+      if (mib % 8 == 0) printf("%d MiB\\n", mib);
+    }
+  }`;
+
 export const HELLO_C = '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n';
 
 /** A static program without libc: _start makes exit_group(7). */

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCpu } from '../../emulator/index.js';
 import { Machine, type MachineOptions } from '../../kernel-model/machine.js';
-import { gcc, STATIC } from './gcc.js';
+import { gcc, MEMORY_HOG_C, STATIC } from './gcc.js';
 
 async function run(name: string, source: string, options: Partial<MachineOptions> & { maxInstructions?: number } = {}) {
   const prog = gcc(name, source, STATIC);
@@ -72,19 +72,7 @@ describe('limits and stuck guests', () => {
   });
 
   it('memory exhaustion OOM-kills the process that touched the page, saying so', async () => {
-    const { r, out, warnings } = await run('memhog', `
-      #include <stdio.h>
-      #include <stdlib.h>
-      #include <string.h>
-      int main(void) {
-        setvbuf(stdout, 0, _IONBF, 0);
-        for (int mib = 1;; mib++) {
-          char *p = malloc(1 << 20);
-          if (!p) { puts("malloc failed"); return 1; }
-          memset(p, 1, 1 << 20);
-          if (mib % 16 == 0) printf("%d MiB\\n", mib);
-        }
-      }`, { memoryBytes: 64 << 20 });
+    const { r, out, warnings } = await run('memhog', MEMORY_HOG_C, { memoryBytes: 64 << 20 });
     expect(r.kind).toBe('killed');
     expect(r.signal?.name).toBe('SIGKILL');
     expect(r.exitCode).toBe(137);

@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCpu, type WasmCpu } from '../../emulator/index.js';
 import { Machine, type MachineOptions } from '../../kernel-model/machine.js';
-import { gcc, HELLO_C, STATIC } from './gcc.js';
+import { gcc, HELLO_C, MEMORY_HOG_C, STATIC } from './gcc.js';
 
 async function run(name: string, source: string, options: Partial<MachineOptions> & { hostLimitBytes?: number } = {}) {
   const prog = gcc(name, source, STATIC);
@@ -86,22 +86,9 @@ describe('running out of memory', () => {
     expect(out).toContain('malloc: ok\n');
   });
 
-  const HOG = `
-    #include <stdio.h>
-    #include <stdlib.h>
-    #include <string.h>
-    int main(void) {
-      setvbuf(stdout, 0, _IONBF, 0);
-      for (int mib = 1;; mib++) {
-        char *p = malloc(1 << 20);
-        if (!p) { puts("malloc failed"); return 1; }
-        memset(p, 1, 1 << 20);
-        if (mib % 8 == 0) printf("%d MiB\\n", mib);
-      }
-    }`;
 
   it('when the host gives no more wasm memory before the machine\'s limit, the toucher is OOM-killed with one line saying so, and the host goes on', async () => {
-    const { r, out, warnings } = await run('hosthog', HOG, { memoryBytes: 1 << 30, hostLimitBytes: 40 << 20 });
+    const { r, out, warnings } = await run('hosthog', MEMORY_HOG_C, { memoryBytes: 1 << 30, hostLimitBytes: 40 << 20 });
     expect(r.kind).toBe('killed');
     expect(r.signal?.name).toBe('SIGKILL');
     expect(r.exitCode).toBe(137);
