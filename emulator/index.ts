@@ -214,6 +214,16 @@ class WasmContext implements CpuContext {
   get retired() { return this.v().u64[CTX.RETIRED / 8]; }
 }
 
+/** Breakpoint i of run's `breakpoint` argument (one address or a list). */
+function breakpointAt(breakpoint: number | readonly number[], i: number): number {
+  return typeof breakpoint === 'number' ? breakpoint : breakpoint[i];
+}
+
+/** Passes of breakpoint i as the CPU takes them: a u32, 0 when none were given. */
+function passesGiven(passes: readonly number[] | undefined, i: number): number {
+  return Math.min(0xffffffff, Math.max(0, Math.floor(passes?.[i] ?? 0)));
+}
+
 /** The wasm CPU; beyond Cpu it has pageTableBytes(), writeWatchRangeCount(), hostMemoryBytes() and a test seam, setHostMemoryLimit(). */
 export class WasmCpu extends CpuWords implements Cpu {
   private readonly x: CpuExports;
@@ -515,25 +525,25 @@ export class WasmCpu extends CpuWords implements Cpu {
 
   run(ctx: CpuContext, maxInstructions: number, breakpoint?: number | readonly number[], passes?: readonly number[]): StopInfo {
     const c = this.own(ctx);
-    const list = breakpoint === undefined ? [] : typeof breakpoint === 'number' ? [breakpoint] : breakpoint;
-    const extra = list.length - 1;
-    if (extra > this.x.maxExtraBreakpoints()) throw new RangeError(`at most ${this.x.maxExtraBreakpoints() + 1} breakpoints per run`);
-    if (extra > 0) {
-      const at = new BigUint64Array(this.x.memory.buffer, this.x.extraBreakpoints(), extra);
-      for (let i = 0; i < extra; i++) at[i] = BigInt(list[i + 1]);
-      this.x.setExtraBreakpoints(extra);
+    // No arrays or closures made here: the machine calls this once per quantum.
+    const count = breakpoint === undefined ? 0 : typeof breakpoint === 'number' ? 1 : breakpoint.length;
+    if (count - 1 > this.x.maxExtraBreakpoints()) throw new RangeError(`at most ${this.x.maxExtraBreakpoints() + 1} breakpoints per run`);
+    if (count > 1) {
+      const extra = new BigUint64Array(this.x.memory.buffer, this.x.extraBreakpoints(), count - 1);
+      for (let i = 1; i < count; i++) extra[i - 1] = BigInt(breakpointAt(breakpoint!, i));
+      this.x.setExtraBreakpoints(count - 1);
     }
-    const given = (i: number) => Math.min(0xffffffff, Math.max(0, Math.floor(passes?.[i] ?? 0)));
-    if (list.length > 0) {
+    if (count > 0) {
       const left = this.passesView();
-      for (let i = 0; i < list.length; i++) left[i] = given(i);
+      for (let i = 0; i < count; i++) left[i] = passesGiven(passes, i);
     }
-    const bp = list.length > 0 ? list[0] : undefined;
-    const reason = this.x.run(c.ptr, BigInt(Math.max(0, Math.floor(maxInstructions))), bp === undefined ? 0 : 1, BigInt(bp ?? 0)) as StopReason;
+    const bp = count > 0 ? breakpointAt(breakpoint!, 0) : 0;
+    const reason = this.x.run(c.ptr, BigInt(Math.max(0, Math.floor(maxInstructions))), count > 0 ? 1 : 0, BigInt(bp)) as StopReason;
     const info: StopInfo = { reason, retired: Number(this.x.lastRetired()), rip: c.rip };
-    if (passes && list.length > 0) {
+    if (passes && count > 0) {
       const left = this.passesView();
-      info.passes = list.map((_, i) => given(i) - left[i]);
+      info.passes = [];
+      for (let i = 0; i < count; i++) info.passes.push(passesGiven(passes, i) - left[i]);
     }
     if (reason === StopReason.PageFault || reason === StopReason.OutOfMemory) {
       info.faultAddress = Number(this.x.lastFaultAddress());

@@ -123,7 +123,7 @@ export class Runner {
       if (e.kind === 'inject') fired.push(e);
       else if (e.kind === 'rseq' && e.what !== 'ids' && e.what !== 'register') rseq.push(e);
       else if (e.kind === 'finding' && e.tid !== 0) findings.push(e);
-    });
+    }, observe ? undefined : ['inject', 'rseq', 'finding']);
     let r: RunResult;
     try {
       r = m.run({ maxInstructions: Math.max(0, this.budget - this.startupInstructions) });

@@ -91,7 +91,7 @@ export class Kernel {
   /** Syscall names reported as not implemented, in first-seen order. */
   readonly notImplemented: string[] = [];
   readonly traceHash = new TraceHash();
-  private readonly listeners: ((e: MachineEvent) => void)[] = [];
+  private readonly listeners: { listener: (e: MachineEvent) => void; kinds: readonly MachineEvent['kind'][] | undefined }[] = [];
   private readonly warned = new Set<string>();
 
   /** What a machine snapshot leaves alone: event subscriptions and the warnings already given. */
@@ -130,17 +130,25 @@ export class Kernel {
 
   // --- events -----------------------------------------------------------------
 
-  /** Subscribes to the event stream; returns the unsubscribe function. */
-  subscribe(listener: (e: MachineEvent) => void): () => void {
-    this.listeners.push(listener);
+  /**
+   * Subscribes to the event stream, or to the listed kinds only; returns the
+   * unsubscribe function. Events nobody wants are not even made (a
+   * quantum's run, a system call): a fuzzer watching for aborts does not
+   * pay for the rest.
+   */
+  subscribe(listener: (e: MachineEvent) => void, kinds?: readonly MachineEvent['kind'][]): () => void {
+    const entry = { listener, kinds };
+    this.listeners.push(entry);
     return () => {
-      const i = this.listeners.indexOf(listener);
+      const i = this.listeners.indexOf(entry);
       if (i >= 0) this.listeners.splice(i, 1);
     };
   }
 
-  get tracing(): boolean {
-    return this.listeners.length > 0;
+  /** Whether some listener wants events of this kind. */
+  wants(kind: MachineEvent['kind']): boolean {
+    for (const l of this.listeners) if (!l.kinds || l.kinds.includes(kind)) return true;
+    return false;
   }
 
   /** An event: into the trace hash, then to the listeners. */
@@ -156,7 +164,7 @@ export class Kernel {
    * depend on --trace or on a fuzzer watching it.
    */
   notify(e: MachineEvent): void {
-    for (const l of this.listeners) l(e);
+    for (const l of this.listeners) if (!l.kinds || l.kinds.includes(e.kind)) l.listener(e);
   }
 
   /** Reports `message` the first time `key` is seen. */

@@ -392,9 +392,9 @@ export class Machine {
     return this.process.mm.map.areas();
   }
 
-  /** Subscribes to the event stream (scheduling, system calls, signals, lifetimes); returns the unsubscribe function. */
-  onEvent(listener: (e: MachineEvent) => void): () => void {
-    return this.kernel.subscribe(listener);
+  /** Subscribes to the event stream (scheduling, system calls, signals, lifetimes), or to the listed kinds; returns the unsubscribe function. */
+  onEvent(listener: (e: MachineEvent) => void, kinds?: readonly MachineEvent['kind'][]): () => void {
+    return this.kernel.subscribe(listener, kinds);
   }
 
   threads(): ThreadInfo[] {
@@ -882,7 +882,7 @@ export class Machine {
     k.traceHash.word(v.id);
     k.traceHash.word(task.tid);
     k.traceHash.word(n);
-    if (k.tracing) k.notify({ kind: 'run', t: v.clock - ns, cpu: v.id, tid: task.tid, retired: n, stop: StopReason[stop.reason] ?? String(stop.reason) });
+    if (k.wants('run')) k.notify({ kind: 'run', t: v.clock - ns, cpu: v.id, tid: task.tid, retired: n, stop: StopReason[stop.reason] ?? String(stop.reason) });
     this.checkCpuTimers(task);
   }
 

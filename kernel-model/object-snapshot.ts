@@ -78,13 +78,18 @@ export function restoreGraph(s: GraphSnapshot): void {
     switch (r.kind) {
       case 'object': {
         const o = r.o as { [k: string]: unknown };
-        const keys = Object.keys(o);
-        // Usually the same properties in the same order: then nothing to delete.
-        let same = keys.length === r.props.length;
-        for (let i = 0; same && i < keys.length; i++) same = keys[i] === r.props[i][0];
-        if (!same) {
+        // Usually the same properties in the same order: then nothing to
+        // delete (counted with for-in, which makes no array; an inherited
+        // enumerable property would only send it the slow way).
+        let same = true;
+        let n = 0;
+        for (const k in o) {
+          if (n >= r.props.length || k !== r.props[n][0]) { same = false; break; }
+          n++;
+        }
+        if (!same || n !== r.props.length) {
           const keep = new Set(r.props.map(([k]) => k));
-          for (const k of keys) if (!keep.has(k)) delete o[k];
+          for (const k of Object.keys(o)) if (!keep.has(k)) delete o[k];
         }
         for (let i = 0; i < r.props.length; i++) o[r.props[i][0]] = r.props[i][1];
         break;

@@ -93,7 +93,7 @@ export function dispatchSyscall(kernel: Kernel, task: Task, table: ReadonlyMap<n
     result = guarded(kernel, task, () => entry.handler({ nr, args, kernel, task, group: task.group, mem: kernel.mem }));
   }
   hashSyscall(kernel, nr, result);
-  if (kernel.tracing) {
+  if (kernel.wants('syscall')) {
     kernel.notify({ kind: 'syscall', t: kernel.peekTimeOf(task), cpu: task.cpu, tid: task.tid, nr, name: entry?.name ?? syscallName(nr) ?? `#${nr}`, args, result: isBlock(result) ? 'blocked' : BigInt(result) });
   }
   finish(kernel, task, result);
@@ -107,7 +107,7 @@ export function completeSyscall(kernel: Kernel, task: Task): void {
   task.wakeReason = undefined;
   const result = guarded(kernel, task, () => wait.resume(reason));
   hashSyscall(kernel, task.syscallNr, result);
-  if (kernel.tracing) {
+  if (kernel.wants('syscall-resume')) {
     const name = syscallName(task.syscallNr) ?? `#${task.syscallNr}`;
     kernel.notify({ kind: 'syscall-resume', t: kernel.peekTimeOf(task), cpu: task.cpu, tid: task.tid, nr: task.syscallNr, name, reason, result: isBlock(result) ? 'blocked' : BigInt(result) });
   }
