@@ -529,12 +529,12 @@ export class Machine {
     return this.kernel.injections;
   }
 
-  /** The addresses a run of this task should stop at (injections waiting for them), at most 16. */
   /**
-   * The injection addresses the task stops at, each with the visits that
-   * may run through it first: those before the soonest injection waiting
-   * there is due (the CPU counts them, so the n-th visit costs one stop,
-   * not n).
+   * The addresses a run of this task stops at (at most 16): the starts of
+   * the critical sections while it waits to step one, and the injection
+   * addresses, each with the visits that may run through it first: those
+   * before the soonest injection waiting there is due (the CPU counts them,
+   * so the n-th visit costs one stop, not n).
    */
   private breakpointsFor(task: Task): { addresses: number[]; passes: number[] } | undefined {
     let addresses: number[] | undefined;
