@@ -36,6 +36,12 @@
 // visit showed (the same prefix); without one, vCPU 1 first, and when the
 // thread sat on it already the run is made again with the next one.
 //
+// After the event, the thread's next critical section runs one instruction
+// at a time with the other busy vCPUs running between its instructions
+// (the Runner's machines step sections: MachineOptions.stepSectionAfterInjection),
+// so a section that trusts a stale CPU number meets the thread on that CPU
+// in the very run whose event moved it.
+//
 // Every run is judged like a fuzzing run (judge.ts); the first failure is
 // shrunk, explained and turned into a replay file. Browser-safe: no Node.
 
