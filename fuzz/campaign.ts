@@ -147,29 +147,35 @@ const ALL_KINDS: EventKind[] = ['preempt', 'migrate', 'signal'];
 
 /** Runs the profiling run: visits of every section start, threads and their instructions, handled signals. */
 export function profile(runner: Runner, seed: number): { profile: Profile; outcome: RunOutcome } {
-  const m = runner.machine;
   const huge = 2 ** 30;
   const points = runner.sections.map((s) => sectionPoints(runner, s.start, s.postCommit));
   const perThread = new Map<number, number>();
-  const off = m.onEvent((e) => {
+  // Observed from the registration on (Runner.run), so every quantum is counted.
+  const outcome = runner.run({ seed, events: runner.sections.map((s) => ({ action: { kind: 'preempt' as const }, at: { kind: 'address' as const, address: s.start, hit: huge } })) }, (e) => {
     if (e.kind === 'run') perThread.set(e.tid, (perThread.get(e.tid) ?? 0) + e.retired);
   });
-  let outcome: RunOutcome;
-  try {
-    outcome = runner.run({ seed, events: runner.sections.map((s) => ({ action: { kind: 'preempt' as const }, at: { kind: 'address' as const, address: s.start, hit: huge } })) });
-  } finally {
-    off();
-  }
   const visits = new Map(outcome.unfired.map((u) => [u.address, u.hits]));
   return {
     outcome,
     profile: {
       sections: runner.sections.map((s, index) => ({ index, points: points[index], visits: visits.get(s.start) ?? 0 })),
-      threads: [...perThread].map(([tid, instructions]) => ({ tid, instructions })).sort((a, b) => a.tid - b.tid),
+      threads: [...perThread].map(([tid, instructions]) => eventRange(runner, tid, instructions)).sort((a, b) => a.tid - b.tid),
       cpus: runner.target.cpus,
       signals: runner.handledSignals(),
     },
   };
+}
+
+/**
+ * Where instruction-count events of a thread may land: after the
+ * instructions it had run when events can first fire (the main thread's
+ * start-up up to the Runner's later start), over the rest of what it ran in
+ * the profiling run (which counted from the registration).
+ */
+function eventRange(runner: Runner, tid: number, instructions: number): Profile['threads'][number] {
+  if (tid !== runner.machine.task.tid) return { tid, instructions, from: 0 };
+  const from = runner.firstEventInstructions;
+  return { tid, instructions: Math.max(1, runner.startupInstructions + instructions - from), from };
 }
 
 /** Every instruction address of [start, postCommit), then postCommit itself. */

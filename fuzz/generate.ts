@@ -17,8 +17,12 @@ export type EventKind = 'preempt' | 'migrate' | 'signal';
 export interface Profile {
   /** Per critical section: its instruction addresses (and post_commit_ip last) and how often its start was reached. */
   sections: { index: number; points: number[]; visits: number }[];
-  /** Threads that ran, with the instructions each retired. */
-  threads: { tid: number; instructions: number }[];
+  /**
+   * Threads that ran: the instructions each retired in the profiling run,
+   * and how many it had retired before events may land (the main thread's
+   * start-up up to the Runner's start; 0 for the others).
+   */
+  threads: { tid: number; instructions: number; from: number }[];
   cpus: number;
   /** Signals the program handles (the only ones worth sending). */
   signals: number[];
@@ -43,7 +47,7 @@ function action(r: SeededRandom, p: Profile, kinds: readonly EventKind[]): Injec
 
 function atInstructions(r: SeededRandom, p: Profile): Injection['at'] {
   const t = pick(r, p.threads);
-  return { kind: 'instructions', tid: t.tid, count: 1 + (r.nextU32() % Math.max(1, t.instructions)) };
+  return { kind: 'instructions', tid: t.tid, count: t.from + 1 + (r.nextU32() % Math.max(1, t.instructions)) };
 }
 
 function inSection(r: SeededRandom, p: Profile): Injection['at'] | undefined {

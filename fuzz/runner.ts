@@ -67,6 +67,29 @@ export function targetMachine(target: FuzzTarget, cpu: Cpu): Machine {
   });
 }
 
+/** A machine state runs restore to, and the instructions retired up to it (all threads). */
+interface Start {
+  snapshot: MachineSnapshot;
+  retired: number;
+}
+
+/**
+ * The later start (Runner.create): the main thread alone, after its last
+ * system call before the first scheduling choice of the run.
+ */
+interface LaterStart extends Start {
+  /** Instructions the main thread ran up to it: an instruction-count event of the main thread below this fires earlier from the registration. */
+  mainInstructions: number;
+  /** Addresses executed between the registration and the later start: an event at one of them could fire before it. */
+  executed: ReadonlySet<number>;
+}
+
+const MAIN_TID = 1000;
+/** The syscall instruction (0F 05): a quantum ends after it in every run, so a start there splits no quantum. */
+const SYSCALL = [0x0f, 0x05];
+/** At most this many single steps look for the later start. */
+const LATER_START_STEPS = 20_000;
+
 export class Runner {
   private constructor(
     readonly target: FuzzTarget,
@@ -74,6 +97,7 @@ export class Runner {
     private readonly start: MachineSnapshot,
     /** Instructions of start-up (before the snapshot). */
     readonly startupInstructions: number,
+    private readonly later: LaterStart | undefined,
   ) {
     this.budget = target.maxInstructions;
   }
@@ -89,11 +113,31 @@ export class Runner {
     if (r.kind !== 'paused') {
       // No registration at start-up: every run starts from the very beginning.
       m.restore(fresh);
-      return new Runner(target, m, fresh, 0);
+      return new Runner(target, m, fresh, 0, undefined);
     }
     const start = m.snapshot();
     m.releaseSnapshot(fresh);
-    return new Runner(target, m, start, r.retired);
+    return new Runner(target, m, start, r.retired, laterStart(m, { snapshot: start, retired: r.retired }));
+  }
+
+  /** Instructions of the main thread before which no event is worth injecting: those of start-up up to the later start (or the registration). */
+  get firstEventInstructions(): number {
+    return this.later?.mainInstructions ?? this.startupInstructions;
+  }
+
+  /**
+   * Whether a schedule starts from the later start: none of its events can
+   * fire between the registration and it (observers see every event from
+   * the registration on, so they start there too).
+   */
+  startsLater(schedule: Schedule): boolean {
+    const later = this.later;
+    if (!later) return false;
+    for (const e of schedule.events) {
+      if (e.at.kind === 'address' && later.executed.has(e.at.address)) return false;
+      if (e.at.kind === 'instructions' && e.at.tid === MAIN_TID && e.at.count < later.mainInstructions) return false;
+    }
+    return true;
   }
 
   get sections(): readonly CriticalSection[] {
@@ -112,7 +156,8 @@ export class Runner {
    */
   run(schedule: Schedule, observe?: (e: MachineEvent) => void): RunOutcome {
     const m = this.machine;
-    m.restore(this.start);
+    const from: Start = !observe && this.startsLater(schedule) ? this.later! : { snapshot: this.start, retired: this.startupInstructions };
+    m.restore(from.snapshot);
     m.reseedScheduler(schedule.seed);
     for (const e of schedule.events) m.inject(e);
     const fired: RunOutcome['fired'] = [];
@@ -126,7 +171,7 @@ export class Runner {
     }, observe ? undefined : ['inject', 'rseq', 'finding']);
     let r: RunResult;
     try {
-      r = m.run({ maxInstructions: Math.max(0, this.budget - this.startupInstructions) });
+      r = m.run({ maxInstructions: Math.max(0, this.budget - from.retired) });
     } finally {
       off();
     }
@@ -159,4 +204,57 @@ export class Runner {
     }
     return out;
   }
+}
+
+/**
+ * The later start of a target (Runner.run uses it for the schedules it
+ * fits): glibc's start-up after the rseq registration and the program's
+ * first steps run in the main thread alone, the same for every schedule
+ * until the first scheduling choice (the first clone places the new
+ * thread, drawing from the schedule's seed). Single steps from the
+ * registration find the last system call before that choice, a critical
+ * section, a second task, a checker finding or an rseq event (a run's
+ * outcome lists those from the registration on), whichever comes first; the machine
+ * is run there in one go and snapshotted. A run from it equals the run from
+ * the registration (test/fuzz/runner-start.test.ts compares them) and
+ * skips a dozen of rseq_counter's 36 system calls. Undefined when there is
+ * no such point.
+ */
+function laterStart(m: Machine, start: Start): LaterStart | undefined {
+  const main = m.task;
+  if (main.tid !== MAIN_TID) return undefined;
+  const sections = m.criticalSections;
+  m.restore(start.snapshot);
+  m.reseedScheduler(1);
+  const drawn = m.kernel.scheduler.randomState();
+  const executed: number[] = [];
+  let safe = { retired: -1, executed: 0, main: 0 };
+  // A run's outcome lists the checker's findings and rseq's events from the registration on: the later start comes before the first.
+  let seen = false;
+  const off = m.onEvent((e) => {
+    if (e.kind === 'finding' || (e.kind === 'rseq' && e.what !== 'ids' && e.what !== 'register')) seen = true;
+  }, ['finding', 'rseq']);
+  for (let step = 0; step < LATER_START_STEPS && !seen; step++) {
+    if (m.kernel.tasks.size !== 1) break;
+    const rip = Number(main.ctx.rip);
+    if (sections.some((s) => rip >= s.start && rip <= s.postCommit)) break;
+    let syscall = false;
+    try {
+      const b = m.cpu.read(rip, 2);
+      syscall = b[0] === SYSCALL[0] && b[1] === SYSCALL[1];
+    } catch {
+      break;
+    }
+    const r = m.run({ maxInstructions: 1 });
+    if (r.kind !== 'budget-exhausted' || seen || m.kernel.scheduler.randomState() !== drawn) break;
+    executed.push(rip);
+    if (syscall) safe = { retired: r.retired, executed: executed.length, main: Number(main.cpuNs) };
+  }
+  off();
+  if (safe.retired < 0) return undefined;
+  m.restore(start.snapshot);
+  m.reseedScheduler(1);
+  const r = m.run({ maxInstructions: safe.retired - start.retired });
+  if (r.kind !== 'budget-exhausted' || r.retired !== safe.retired) return undefined;
+  return { snapshot: m.snapshot(), retired: safe.retired, mainInstructions: safe.main, executed: new Set(executed.slice(0, safe.executed)) };
 }

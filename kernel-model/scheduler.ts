@@ -59,6 +59,11 @@ export class Scheduler {
   ) {}
 
   /** Draws the scheduler's choices from another stream from now on (a fuzzer forking schedules from one snapshot). */
+  /** Where the scheduler's random stream stands: equal before and after a stretch of run means it drew no choice. */
+  randomState(): string {
+    return JSON.stringify(this.random);
+  }
+
   reseed(random: SeededRandom): void {
     this.random = random;
   }
