@@ -4,9 +4,10 @@
 // forms) over many imm8 modes, crc32 in every operand size, popcnt,
 // pshufb and a sample of SSE3, SSSE3 and SSE4.1; then glibc's string
 // functions, which pick their SSE4/SSSE3 variants from cpuid, checked
-// against plain loops. Every result is printed, so the emulated output
-// must equal the native one byte for byte.
-#include <nmmintrin.h> // SSE4.2, includes SSE4.1, SSSE3, SSE3
+// against plain loops; then MMX and the SSSE3 mm-register forms (see the
+// MMX section). Every result is printed, so the emulated output must equal
+// the native one byte for byte.
+#include <nmmintrin.h> // SSE4.2, includes SSE4.1, SSSE3, SSE3, SSE, MMX
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -233,15 +234,106 @@ static void glibc_strings(void) {
 }
 
 // ---- MMX -----------------------------------------------------------------------------------
-// MMX: intrinsics on __m64 (mm registers: _mm_shuffle_pi8, _mm_hadd_pi16,
-// _mm_abs_pi8, _mm_alignr_pi8, ...) are added here once the MMX work of
-// issue #11 has merged; until then the CPU has no mm-register forms.
+// __m64 intrinsics (<mmintrin.h>, <xmmintrin.h>, <tmmintrin.h>) next to the same
+// instructions on mm registers. gcc 12 in 64-bit mode implements every __m64 intrinsic
+// with xmm registers (the "MMX with SSE" lowering: paddw xmm, pshufb xmm with the index
+// bytes masked by 0xf7, palignr as punpcklqdq + psrldq, ...); what stays MMX of them is the
+// glue between xmm, mm and general registers, and emms. So each operation also runs on mm
+// registers through asm with "y" operands, once register-register and once with an m64
+// source, and each line shows the mm result and whether the intrinsic agrees.
+// objdump -d build/programs/simd_v2 shows on mm registers, each as mm, mm and mm, m64:
+// pshufb, phaddw, phaddd, phaddsw, pmaddubsw, phsubw, phsubd, phsubsw, psignb, psignw,
+// psignd, pmulhrsw, pabsb, pabsw, pabsd, palignr (SSSE3, NP 0F 38 / 0F 3A 0F); paddw,
+// pmullw, punpcklbw (MMX), psadbw (SSE on mm); and pmovmskb r32, mm, movq r64, mm,
+// movdq2q mm, xmm (gcc's glue) and emms (from _mm_empty).
+
+static uint64_t u64of(__m64 v) { uint64_t u; memcpy(&u, &v, 8); return u; }
+__attribute__((noipa)) static __m64 m64(uint64_t u) { __m64 v; memcpy(&v, &u, 8); return v; }
+
+// INSN mm, mm and INSN mm, m64 (AT&T order: source first), [IMM] for palignr.
+#define MM_RR(INSN, A, B) ({ __m64 a_ = (A), b_ = (B); __asm__(INSN " %1, %0" : "+y"(a_) : "y"(b_)); a_; })
+#define MM_RM(INSN, A, B) ({ __m64 a_ = (A), b_ = (B); __asm__(INSN " %1, %0" : "+y"(a_) : "m"(b_)); a_; })
+#define MM_RRI(INSN, IMM, A, B) ({ __m64 a_ = (A), b_ = (B); __asm__(INSN " $" #IMM ", %1, %0" : "+y"(a_) : "y"(b_)); a_; })
+#define MM_RMI(INSN, IMM, A, B) ({ __m64 a_ = (A), b_ = (B); __asm__(INSN " $" #IMM ", %1, %0" : "+y"(a_) : "m"(b_)); a_; })
+
+static void show_mm(const char *what, __m64 reg, __m64 mem, __m64 intrinsic) {
+  uint64_t r = u64of(reg), m = u64of(mem), i = u64of(intrinsic);
+  printf("%-22s %016llx%s%s\n", what, (unsigned long long)r, m == r ? "" : " m64 form differs",
+         i == r ? "" : " intrinsic differs");
+}
+
+// Two-operand operations: A op B on mm registers, from memory, and through the intrinsic.
+#define MM_OP(INSN, INTRIN, A, B) show_mm(INSN, MM_RR(INSN, A, B), MM_RM(INSN, A, B), INTRIN(A, B))
+// pabs* read only the source.
+#define MM_ABS(INSN, INTRIN, A, B) show_mm(INSN, MM_RR(INSN, A, B), MM_RM(INSN, A, B), INTRIN(B))
+#define MM_ALIGNR(IMM, A, B) \
+  show_mm("palignr " #IMM, MM_RRI("palignr", IMM, A, B), MM_RMI("palignr", IMM, A, B), _mm_alignr_pi8(A, B, IMM))
+
+static void mmx(void) {
+  static const uint64_t values[] = {
+    0x8000ffff7fff0001ull, // word edges
+    0x80ff7f0001fe8100ull, // byte edges
+    0x7fffffff80000000ull, // dword edges
+    0x0f87f0780c0b0405ull, // pshufb indices: bits 3-6 set (ignored on mm), bit 7 (zero)
+    0x0123456789abcdefull,
+    0xfffefdfc05040302ull,
+  };
+  const unsigned n = sizeof values / sizeof values[0];
+  for (unsigned i = 0; i < n; i++) {
+    for (unsigned j = 0; j < n; j += 1 + (i & 1)) {
+      __m64 a = m64(values[i]), b = m64(values[j]);
+      printf("mm %016llx %016llx\n", (unsigned long long)values[i], (unsigned long long)values[j]);
+      MM_OP("pshufb", _mm_shuffle_pi8, a, b);
+      MM_OP("phaddw", _mm_hadd_pi16, a, b);
+      MM_OP("phaddd", _mm_hadd_pi32, a, b);
+      MM_OP("phaddsw", _mm_hadds_pi16, a, b);
+      MM_OP("pmaddubsw", _mm_maddubs_pi16, a, b);
+      MM_OP("phsubw", _mm_hsub_pi16, a, b);
+      MM_OP("phsubd", _mm_hsub_pi32, a, b);
+      MM_OP("phsubsw", _mm_hsubs_pi16, a, b);
+      MM_OP("psignb", _mm_sign_pi8, a, b);
+      MM_OP("psignw", _mm_sign_pi16, a, b);
+      MM_OP("psignd", _mm_sign_pi32, a, b);
+      MM_OP("pmulhrsw", _mm_mulhrs_pi16, a, b);
+      MM_ABS("pabsb", _mm_abs_pi8, a, b);
+      MM_ABS("pabsw", _mm_abs_pi16, a, b);
+      MM_ABS("pabsd", _mm_abs_pi32, a, b);
+      MM_ALIGNR(0, a, b);
+      MM_ALIGNR(3, a, b);
+      MM_ALIGNR(8, a, b);
+      MM_ALIGNR(13, a, b);
+      MM_ALIGNR(16, a, b);
+      MM_ALIGNR(200, a, b);
+      MM_OP("paddw", _mm_add_pi16, a, b);
+      MM_OP("pmullw", _mm_mullo_pi16, a, b);
+      MM_OP("punpcklbw", _mm_unpacklo_pi8, a, b);
+      MM_OP("psadbw", _mm_sad_pu8, a, b);
+      int mask;
+      __asm__("pmovmskb %1, %0" : "=r"(mask) : "y"(a));
+      printf("%-22s %02x%s\n", "pmovmskb", mask, mask == _mm_movemask_pi8(a) ? "" : " intrinsic differs");
+    }
+  }
+  // A small computation in intrinsics: a byte histogram difference, summed with psadbw.
+  __m64 acc = _mm_setzero_si64();
+  for (unsigned i = 0; i < n; i++) {
+    __m64 v = m64(values[i]);
+    __m64 w = _mm_shuffle_pi8(v, m64(0x0001020304050607ull)); // bytes reversed
+    acc = _mm_add_pi16(acc, _mm_sad_pu8(_mm_abs_pi8(v), _mm_alignr_pi8(w, v, 3)));
+    acc = _mm_add_pi16(acc, _mm_hadd_pi16(_mm_mullo_pi16(_mm_unpacklo_pi8(v, w), v), acc));
+  }
+  printf("mmx intrinsics accumulate %016llx\n", (unsigned long long)u64of(acc));
+  _mm_empty();
+  // After emms the x87 stack is usable again.
+  volatile long double x = 1.0L / 3;
+  printf("x87 after emms %.18Lg\n", x * 3);
+}
 
 int main(void) {
   string_compares();
   crc_popcnt_pshufb();
   sse3_ssse3_sse41();
   glibc_strings();
+  mmx();
   printf("simd_v2: ok\n");
   return 0;
 }

@@ -2,9 +2,10 @@
 // The MMX instructions on mm registers (manual Vol. 2, Appendix A, Table
 // A-3, the no-prefix columns of 0F 6x/7x/Cx/Dx-Fx), the mm forms that SSE
 // and SSE2 added (pavgb, pminub, pshufw, pinsrw, pextrw, pmovmskb,
-// maskmovq, movntq, ..., paddq, psubq, pmuludq), and the conversions
-// between mm and xmm (0F 2A/2C/2D, F2/F3 0F D6). Not here: the SSSE3 mm
-// forms (0F 38) and 3DNow! (0F 0F, 0F 0E).
+// maskmovq, movntq, ..., paddq, psubq, pmuludq), the mm forms of SSSE3
+// (NP 0F 38 00-0B, 1C-1E, NP 0F 3A 0F; their xmm forms are in sse4.ts), and
+// the conversions between mm and xmm (0F 2A/2C/2D, F2/F3 0F D6). Not here:
+// 3DNow! (0F 0F, 0F 0E).
 //
 // mm0-mm7 are the low 64 bits of the x87 registers R0-R7 (Vol. 1, 9.5);
 // the aliasing rules live in emulator/assembly/mm.ts. There are eight mm
@@ -13,13 +14,16 @@
 //
 // Handlers: emulator/assembly/ops/mmx.ts.
 
-import type { OpcodeRow, MandatoryPrefix, Imm } from './types.js';
+import type { OpcodeRow, OpcodeMap, MandatoryPrefix, Imm } from './types.js';
 import { PINT_66, PINT_OPS, pintArg } from './sse.js';
+import { SSSE3_OPS, SSSE3_OPCODES } from './sse4.js';
 
 const rows: OpcodeRow[] = [];
 
 interface MmxRow {
   mnemonic: string;
+  /** Default 0F. */
+  map?: OpcodeMap;
   op: number;
   handler: string;
   prefix?: MandatoryPrefix;
@@ -77,6 +81,12 @@ add({ mnemonic: 'cvttps2pi', op: 0x2c, mmRegs: 'reg', handler: 'Cvtps2piPqWps', 
 add({ mnemonic: 'cvttpd2pi', op: 0x2c, prefix: '66', mmRegs: 'reg', handler: 'Cvtpd2piPqWpd', arg: 1 });
 add({ mnemonic: 'cvtps2pi', op: 0x2d, mmRegs: 'reg', handler: 'Cvtps2piPqWps', arg: 0 });
 add({ mnemonic: 'cvtpd2pi', op: 0x2d, prefix: '66', mmRegs: 'reg', handler: 'Cvtpd2piPqWpd', arg: 0 });
+
+// ---- SSSE3 on mm registers: mm, mm/m64 (Vol. 2, Table A-4 and A-5, the NP columns) ----------
+// The operations are the xmm forms' (ops/ssse3.ts) on 8 bytes; arg numbers them
+// as for the xmm rows (SSSE3_OPS).
+SSSE3_OPS.forEach((m, i) => add({ mnemonic: m, map: '0f38', op: SSSE3_OPCODES[i], mmRegs: 'both', handler: 'Ssse3PqQq', arg: i }));
+add({ mnemonic: 'palignr', map: '0f3a', op: 0x0f, imm: 'Ib', mmRegs: 'both', handler: 'PalignrPqQqIb' });
 
 // ---- state: emms (0F 77) empties the x87 tag word -------------------------------------------
 rows.push({ mnemonic: 'emms', map: '0f', op: 0x77, modrm: false, size: 'q', prefix: 'none', handler: 'Emms', test: 'mmx' });

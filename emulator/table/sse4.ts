@@ -3,10 +3,12 @@
 // mandatory prefixes). CPUID leaf 1 ECX advertises them (bits 0, 9, 19, 20;
 // emulator/assembly/cpuid.ts).
 //
-// Only the xmm forms are here. SSSE3 also has MMX forms (NP 0F 38 00-0B,
-// 1C-1E and NP 0F 3A 0F, on mm registers); they are left to the MMX work
-// and decode as #UD until then. fisttp (SSE3, DB/DD/DF /1) belongs to the
-// x87 table; monitor/mwait are not advertised (CPUID.1:ECX.MONITOR clear).
+// Only the xmm forms are here. The SSSE3 MMX forms (NP 0F 38 00-0B, 1C-1E
+// and NP 0F 3A 0F, on mm registers) are rows of emulator/table/mmx.ts, with
+// the same operation numbers (SSSE3_OPS) and opcodes (SSSE3_OPCODES) and the
+// operations of ops/ssse3.ts on 8 bytes. fisttp (SSE3, DB/DD/DF /1) belongs
+// to the x87 table; monitor/mwait are not advertised (CPUID.1:ECX.MONITOR
+// clear).
 //
 // Handlers: emulator/assembly/ops/sse3.ts (SSE3), ssse3.ts (SSSE3),
 // sse41.ts (SSE4.1 and pcmpgtq), sse41-fp.ts (round, dpps/dppd, insertps),
@@ -53,7 +55,7 @@ export const SSSE3_OPS = [
   'pshufb', 'phaddw', 'phaddd', 'phaddsw', 'pmaddubsw', 'phsubw', 'phsubd', 'phsubsw',
   'psignb', 'psignw', 'psignd', 'pmulhrsw', 'pabsb', 'pabsw', 'pabsd',
 ] as const;
-const SSSE3_OPCODES = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x1c, 0x1d, 0x1e];
+export const SSSE3_OPCODES = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x1c, 0x1d, 0x1e];
 SSSE3_OPS.forEach((m, i) => add({ mnemonic: m, map: '0f38', op: SSSE3_OPCODES[i], prefix: '66', handler: 'Ssse3VdqWdq', arg: i }));
 add({ mnemonic: 'palignr', map: '0f3a', op: 0x0f, prefix: '66', imm: 'Ib', handler: 'PalignrVdqWdqIb' });
 

@@ -542,6 +542,9 @@ class CaseBuilder {
       if (/^Shift/.test(h) || /^Shld/.test(h)) v = BigInt(shiftCount(rng, width));
       // pcmpXstrX: imm8[6:0] steps through all 128 modes (Vol. 2, 4.1); bit 7 is ignored, random.
       if (/^Pcmpstr/.test(h)) v = BigInt((this.caseIndex & 0x7f) | (rng.chance(0.5) ? 0x80 : 0));
+      // palignr mm: every other case steps imm8 through 0..17, each shift of the 16-byte mm1:mm2
+      // concatenation and past it (Vol. 2, PALIGNR: the result is zero from 16 up).
+      if (h === 'PalignrPqQqIb' && this.caseIndex % 2 === 0) v = BigInt((this.caseIndex >> 1) % 18);
       choice.imm = Uint8Array.from(le(v, n));
     }
 

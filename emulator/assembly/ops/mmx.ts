@@ -1,6 +1,6 @@
 // MMX instructions on mm registers (manual Vol. 1, chapter 9; Vol. 2, the
-// P* and MOVD/MOVQ/EMMS pages), the mm forms SSE and SSE2 added, and the
-// conversions between mm and xmm. Rows: emulator/table/mmx.ts.
+// P* and MOVD/MOVQ/EMMS pages), the mm forms SSE, SSE2 and SSSE3 added, and
+// the conversions between mm and xmm. Rows: emulator/table/mmx.ts.
 //
 // Operands in the manual's notation: P = mm in ModRM.reg, Q = mm or memory
 // in ModRM.r/m, N = mm in ModRM.r/m (register form only), E/G general
@@ -12,7 +12,7 @@
 //
 // The packed integer operations are the xmm ones (ops/sse-int.ts pint) on
 // the low 64 bits, the operands laid out so the low 64 bits of the 128-bit
-// result are the mm result.
+// result are the mm result. The SSSE3 ones are ops/ssse3.ts's on 8 bytes.
 
 import { argOf, immOf, isMem, ea, regOf, rmOf, opSize, addrMask, segBase } from '../insn';
 import { FAULT, read16, read32, read64, write8, write64, writeSized, checkWrite } from '../mem';
@@ -22,6 +22,7 @@ import { RES, vPtr, wPtr, wPtr64, xmmPtr, fpBegin, fpCommit } from '../xmm';
 import { pint, shift, PUNPCKLBW, PUNPCKHBW, PUNPCKHDQ, PACKSSWB, PACKSSDW } from './sse-int';
 import { byteSigns } from './sse-move';
 import { intToFloat, floatToInt } from './sse-float';
+import { ssse3, palignr } from './ssse3';
 
 /** Two 16-byte operand buffers for the 128-bit integer operations. */
 const OPA: usize = memory.data(16, 16);
@@ -84,6 +85,35 @@ export function PshiftNqIb(d: usize): void {
   store<u64>(OPA, mmGet(r));
   store<u64>(OPA + 8, 0);
   shift(argOf(d), OPA, immOf(d) & 0xff);
+  mmxEnter();
+  mmSet(r, load<u64>(RES));
+}
+
+// ---- SSSE3 (Vol. 2, PSHUFB, PHADDW/PHADDD, PHADDSW, PMADDUBSW, PHSUBW/PHSUBD, PHSUBSW,
+// PSIGNB/PSIGNW/PSIGND, PMULHRSW, PABSB/PABSW/PABSD, PALIGNR: the 64-bit forms) ------------
+
+/** SSSE3 operation mm, mm/m64 (NP 0F 38 00-0B, 1C-1E); arg is the SSSE3_OPS number. */
+export function Ssse3PqQq(d: usize): void {
+  if (!mmxBegin()) return;
+  const b = readQ(d);
+  if (FAULT) return;
+  const r = regOf(d);
+  store<u64>(OPA, mmGet(r));
+  store<u64>(OPB, b);
+  ssse3(argOf(d), OPA, OPB, 8);
+  mmxEnter();
+  mmSet(r, load<u64>(RES));
+}
+
+/** palignr mm1, mm2/m64, imm8 (NP 0F 3A 0F): (mm1:mm2) shifted right by imm8 bytes, the low 8 kept. */
+export function PalignrPqQqIb(d: usize): void {
+  if (!mmxBegin()) return;
+  const b = readQ(d);
+  if (FAULT) return;
+  const r = regOf(d);
+  store<u64>(OPA, mmGet(r));
+  store<u64>(OPB, b);
+  palignr(OPA, OPB, 8, <usize>(immOf(d) & 0xff));
   mmxEnter();
   mmSet(r, load<u64>(RES));
 }

@@ -1,8 +1,14 @@
-// SSSE3 on xmm registers (66 0F 38 00-0B, 1C-1E and 66 0F 3A 0F; manual
-// Vol. 2, the instruction pages of the same names): pshufb, the horizontal
-// adds and subtracts, pmaddubsw, psign, pmulhrsw, pabs and palignr. The
-// row's arg picks the operation; the numbering is SSSE3_OPS in
-// emulator/table/sse4.ts. The MMX (mm register) forms are not here.
+// SSSE3 (manual Vol. 2, the instruction pages of the same names): pshufb,
+// the horizontal adds and subtracts, pmaddubsw, psign, pmulhrsw, pabs and
+// palignr. The row's arg picks the operation; the numbering is SSSE3_OPS in
+// emulator/table/sse4.ts.
+//
+// The operations (ssse3, palignr) take the operand width in bytes: 16 for
+// the xmm forms here (66 0F 38 00-0B, 1C-1E, 66 0F 3A 0F), 8 for the mm
+// forms (NP, rows in emulator/table/mmx.ts, handlers in ops/mmx.ts). The
+// manual's 64-bit Operation sections are the 128-bit ones on half the
+// lanes: pshufb mm uses index bits 2:0 (and bit 7 to zero), palignr mm
+// shifts the 16-byte concatenation of two 8-byte operands.
 //
 // Legacy-SSE forms with a 128-bit memory operand require 16-byte alignment
 // (#GP otherwise), Vol. 1, 11.6.8.
@@ -19,12 +25,13 @@ const PABSB: u32 = 12, PABSW: u32 = 13, PABSD: u32 = 14;
 @inline function satS16(v: i32): u32 { return <u32>(v < -32768 ? -32768 : v > 32767 ? 32767 : v) & 0xffff; }
 
 /**
- * The horizontal operations: element pairs of a fill the low half of the
- * result, pairs of b the high half; w is the element size (2 or 4), sub
- * subtracts the odd element from the even one, sat saturates words.
+ * The horizontal operations on n-byte operands: element pairs of a fill the
+ * low half of the result, pairs of b the high half; w is the element size
+ * (2 or 4), sub subtracts the odd element from the even one, sat saturates
+ * words.
  */
-function horizontal(a: usize, b: usize, w: usize, sub: bool, sat: bool): void {
-  const half: usize = 8;
+function horizontal(a: usize, b: usize, n: usize, w: usize, sub: bool, sat: bool): void {
+  const half = n >> 1;
   for (let src: usize = 0; src < 2; src++) {
     const s = src == 0 ? a : b;
     for (let i: usize = 0; i < half / w; i++) {
@@ -41,57 +48,62 @@ function horizontal(a: usize, b: usize, w: usize, sub: bool, sat: bool): void {
   }
 }
 
-/** Computes SSSE3 operation k of a (destination) and b (source) into RES. */
-function ssse3(k: u32, a: usize, b: usize): void {
+/**
+ * Computes SSSE3 operation k of a (destination) and b (source), n bytes
+ * each (16 for xmm, 8 for mm), into the low n bytes of RES.
+ */
+export function ssse3(k: u32, a: usize, b: usize, n: usize): void {
   switch (k) {
-    case PSHUFB:
-      // Each byte of b picks a byte of a by its low four bits, or zero if bit 7 is set.
-      for (let i: usize = 0; i < 16; i++) {
+    case PSHUFB: {
+      // Each byte of b picks a byte of a by its low four (xmm) or three (mm) bits, or zero if bit 7 is set.
+      const index = <u8>(n - 1);
+      for (let i: usize = 0; i < n; i++) {
         const c = load<u8>(b + i);
-        store<u8>(RES + i, (c & 0x80) != 0 ? 0 : load<u8>(a + <usize>(c & 15)));
+        store<u8>(RES + i, (c & 0x80) != 0 ? 0 : load<u8>(a + <usize>(c & index)));
       }
       break;
-    case PHADDW: horizontal(a, b, 2, false, false); break;
-    case PHADDD: horizontal(a, b, 4, false, false); break;
-    case PHADDSW: horizontal(a, b, 2, false, true); break;
-    case PHSUBW: horizontal(a, b, 2, true, false); break;
-    case PHSUBD: horizontal(a, b, 4, true, false); break;
-    case PHSUBSW: horizontal(a, b, 2, true, true); break;
+    }
+    case PHADDW: horizontal(a, b, n, 2, false, false); break;
+    case PHADDD: horizontal(a, b, n, 4, false, false); break;
+    case PHADDSW: horizontal(a, b, n, 2, false, true); break;
+    case PHSUBW: horizontal(a, b, n, 2, true, false); break;
+    case PHSUBD: horizontal(a, b, n, 4, true, false); break;
+    case PHSUBSW: horizontal(a, b, n, 2, true, true); break;
     case PMADDUBSW:
       // Unsigned bytes of the destination times signed bytes of the source, pairs summed with saturation.
-      for (let i: usize = 0; i < 16; i += 2) {
+      for (let i: usize = 0; i < n; i += 2) {
         const p = <i32>load<u8>(a + i) * <i32>load<i8>(b + i) + <i32>load<u8>(a + i + 1) * <i32>load<i8>(b + i + 1);
         store<u16>(RES + i, <u16>satS16(p));
       }
       break;
     case PSIGNB:
-      for (let i: usize = 0; i < 16; i++) {
+      for (let i: usize = 0; i < n; i++) {
         const s = load<i8>(b + i), x = load<u8>(a + i);
         store<u8>(RES + i, s < 0 ? <u8>(0 - x) : s == 0 ? 0 : x);
       }
       break;
     case PSIGNW:
-      for (let i: usize = 0; i < 16; i += 2) {
+      for (let i: usize = 0; i < n; i += 2) {
         const s = load<i16>(b + i), x = load<u16>(a + i);
         store<u16>(RES + i, s < 0 ? <u16>(0 - x) : s == 0 ? 0 : x);
       }
       break;
     case PSIGND:
-      for (let i: usize = 0; i < 16; i += 4) {
+      for (let i: usize = 0; i < n; i += 4) {
         const s = load<i32>(b + i), x = load<u32>(a + i);
         store<u32>(RES + i, s < 0 ? 0 - x : s == 0 ? 0 : x);
       }
       break;
     case PMULHRSW:
       // ((a * b >> 14) + 1) >> 1: the high word of the product, rounded.
-      for (let i: usize = 0; i < 16; i += 2) {
+      for (let i: usize = 0; i < n; i += 2) {
         const p = (<i32>load<i16>(a + i) * <i32>load<i16>(b + i)) >> 14;
         store<u16>(RES + i, <u16>((p + 1) >> 1));
       }
       break;
-    case PABSB: for (let i: usize = 0; i < 16; i++) { const x = load<i8>(b + i); store<u8>(RES + i, <u8>(x < 0 ? -x : x)); } break;
-    case PABSW: for (let i: usize = 0; i < 16; i += 2) { const x = load<i16>(b + i); store<u16>(RES + i, <u16>(x < 0 ? -x : x)); } break;
-    case PABSD: for (let i: usize = 0; i < 16; i += 4) { const x = load<i32>(b + i); store<u32>(RES + i, <u32>(x < 0 ? -x : x)); } break;
+    case PABSB: for (let i: usize = 0; i < n; i++) { const x = load<i8>(b + i); store<u8>(RES + i, <u8>(x < 0 ? -x : x)); } break;
+    case PABSW: for (let i: usize = 0; i < n; i += 2) { const x = load<i16>(b + i); store<u16>(RES + i, <u16>(x < 0 ? -x : x)); } break;
+    case PABSD: for (let i: usize = 0; i < n; i += 4) { const x = load<i32>(b + i); store<u32>(RES + i, <u32>(x < 0 ? -x : x)); } break;
   }
 }
 
@@ -100,8 +112,19 @@ export function Ssse3VdqWdq(d: usize): void {
   const b = wPtr(d, true);
   if (b == 0) return;
   const a = vPtr(d);
-  ssse3(argOf(d), a, b);
+  ssse3(argOf(d), a, b, 16);
   copy128(a, RES);
+}
+
+/**
+ * palignr of n-byte operands into the low n bytes of RES: the 2n-byte
+ * concatenation a:b (b low) shifted right by `shift` bytes, zeros coming in.
+ */
+export function palignr(a: usize, b: usize, n: usize, shift: usize): void {
+  for (let i: usize = 0; i < n; i++) {
+    const j = i + shift;
+    store<u8>(RES + i, j < n ? load<u8>(b + j) : j < 2 * n ? load<u8>(a + j - n) : 0);
+  }
 }
 
 /** palignr xmm1, xmm2/m128, imm8: (xmm1:xmm2) shifted right by imm8 bytes, the low 16 kept. */
@@ -109,10 +132,6 @@ export function PalignrVdqWdqIb(d: usize): void {
   const b = wPtr(d, true);
   if (b == 0) return;
   const a = vPtr(d);
-  const n = <usize>(immOf(d) & 0xff);
-  for (let i: usize = 0; i < 16; i++) {
-    const j = i + n;
-    store<u8>(RES + i, j < 16 ? load<u8>(b + j) : j < 32 ? load<u8>(a + j - 16) : 0);
-  }
+  palignr(a, b, 16, <usize>(immOf(d) & 0xff));
   copy128(a, RES);
 }
