@@ -24,14 +24,14 @@ const SEED = 1;
 const CPUS = 2;
 
 /** The program as the page starts it (web/session.ts: argv[0] is /programs/<name>). */
-async function nodeMachine(): Promise<Machine> {
+async function nodeMachine(seed = SEED): Promise<Machine> {
   const path = `/programs/${PROGRAM}`;
   return Machine.create({
     cpu: await createCpu(),
     program: new Uint8Array(await readFile(join(root, 'build', 'programs', PROGRAM))),
     path,
     argv: [path, ...ARGS],
-    seed: SEED,
+    seed,
     cpus: CPUS,
   });
 }
@@ -118,6 +118,9 @@ describe('the playground page', () => {
     }
     expect(new Set(rips).size).toBe(3);
     expect(await text('#exit-status')).toBe('—');
+    const shot = join(dir, 'playground-stepped.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`screenshot: ${shot}`);
   });
 
   it('runs rseq_counter 2 300 to the end with the trace hash of the same run in Node', async () => {
@@ -137,6 +140,18 @@ describe('the playground page', () => {
     const shot = join(dir, 'playground-1280x800.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`screenshot: ${shot}`);
+  });
+
+  it('takes the seed from its field: seed 2 gives the hash Node gives for seed 2', async () => {
+    const one = (await nodeMachine()).run({ maxInstructions: 2e9 });
+    const two = (await nodeMachine(2)).run({ maxInstructions: 2e9 });
+    expect(two.traceHash).not.toBe(one.traceHash);
+    await page.fill('#seed', '2');
+    await page.waitForFunction(() => document.getElementById('retired')?.textContent === '0');
+    await page.click('#run');
+    await page.waitForFunction(() => document.getElementById('exit-status')?.textContent !== '—', undefined, { timeout: 60_000 });
+    expect(await text('#exit-status')).toBe('0');
+    expect(await text('#trace-hash')).toBe(two.traceHash);
   });
 
   it('fits a narrow screen without sideways scrolling', async () => {
