@@ -108,25 +108,25 @@ async function show(s: Session | undefined): Promise<void> {
   const rows: HTMLTableRowElement[] = [];
   for (const c of v?.vcpus ?? []) {
     const tr = document.createElement('tr');
-    const cells = [String(c.id), c.tid ? String(c.tid) : 'idle', c.rip !== undefined ? hex(c.rip) : '', '', c.queued.join(', ')];
+    const cells = [String(c.id), c.tid ? String(c.tid) : 'idle', c.rip !== undefined ? hex(c.rip) : '', c.symbol ?? '', '', c.queued.join(', ')];
     for (const text of cells) {
       const td = document.createElement('td');
       td.textContent = text;
       tr.append(td);
     }
     tr.cells[2].className = 'rip';
-    tr.cells[3].className = 'insn';
+    tr.cells[3].className = 'symbol';
+    tr.cells[4].className = 'insn';
     rows.push(tr);
-    if (s && c.tid && c.rip !== undefined && !v!.ended) {
-      const pid = s.machine.threads().find((t) => t.tid === c.tid)?.pid;
-      instructionText(s, c.rip, pid).then((text) => { tr.cells[3].textContent = text; }, showError);
+    if (s && c.rip !== undefined && !v!.ended) {
+      instructionText(s, c.rip, c.pid).then((text) => { tr.cells[4].textContent = text; }, showError);
     }
   }
   out.vcpus.replaceChildren(...rows);
 }
 
 /** The instruction at rip, disassembled (capstone), or '' when its bytes are not readable. */
-async function instructionText(s: Session, rip: bigint, pid: number | undefined): Promise<string> {
+async function instructionText(s: Session, rip: bigint, pid: number): Promise<string> {
   let bytes: Uint8Array;
   try {
     bytes = s.machine.readMemory(Number(rip), 15, pid);

@@ -21,8 +21,12 @@ export interface VCpuRow {
   id: number;
   /** The running thread's id, or 0 when the vCPU is idle. */
   tid: number;
+  /** The running thread's process, or 0 when the vCPU is idle. */
+  pid: number;
   /** The running thread's instruction pointer, or undefined when idle. */
   rip?: bigint;
+  /** "main+20": the first program's symbol at rip (other processes may run other programs). */
+  symbol?: string;
   queued: number[];
 }
 
@@ -105,7 +109,12 @@ export class Session {
       exitCode: r?.exitCode ?? null,
       message: r?.message,
       ended: this.ended,
-      vcpus: m.vcpus().map((v) => ({ id: v.id, tid: v.current, rip: v.current ? threads.get(v.current)?.rip : undefined, queued: v.queued })),
+      vcpus: m.vcpus().map((v) => {
+        const t = threads.get(v.current);
+        if (!t) return { id: v.id, tid: 0, pid: 0, queued: v.queued };
+        const symbol = t.pid === m.process.tgid ? m.symbols.describe(Number(t.rip)) : undefined;
+        return { id: v.id, tid: t.tid, pid: t.pid, rip: t.rip, symbol, queued: v.queued };
+      }),
     };
   }
 }

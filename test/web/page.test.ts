@@ -113,7 +113,8 @@ describe('the playground page', () => {
       // capstone in the page and in Node agree on the instruction at rip.
       const want = await disassembleOne(node.readMemory(Number(rip), 15), Number(rip));
       expect(want).toBeDefined();
-      await page.waitForFunction((t) => document.querySelector('#vcpu-rows tr td:nth-child(4)')?.textContent === t, want!.text);
+      await page.waitForFunction((t) => document.querySelector('#vcpu-rows tr td:nth-child(5)')?.textContent === t, want!.text);
+      expect(await vcpuCell(0, 3)).toBe(node.symbols.describe(Number(rip)));
       expect(await text('#trace-hash')).toBe(node.traceHash);
     }
     expect(new Set(rips).size).toBe(3);
@@ -152,6 +153,17 @@ describe('the playground page', () => {
     await page.waitForFunction(() => document.getElementById('exit-status')?.textContent !== '—', undefined, { timeout: 60_000 });
     expect(await text('#exit-status')).toBe('0');
     expect(await text('#trace-hash')).toBe(two.traceHash);
+  });
+
+  it('says what is wrong with a field instead of running', async () => {
+    await page.fill('#cpus', '0');
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await text('#error')).toBe("vCPUs must be a whole number from 1 to 64, not '0'");
+    await page.click('#step');
+    expect(await text('#retired')).toBe('0');
+    await page.fill('#cpus', '2');
+    await page.waitForSelector('#error', { state: 'hidden' });
+    await page.waitForSelector('#vcpu-rows tr:nth-child(2)');
   });
 
   it('fits a narrow screen without sideways scrolling', async () => {
