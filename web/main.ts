@@ -63,7 +63,7 @@ function loadProgram(name: string): Promise<Uint8Array> {
 }
 
 function readInteger(input: HTMLInputElement, what: string, min: number, max: number): number {
-  const n = Number(input.value.trim());
+  const n = input.value.trim() === '' ? NaN : Number(input.value);
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${what} must be a whole number from ${min} to ${max}, not '${input.value}'`);
   return n;
 }
