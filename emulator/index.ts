@@ -123,27 +123,51 @@ function fxrstorInto(file: Uint8Array, image: Uint8Array): boolean {
 /** Where the compiled CPU lives, relative to this file (emulator/ -> build/). */
 const WASM_URL = new URL('../build/emulator.wasm', import.meta.url);
 
-async function loadWasmBytes(): Promise<ArrayBuffer | Uint8Array> {
-  if (typeof process !== 'undefined' && process.versions?.node) {
+/**
+ * The compiled CPU for createCpu: its bytes, or the URL to load them from.
+ * A bundled page passes the URL it serves emulator.wasm at (the bundle's
+ * own location says nothing about where build/ is); Node needs nothing.
+ */
+export type WasmSource = ArrayBuffer | Uint8Array | URL;
+
+async function loadWasmBytes(url: URL): Promise<ArrayBuffer | Uint8Array> {
+  if (url.protocol === 'file:' && typeof process !== 'undefined' && process.versions?.node) {
     const { readFile } = await import('node:fs/promises');
     try {
-      return await readFile(WASM_URL);
+      return await readFile(url);
     } catch {
-      throw new Error(`the CPU is not built (${WASM_URL.pathname} is missing): run 'npm run build:wasm'`);
+      throw new Error(`the CPU is not built (${url.pathname} is missing): run 'npm run build:wasm'`);
     }
   }
-  const res = await fetch(WASM_URL);
-  if (!res.ok) throw new Error(`could not load the CPU from ${WASM_URL}: HTTP ${res.status}`);
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`could not load the CPU from ${url}: HTTP ${res.status}`);
   return await res.arrayBuffer();
 }
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+/** Compiled modules by URL: every CPU from one URL shares one compilation. */
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
 
-/** A fresh CPU with its own memory (every call instantiates a new wasm instance). */
-export async function createCpu(wasm?: ArrayBuffer | Uint8Array): Promise<Cpu> {
-  if (wasm) return new WasmCpu(await WebAssembly.instantiate(await WebAssembly.compile(wasm as BufferSource)));
-  compiled ??= loadWasmBytes().then((b) => WebAssembly.compile(b as BufferSource));
-  const instance = await WebAssembly.instantiate(await compiled, { env: { abort: wasmAbort } });
+function compiledFrom(url: URL): Promise<WebAssembly.Module> {
+  let module = compiled.get(url.href);
+  if (!module) {
+    module = loadWasmBytes(url).then((b) => WebAssembly.compile(b as BufferSource));
+    // A failed load is not remembered: the next call tries again.
+    module.catch(() => compiled.delete(url.href));
+    compiled.set(url.href, module);
+  }
+  return module;
+}
+
+/**
+ * A fresh CPU with its own memory (every call instantiates a new wasm
+ * instance). Without an argument it loads build/emulator.wasm next to this
+ * source tree (Node, or a browser loading these modules unbundled).
+ */
+export async function createCpu(wasm?: WasmSource): Promise<Cpu> {
+  if (wasm !== undefined && !(wasm instanceof URL)) {
+    return new WasmCpu(await WebAssembly.instantiate(await WebAssembly.compile(wasm as BufferSource)));
+  }
+  const instance = await WebAssembly.instantiate(await compiledFrom(wasm ?? WASM_URL), { env: { abort: wasmAbort } });
   return new WasmCpu(instance);
 }
 

@@ -1,5 +1,5 @@
 // The browser page drives the same Machine (and fuzzer) as the CLI, so
-// nothing under kernel-model/ or fuzz/ (or the CPU binding) may import Node's modules or read the
+// nothing under kernel-model/, fuzz/ or web/ (or the CPU binding) may import Node's modules or read the
 // host clock or Math.random (determinism: every choice comes from the seed).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -16,8 +16,8 @@ function sources(dir: string): string[] {
 }
 
 describe('kernel-model runs in a browser and is deterministic', () => {
-  // fuzz/ too: the page runs the same fuzzer in a Web Worker.
-  const files = [...sources(join(root, 'kernel-model')), ...sources(join(root, 'fuzz'))];
+  // fuzz/ too: the page runs the same fuzzer in a Web Worker; web/ is the page itself.
+  const files = [...sources(join(root, 'kernel-model')), ...sources(join(root, 'fuzz')), ...sources(join(root, 'web'))];
   it('has sources to check', () => {
     expect(files.length).toBeGreaterThan(30);
   });
