@@ -3,21 +3,9 @@
 // instructions; only people-facing code does.
 
 import { createRequire } from 'node:module';
+import { firstInstruction, type CapstoneModule, type Disassembled } from '../web/first-instruction.js';
 
-interface CapstoneInstruction {
-  mnemonic: string;
-  op_str: string;
-  size: number;
-}
-interface CapstoneDecoder {
-  disasm(bytes: number[], address: number, max?: number): CapstoneInstruction[];
-  close(): void;
-}
-interface CapstoneModule {
-  ARCH_X86: number;
-  MODE_64: number;
-  Capstone: new (arch: number, mode: number) => CapstoneDecoder;
-}
+export type { Disassembled };
 
 let loading: Promise<CapstoneModule> | undefined;
 
@@ -30,26 +18,11 @@ function capstone(): Promise<CapstoneModule> {
   return loading;
 }
 
-export interface Disassembled {
-  /** "mov dword ptr [rax], 1" */
-  text: string;
-  /** Length of the instruction in bytes. */
-  size: number;
-}
-
 /** The first instruction in bytes, or undefined when the bytes do not decode. */
 export async function disassembleOne(bytes: Uint8Array, address: number): Promise<Disassembled | undefined> {
   if (bytes.length === 0) return undefined;
   try {
-    const cs = await capstone();
-    const d = new cs.Capstone(cs.ARCH_X86, cs.MODE_64);
-    try {
-      const [insn] = d.disasm([...bytes], address, 1);
-      if (!insn) return undefined;
-      return { text: insn.op_str ? `${insn.mnemonic} ${insn.op_str}` : insn.mnemonic, size: insn.size };
-    } finally {
-      d.close();
-    }
+    return firstInstruction(await capstone(), bytes, address);
   } catch {
     return undefined;
   }

@@ -1,0 +1,34 @@
+// The first instruction of some bytes as people read it, by a loaded
+// capstone module (@alexaltea/capstone-js). The page (web/disassemble.ts)
+// and the CLI (cli/disassemble.ts) load capstone each their own way (a
+// fetched wasm, a Node require) and share this. Browser-safe.
+
+export interface Disassembled {
+  /** "mov dword ptr [rax], 1" */
+  text: string;
+  /** Length of the instruction in bytes. */
+  size: number;
+}
+
+/** The part of capstone's module this uses. */
+export interface CapstoneModule {
+  ARCH_X86: number;
+  MODE_64: number;
+  Capstone: new (arch: number, mode: number) => {
+    disasm(bytes: number[], address: number, max?: number): { mnemonic: string; op_str: string; size: number }[];
+    close(): void;
+  };
+}
+
+/** The first x86-64 instruction in bytes at address, or undefined when they do not decode. */
+export function firstInstruction(cs: CapstoneModule, bytes: Uint8Array, address: number): Disassembled | undefined {
+  if (bytes.length === 0) return undefined;
+  const d = new cs.Capstone(cs.ARCH_X86, cs.MODE_64);
+  try {
+    const [insn] = d.disasm([...bytes], address, 1);
+    if (!insn) return undefined;
+    return { text: insn.op_str ? `${insn.mnemonic} ${insn.op_str}` : insn.mnemonic, size: insn.size };
+  } finally {
+    d.close();
+  }
+}
