@@ -109,7 +109,7 @@ export class Runner {
   static create(target: FuzzTarget, cpu: Cpu): Runner {
     const m = targetMachine(target, cpu);
     const fresh = m.snapshot();
-    const r = m.run({ maxInstructions: target.maxInstructions, until: (e) => e.kind === 'rseq' && e.what === 'register' && e.tid === 1000 });
+    const r = m.run({ maxInstructions: target.maxInstructions, until: (e) => e.kind === 'rseq' && e.what === 'register' && e.tid === MAIN_TID });
     if (r.kind !== 'paused') {
       // No registration at start-up: every run starts from the very beginning.
       m.restore(fresh);
