@@ -58,11 +58,11 @@ export interface ThreadView {
   section?: CriticalSection;
 }
 
-/** One line of the event log: an rseq event or an injected one. */
+/** One line of the event log: an rseq event (abort, lazy clear, violation, …; not the routine ID updates), an injected event, or an rseq checker finding. */
 export interface LogEntry {
   retired: number;
   tid: number;
-  /** 'abort', 'lazy-clear', 'inject', … */
+  /** 'abort', 'lazy-clear', 'violation', 'inject', 'finding', … */
   what: string;
   detail: string;
 }
@@ -128,7 +128,8 @@ export class Session {
     machine.onEvent((e) => {
       if (e.kind === 'rseq' && e.what !== 'ids') this.log.push({ retired: machine.retired, tid: e.tid, what: e.what, detail: e.detail });
       if (e.kind === 'inject') this.log.push({ retired: machine.retired, tid: e.tid, what: 'inject', detail: e.what });
-    }, ['rseq', 'inject']);
+      if (e.kind === 'finding') this.log.push({ retired: machine.retired, tid: e.tid, what: 'finding', detail: `${e.rule}${e.fatal ? ' (fatal)' : ''}: ${e.detail}` });
+    }, ['rseq', 'inject', 'finding']);
   }
 
   static create(cpu: Cpu, choice: SessionChoice): Session {

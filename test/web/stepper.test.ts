@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCpu } from '../../emulator/index.js';
-import { Session } from '../../web/session.js';
+import { Session, sectionRole } from '../../web/session.js';
 import { openPlayground, root, type Playground } from './browser.js';
 
 const hex = (n: number | bigint) => '0x' + n.toString(16);
@@ -53,16 +53,32 @@ describe('preempting a thread inside a critical section (Session, in Node)', () 
   it('moves the thread to the abort handler its descriptor names, and the log says so', async () => {
     const r = await preemptInSection();
     expect(r.abort.detail).toMatch(/\(preempt\)/);
-    // The section's code view roles: start, inside, commit, abort handler.
+    const inject = r.after.events.find((e) => e.what === 'inject');
+    expect(inject?.tid).toBe(r.tid);
+  });
+
+  it('a migration at the same instruction aborts too, and the thread lands on the vCPU asked for', async () => {
+    const s = await nodeSession();
+    const tid = s.runToSection()!;
+    s.stepThread(tid);
+    const cpu = s.view().threads.find((t) => t.tid === tid)!.cpu === 0 ? 1 : 0;
+    s.injectHere(tid, { kind: 'migrate', cpu });
+    const v = s.view();
+    expect(v.events.find((e) => e.what === 'abort' && e.tid === tid)?.detail).toMatch(/\(.*migrate.*\)/);
+    const t = v.threads.find((x) => x.tid === tid)!;
+    expect(t.cpu).toBe(cpu);
+    expect(t.rip).toBe(BigInt(s.machine.criticalSections[0].abort));
+  });
+
+  it('names each instruction of a section by its role: start, inside, commit, abort handler', async () => {
     const s = await nodeSession();
     const cs = s.machine.criticalSections[0];
-    const w = s.codeWindow(1000);
-    expect(w).toBeDefined();
-    const { sectionRole } = await import('../../web/session.js');
     expect(sectionRole([cs], cs.start, 2)).toBe('start');
+    expect(sectionRole([cs], cs.start + 2, 2)).toBe('inside');
     expect(sectionRole([cs], cs.postCommit - 3, 3)).toBe('commit');
     expect(sectionRole([cs], cs.abort, 4)).toBe('abort');
     expect(sectionRole([cs], cs.postCommit, 4)).toBeUndefined();
+    expect(sectionRole([cs], cs.start - 1, 1)).toBeUndefined();
   });
 });
 
