@@ -1,6 +1,8 @@
-// The playground page (first slice of issue #13): pick a bundled program,
-// give it arguments, a seed and a number of vCPUs, then step it one
-// instruction at a time or run it to the end. Everything runs here in the
+// The playground page (issue #13, first two slices): pick a bundled
+// program, give it arguments, a seed and a number of vCPUs, then step it one
+// instruction at a time or run it to the end; pick a thread to see its rseq
+// area and code, run it to a critical section and preempt, migrate or
+// signal it at exactly its current instruction. Everything runs here in the
 // browser: the same wasm CPU and kernel model as the CLI.
 
 import { createCpu } from '../emulator/index.js';
