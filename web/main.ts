@@ -189,10 +189,11 @@ async function showCode(s: Session, t: ThreadView): Promise<void> {
   if (!w) return;
   const all = await disassembleMany(w.bytes, w.address, 200, new URL('capstone/', document.baseURI));
   const at = all.findIndex((i) => i.address === w.rip);
+  const sections = s.sectionsOf(t.tid);
   const from = Math.max(0, at - CODE_BEFORE);
   const lines = all.slice(from, from + CODE_LINES).map((i) => {
     const li = document.createElement('li');
-    const role = sectionRole(s.machine.criticalSections, i.address, i.size);
+    const role = sectionRole(sections, i.address, i.size);
     const current = i.address === w.rip;
     li.dataset.address = hex(BigInt(i.address));
     if (role) li.dataset.role = role;

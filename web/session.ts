@@ -192,13 +192,13 @@ export class Session {
    * that got there, or undefined (the program ended, or the budget ran out).
    */
   runToSection(tid?: number): number | undefined {
-    const starts = new Set(this.machine.criticalSections.map((s) => s.start));
-    if (starts.size === 0) throw new Error(`${this.choice.name} has no critical sections (no __rseq_cs table)`);
+    if (this.machine.criticalSections.length === 0) throw new Error(`${this.choice.name} has no critical sections (no __rseq_cs table)`);
     const tasks = () => [...this.machine.kernel.tasks.values()].filter((t) => (tid === undefined || t.tid === tid) && t.state !== 'dead');
-    const waiting = new Set(tasks().filter((t) => starts.has(Number(t.ctx.rip))).map((t) => `${t.tid}:${t.cpuNs}`));
+    const atStart = (t: { tid: number; ctx: { rip: bigint } }) => this.sectionsOf(t.tid).some((s) => s.start === Number(t.ctx.rip));
+    const waiting = new Set(tasks().filter(atStart).map((t) => `${t.tid}:${t.cpuNs}`));
     this.remember();
     for (let n = 0; n < RUN_TO_SECTION_BUDGET && !this.ended; n++) {
-      const there = tasks().find((t) => starts.has(Number(t.ctx.rip)) && !waiting.has(`${t.tid}:${t.cpuNs}`));
+      const there = tasks().find((t) => atStart(t) && !waiting.has(`${t.tid}:${t.cpuNs}`));
       if (there) return there.tid;
       if (tid !== undefined && tasks().length === 0) return undefined;
       this.once();
@@ -223,6 +223,11 @@ export class Session {
       if (this.log.slice(from).some((e) => e.tid === tid && e.what === 'abort')) break;
     }
     return id;
+  }
+
+  /** The critical sections of the program thread tid's process runs (the first program's, or what it exec'd). */
+  sectionsOf(tid: number): readonly CriticalSection[] {
+    return this.machine.kernel.tasks.get(tid)?.group.image?.criticalSections ?? [];
   }
 
   private instructionsOf(tid: number): number | undefined {
@@ -329,7 +334,7 @@ export class Session {
           symbol: mine ? m.symbols.describe(Number(t.rip)) : undefined,
           instructions: Number(task.cpuNs),
           rseq: this.rseqFields(t.tid),
-          section: mine ? m.criticalSections.find((s) => Number(t.rip) >= s.start && Number(t.rip) < s.postCommit) : undefined,
+          section: this.sectionsOf(t.tid).find((s) => Number(t.rip) >= s.start && Number(t.rip) < s.postCommit),
         };
       }),
       events: [...this.log],
