@@ -3,7 +3,7 @@
 // build/web/capstone/ on first use). cli/disassemble.ts is the Node twin.
 
 import capstoneFactory from '@alexaltea/capstone-js';
-import { firstInstruction, type CapstoneModule, type Disassembled } from './first-instruction.js';
+import { firstInstruction, instructions, type CapstoneModule, type Disassembled } from './first-instruction.js';
 
 export type { Disassembled };
 
@@ -12,6 +12,15 @@ let loading: Promise<CapstoneModule> | undefined;
 /** The first instruction in bytes at address, or undefined when they do not decode. */
 export async function disassembleOne(bytes: Uint8Array, address: number, wasmDir: URL): Promise<Disassembled | undefined> {
   if (bytes.length === 0) return undefined;
+  return firstInstruction(await load(wasmDir), bytes, address);
+}
+
+/** Up to max instructions from address, each with its address. */
+export async function disassembleMany(bytes: Uint8Array, address: number, max: number, wasmDir: URL): Promise<(Disassembled & { address: number })[]> {
+  return instructions(await load(wasmDir), bytes, address, max);
+}
+
+function load(wasmDir: URL): Promise<CapstoneModule> {
   loading ??= capstoneFactory({ locateFile: (file: string) => new URL(file, wasmDir).href }) as unknown as Promise<CapstoneModule>;
-  return firstInstruction(await loading, bytes, address);
+  return loading;
 }

@@ -22,12 +22,21 @@ export interface CapstoneModule {
 
 /** The first x86-64 instruction in bytes at address, or undefined when they do not decode. */
 export function firstInstruction(cs: CapstoneModule, bytes: Uint8Array, address: number): Disassembled | undefined {
-  if (bytes.length === 0) return undefined;
+  return instructions(cs, bytes, address, 1)[0];
+}
+
+/** Up to max x86-64 instructions from address (fewer when the bytes stop decoding), each with its address. */
+export function instructions(cs: CapstoneModule, bytes: Uint8Array, address: number, max: number): (Disassembled & { address: number })[] {
+  if (bytes.length === 0) return [];
   const d = new cs.Capstone(cs.ARCH_X86, cs.MODE_64);
   try {
-    const [insn] = d.disasm([...bytes], address, 1);
-    if (!insn) return undefined;
-    return { text: insn.op_str ? `${insn.mnemonic} ${insn.op_str}` : insn.mnemonic, size: insn.size };
+    const out: (Disassembled & { address: number })[] = [];
+    let at = address;
+    for (const insn of d.disasm([...bytes], address, max)) {
+      out.push({ address: at, text: insn.op_str ? `${insn.mnemonic} ${insn.op_str}` : insn.mnemonic, size: insn.size });
+      at += insn.size;
+    }
+    return out;
   } finally {
     d.close();
   }

@@ -1,11 +1,14 @@
-// The playground page (first slice of issue #13): pick a bundled program,
-// give it arguments, a seed and a number of vCPUs, then step it one
-// instruction at a time or run it to the end. Everything runs here in the
+// The playground page (issue #13, first two slices): pick a bundled
+// program, give it arguments, a seed and a number of vCPUs, then step it one
+// instruction at a time or run it to the end; pick a thread to see its rseq
+// area and code, run it to a critical section and preempt, migrate or
+// signal it at exactly its current instruction. Everything runs here in the
 // browser: the same wasm CPU and kernel model as the CLI.
 
 import { createCpu } from '../emulator/index.js';
-import { Session, type SessionView } from './session.js';
-import { disassembleOne } from './disassemble.js';
+import type { InjectAction } from '../kernel-model/injection.js';
+import { Session, sectionRole, type SessionView, type ThreadView } from './session.js';
+import { disassembleMany, disassembleOne } from './disassemble.js';
 
 /** build/web/programs/index.json, written by scripts/build-web.mjs. */
 interface ProgramIndex {
@@ -30,7 +33,18 @@ const form = {
   run: element<HTMLButtonElement>('run'),
   step: element<HTMLButtonElement>('step'),
   reset: element<HTMLButtonElement>('reset'),
+  thread: element<HTMLSelectElement>('thread'),
+  runToSection: element<HTMLButtonElement>('run-to-section'),
+  stepThread: element<HTMLButtonElement>('step-thread'),
+  preempt: element<HTMLButtonElement>('preempt'),
+  migrate: element<HTMLButtonElement>('migrate'),
+  migrateCpu: element<HTMLInputElement>('migrate-cpu'),
+  signal: element<HTMLButtonElement>('signal'),
+  signalNumber: element<HTMLInputElement>('signal-number'),
 };
+/** Instructions the code view shows, and how many of them come before rip when the function starts early enough. */
+const CODE_LINES = 12;
+const CODE_BEFORE = 4;
 const out = {
   status: element('status'),
   error: element('error'),
@@ -40,12 +54,18 @@ const out = {
   stdout: element('stdout'),
   stderr: element('stderr'),
   vcpus: element<HTMLTableSectionElement>('vcpu-rows'),
+  rseqAddress: element('rseq-address'),
+  rseqFields: element('rseq-fields'),
+  code: element<HTMLOListElement>('code'),
+  events: element<HTMLOListElement>('events'),
 };
 
 const wasmUrl = new URL('emulator.wasm', document.baseURI);
 const programBytes = new Map<string, Promise<Uint8Array>>();
 /** The machine for the form's current choices (remade by every change and by Reset). */
 let session: Promise<Session> | undefined;
+/** The thread the picker shows next (set by Run to next critical section). */
+let pickThread: number | undefined;
 /** Ignores clicks while one is being handled (a run holds the page until it returns). */
 let busy = false;
 
@@ -123,6 +143,76 @@ async function show(s: Session | undefined): Promise<void> {
     }
   }
   out.vcpus.replaceChildren(...rows);
+  showThreads(s, v);
+}
+
+/** The thread picker, and the selected thread's rseq area, code and the event log. */
+function showThreads(s: Session | undefined, v: SessionView | undefined): void {
+  const threads = v?.threads ?? [];
+  const keep = pickThread !== undefined ? String(pickThread) : form.thread.value;
+  pickThread = undefined;
+  form.thread.replaceChildren(...threads.map((t) => new Option(`${t.tid}${t.pid !== v!.threads[0]?.pid ? ` (process ${t.pid})` : ''} on vCPU ${t.cpu}, ${t.state}`, String(t.tid))));
+  if (threads.some((t) => String(t.tid) === keep)) form.thread.value = keep;
+  const t = threads.find((x) => String(x.tid) === form.thread.value);
+  for (const b of [form.runToSection, form.stepThread, form.preempt, form.migrate, form.signal]) b.disabled = !t || (v?.ended ?? false);
+  showRseq(t);
+  out.events.replaceChildren(...(v?.events ?? []).map((e) => {
+    const li = document.createElement('li');
+    li.className = e.what;
+    li.textContent = `#${e.retired} thread ${e.tid}: ${e.what}: ${e.detail}`;
+    return li;
+  }));
+  out.code.replaceChildren();
+  if (s && t && !v!.ended) showCode(s, t).catch(showError);
+}
+
+function showRseq(t: ThreadView | undefined): void {
+  out.rseqAddress.textContent = t?.rseq ? `at ${hex(BigInt(t.rseq.address))}, ${t.rseq.length} bytes` : t ? '(not registered)' : '';
+  const items: HTMLElement[] = [];
+  for (const f of t?.rseq?.fields ?? []) {
+    const dt = document.createElement('dt');
+    const dd = document.createElement('dd');
+    dt.textContent = f.name;
+    dd.textContent = f.value;
+    dd.dataset.field = f.name;
+    if (f.changed) dt.className = dd.className = 'changed';
+    items.push(dt, dd);
+  }
+  out.rseqFields.replaceChildren(...items);
+}
+
+const ROLE_TEXT = { start: 'section start', inside: 'in section', commit: 'commit', abort: 'abort handler' } as const;
+
+/** About CODE_LINES instructions around the thread's rip, rip marked, critical section instructions labelled. */
+async function showCode(s: Session, t: ThreadView): Promise<void> {
+  const w = s.codeWindow(t.tid);
+  if (!w) return;
+  const all = await disassembleMany(w.bytes, w.address, 200, new URL('capstone/', document.baseURI));
+  const at = all.findIndex((i) => i.address === w.rip);
+  const sections = s.sectionsOf(t.tid);
+  const from = Math.max(0, at - CODE_BEFORE);
+  const lines = all.slice(from, from + CODE_LINES).map((i) => {
+    const li = document.createElement('li');
+    const role = sectionRole(sections, i.address, i.size);
+    const current = i.address === w.rip;
+    li.dataset.address = hex(BigInt(i.address));
+    if (role) li.dataset.role = role;
+    li.className = [role === 'abort' ? 'abort' : role ? 'in-section' : '', current ? 'current' : ''].join(' ').trim();
+    if (current) li.setAttribute('aria-current', 'true');
+    li.textContent = `${current ? '→' : ' '} ${hex(BigInt(i.address))}  ${i.text}${role ? `   ; ${ROLE_TEXT[role]}` : ''}`;
+    return li;
+  });
+  if (form.thread.value === String(t.tid)) out.code.replaceChildren(...lines);
+}
+
+function selectedThread(): number {
+  const tid = Number(form.thread.value);
+  if (!Number.isInteger(tid) || tid <= 0) throw new Error('Pick a thread first');
+  return tid;
+}
+
+function inject(action: () => InjectAction): void {
+  void act((s) => s.injectHere(selectedThread(), action()));
 }
 
 /** The instruction at rip, disassembled (capstone), or '' when its bytes are not readable. */
@@ -186,6 +276,19 @@ async function main(): Promise<void> {
   form.run.addEventListener('click', () => void act((s) => s.runToEnd()));
   form.step.addEventListener('click', () => void act((s) => s.step()));
   form.reset.addEventListener('click', reset);
+  form.thread.addEventListener('change', () => void session?.then((s) => show(s)));
+  form.runToSection.addEventListener('click', () => void act((s) => {
+    const tid = s.runToSection();
+    if (tid === undefined) throw new Error('No thread reached a critical section');
+    // show() keeps the picker on this thread.
+    form.thread.value = String(tid);
+    pickThread = tid;
+  }));
+  form.stepThread.addEventListener('click', () => void act((s) => s.stepThread(selectedThread())));
+  form.preempt.addEventListener('click', () => inject(() => ({ kind: 'preempt' })));
+  form.migrate.addEventListener('click', () => inject(() => ({ kind: 'migrate', cpu: readInteger(form.migrateCpu, 'The vCPU', 0, 63) })));
+  form.signal.addEventListener('click', () => inject(() => ({ kind: 'signal', sig: readInteger(form.signalNumber, 'The signal', 1, 64), scope: 'thread' })));
+  element('thread-controls').addEventListener('submit', (e) => e.preventDefault());
   element('choices').addEventListener('submit', (e) => e.preventDefault());
   reset();
   await session;

@@ -3,7 +3,10 @@
 // (what the page draws). No DOM here, so Node tests can drive it too.
 
 import type { Cpu } from '../emulator/api.js';
+import type { CriticalSection } from '../kernel-model/elf-rseq.js';
+import type { InjectAction } from '../kernel-model/injection.js';
 import { Machine, type RunResult } from '../kernel-model/machine.js';
+import { RseqField } from '../kernel-model/rseq.js';
 
 /** What the page's form chooses. */
 export interface SessionChoice {
@@ -30,6 +33,63 @@ export interface VCpuRow {
   queued: number[];
 }
 
+/** One field of a thread's struct rseq (or of the rseq_cs it points to), read from guest memory. */
+export interface RseqFieldView {
+  name: string;
+  /** As the page prints it: decimal for IDs, hex for addresses and flags. */
+  value: string;
+  /** Different from what it was before the last step or run. */
+  changed: boolean;
+}
+
+/** A live thread as the page shows it, with its rseq area decoded. */
+export interface ThreadView {
+  tid: number;
+  pid: number;
+  cpu: number;
+  state: string;
+  rip: bigint;
+  symbol?: string;
+  /** Instructions this thread has retired (what an instruction-count injection counts). */
+  instructions: number;
+  /** The registered struct rseq, or undefined when the thread has none. */
+  rseq?: { address: number; length: number; fields: RseqFieldView[] };
+  /** The critical section rip is in (start <= rip < post_commit), if any. */
+  section?: CriticalSection;
+}
+
+/** One line of the event log: an rseq event (abort, lazy clear, violation, …; not the routine ID updates), an injected event, or an rseq checker finding. */
+export interface LogEntry {
+  retired: number;
+  tid: number;
+  /** 'abort', 'lazy-clear', 'violation', 'inject', 'finding', … */
+  what: string;
+  detail: string;
+}
+
+/** What an instruction is, for a critical section: its first, inside, its commit (last before post_commit), or its abort handler. */
+export type SectionRole = 'start' | 'inside' | 'commit' | 'abort';
+
+/** The role of the instruction [address, address + size) in the program's critical sections, or undefined. */
+export function sectionRole(sections: readonly CriticalSection[], address: number, size: number): SectionRole | undefined {
+  for (const s of sections) {
+    if (address === s.start) return 'start';
+    if (address > s.start && address < s.postCommit) return address + size >= s.postCommit ? 'commit' : 'inside';
+  }
+  for (const s of sections) if (address === s.abort) return 'abort';
+  return undefined;
+}
+
+/** Bytes around a thread's rip to disassemble: from the start of its function when that is near, else from rip. */
+export interface CodeWindow {
+  address: number;
+  bytes: Uint8Array;
+  rip: number;
+}
+
+/** "Run to next critical section" gives up after this many steps. */
+export const RUN_TO_SECTION_BUDGET = 5_000_000;
+
 export interface SessionView {
   retired: number;
   traceHash: string;
@@ -42,6 +102,8 @@ export interface SessionView {
   /** True once the program has ended (exited, killed, deadlock, unsupported): no more steps. */
   ended: boolean;
   vcpus: VCpuRow[];
+  threads: ThreadView[];
+  events: LogEntry[];
 }
 
 /** "Run to end" stops here: a program still running after this many instructions is shown as such. */
@@ -58,8 +120,17 @@ export function splitArgs(args: string): string[] {
 
 export class Session {
   private last?: RunResult;
+  private readonly log: LogEntry[] = [];
+  /** Each thread's rseq field values before the last step or run ("tid:name" -> value). */
+  private before = new Map<string, string>();
 
-  private constructor(readonly machine: Machine, readonly choice: SessionChoice) {}
+  private constructor(readonly machine: Machine, readonly choice: SessionChoice) {
+    machine.onEvent((e) => {
+      if (e.kind === 'rseq' && e.what !== 'ids') this.log.push({ retired: machine.retired, tid: e.tid, what: e.what, detail: e.detail });
+      if (e.kind === 'inject') this.log.push({ retired: machine.retired, tid: e.tid, what: 'inject', detail: e.what });
+      if (e.kind === 'finding') this.log.push({ retired: machine.retired, tid: e.tid, what: 'finding', detail: `${e.rule}${e.fatal ? ' (fatal)' : ''}: ${e.detail}` });
+    }, ['rseq', 'inject', 'finding']);
+  }
 
   static create(cpu: Cpu, choice: SessionChoice): Session {
     const path = guestPath(choice.name);
@@ -91,8 +162,144 @@ export class Session {
 
   private runFor(maxInstructions: number): RunResult {
     if (this.ended) return this.last!;
+    this.remember();
     this.last = this.machine.run({ maxInstructions });
     return this.last;
+  }
+
+  /** One instruction of the scheduler's choice, without marking a new "before" for changed fields. */
+  private once(): void {
+    if (!this.ended) this.last = this.machine.run({ maxInstructions: 1 });
+  }
+
+  /** Steps until thread tid has retired one more instruction (other threads may run meanwhile), or it is gone. */
+  stepThread(tid: number): void {
+    const start = this.instructionsOf(tid);
+    if (start === undefined) throw new Error(`thread ${tid} is not alive`);
+    this.remember();
+    for (let n = 0; n < RUN_TO_SECTION_BUDGET && !this.ended; n++) {
+      this.once();
+      const now = this.instructionsOf(tid);
+      if (now === undefined || now > start) return;
+    }
+  }
+
+  /**
+   * Steps until a thread (tid, or any thread when tid is undefined) is about
+   * to run the first instruction of a critical section, at most
+   * RUN_TO_SECTION_BUDGET steps. A thread already at a section start must
+   * run first, so pressing again goes to the next one. Returns the thread
+   * that got there, or undefined (the program ended, or the budget ran out).
+   */
+  runToSection(tid?: number): number | undefined {
+    if (this.machine.criticalSections.length === 0) throw new Error(`${this.choice.name} has no critical sections (no __rseq_cs table)`);
+    const tasks = () => [...this.machine.kernel.tasks.values()].filter((t) => (tid === undefined || t.tid === tid) && t.state !== 'dead');
+    const atStart = (t: { tid: number; ctx: { rip: bigint } }) => this.sectionsOf(t.tid).some((s) => s.start === Number(t.ctx.rip));
+    const waiting = new Set(tasks().filter(atStart).map((t) => `${t.tid}:${t.cpuNs}`));
+    this.remember();
+    for (let n = 0; n < RUN_TO_SECTION_BUDGET && !this.ended; n++) {
+      const there = tasks().find((t) => atStart(t) && !waiting.has(`${t.tid}:${t.cpuNs}`));
+      if (there) return there.tid;
+      if (tid !== undefined && tasks().length === 0) return undefined;
+      this.once();
+    }
+    return undefined;
+  }
+
+  /** Injects a preemption, migration or signal into thread tid at exactly its current instruction, then steps that thread once. */
+  injectHere(tid: number, action: InjectAction): number {
+    const count = this.instructionsOf(tid);
+    if (count === undefined) throw new Error(`thread ${tid} is not alive`);
+    const id = this.machine.inject({ action, at: { kind: 'instructions', tid, count } });
+    // Until the event is applied and the thread is back in user space: it
+    // retired an instruction, or the kernel moved it to an abort handler
+    // (then it stops there, about to run the handler's first instruction).
+    const from = this.log.length;
+    this.remember();
+    for (let n = 0; n < RUN_TO_SECTION_BUDGET && !this.ended; n++) {
+      this.once();
+      const now = this.instructionsOf(tid);
+      if (now === undefined || now > count) break;
+      if (this.log.slice(from).some((e) => e.tid === tid && e.what === 'abort')) break;
+    }
+    return id;
+  }
+
+  /** The critical sections of the program thread tid's process runs (the first program's, or what it exec'd). */
+  sectionsOf(tid: number): readonly CriticalSection[] {
+    return this.machine.kernel.tasks.get(tid)?.group.image?.criticalSections ?? [];
+  }
+
+  private instructionsOf(tid: number): number | undefined {
+    const t = this.machine.kernel.tasks.get(tid);
+    return t ? Number(t.cpuNs) : undefined;
+  }
+
+  /** Records the rseq fields of every thread, to mark what the next step changes. */
+  private remember(): void {
+    this.before = new Map();
+    for (const t of this.machine.kernel.tasks.values()) {
+      for (const f of this.rseqFields(t.tid)?.fields ?? []) this.before.set(`${t.tid}:${f.name}`, f.value);
+    }
+  }
+
+  /** Thread tid's struct rseq, decoded from guest memory (and the rseq_cs descriptor it points to, when non-zero). */
+  private rseqFields(tid: number): ThreadView['rseq'] {
+    const t = this.machine.kernel.tasks.get(tid);
+    const reg = t?.rseq.registration;
+    if (!t || !reg) return undefined;
+    const m = this.machine;
+    const pid = t.group.tgid;
+    let area: DataView;
+    try {
+      const bytes = m.readMemory(reg.address, Math.min(reg.length, 32), pid);
+      area = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } catch {
+      return { address: reg.address, length: reg.length, fields: [] };
+    }
+    const hex = (n: bigint | number) => '0x' + n.toString(16);
+    const fields: { name: string; value: string }[] = [
+      { name: 'cpu_id_start', value: String(area.getInt32(RseqField.cpuIdStart, true)) },
+      { name: 'cpu_id', value: String(area.getInt32(RseqField.cpuId, true)) },
+      { name: 'rseq_cs', value: hex(area.getBigUint64(RseqField.rseqCs, true)) },
+      { name: 'flags', value: hex(area.getUint32(RseqField.flags, true)) },
+    ];
+    if (reg.length >= RseqField.nodeId + 4 && area.byteLength >= RseqField.nodeId + 4) fields.push({ name: 'node_id', value: String(area.getUint32(RseqField.nodeId, true)) });
+    if (reg.length >= RseqField.mmCid + 4 && area.byteLength >= RseqField.mmCid + 4) fields.push({ name: 'mm_cid', value: String(area.getUint32(RseqField.mmCid, true)) });
+    const cs = area.getBigUint64(RseqField.rseqCs, true);
+    if (cs !== 0n) {
+      try {
+        const d = m.readMemory(Number(cs), 32, pid);
+        const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
+        fields.push(
+          { name: 'rseq_cs.version', value: String(v.getUint32(0, true)) },
+          { name: 'rseq_cs.flags', value: hex(v.getUint32(4, true)) },
+          { name: 'rseq_cs.start_ip', value: hex(v.getBigUint64(8, true)) },
+          { name: 'rseq_cs.post_commit_offset', value: hex(v.getBigUint64(16, true)) },
+          { name: 'rseq_cs.abort_ip', value: hex(v.getBigUint64(24, true)) },
+        );
+      } catch {
+        fields.push({ name: 'rseq_cs.start_ip', value: 'unreadable' });
+      }
+    }
+    return { address: reg.address, length: reg.length, fields: fields.map((f) => ({ ...f, changed: this.before.has(`${tid}:${f.name}`) ? this.before.get(`${tid}:${f.name}`) !== f.value : this.last !== undefined })) };
+  }
+
+  /** Bytes to disassemble around thread tid's rip: from its function's start when that is at most 256 bytes before, else from rip. */
+  codeWindow(tid: number): CodeWindow | undefined {
+    const t = this.machine.kernel.tasks.get(tid);
+    if (!t) return undefined;
+    const rip = Number(t.ctx.rip);
+    const hit = t.group.tgid === this.machine.process.tgid ? this.machine.symbols.symbolize(rip) : undefined;
+    const start = hit && hit.offset <= 256 ? rip - hit.offset : rip;
+    for (let length = rip - start + 15 * 12; length > 0; length -= 16) {
+      try {
+        return { address: start, bytes: this.machine.readMemory(start, length, t.group.tgid), rip };
+      } catch {
+        // Past the end of the mapping: read less.
+      }
+    }
+    return undefined;
   }
 
   view(): SessionView {
@@ -115,6 +322,22 @@ export class Session {
         const symbol = t.pid === m.process.tgid ? m.symbols.describe(Number(t.rip)) : undefined;
         return { id: v.id, tid: t.tid, pid: t.pid, rip: t.rip, symbol, queued: v.queued };
       }),
+      threads: m.threads().filter((t) => t.state !== 'dead').map((t) => {
+        const task = m.kernel.tasks.get(t.tid)!;
+        const mine = t.pid === m.process.tgid;
+        return {
+          tid: t.tid,
+          pid: t.pid,
+          cpu: t.cpu,
+          state: t.state,
+          rip: t.rip,
+          symbol: mine ? m.symbols.describe(Number(t.rip)) : undefined,
+          instructions: Number(task.cpuNs),
+          rseq: this.rseqFields(t.tid),
+          section: this.sectionsOf(t.tid).find((s) => Number(t.rip) >= s.start && Number(t.rip) < s.postCommit),
+        };
+      }),
+      events: [...this.log],
     };
   }
 }

@@ -1,23 +1,18 @@
-// The playground end to end: builds web/ into a temporary folder, serves it
-// with scripts/serve-web.mjs on a free port, and drives the page in
-// Debian's headless Chromium (playwright-core). What the page shows is
+// The playground end to end (test/web/browser.ts builds, serves and opens
+// it in headless Chromium). What the page shows is
 // checked against the same program run here in Node: the same program,
 // arguments, seed and vCPUs give the same trace hash in the browser as in
-// Node. Chromium missing is a failure, not a skip (.ci/run installs it).
+// Node.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disassembleOne } from '../../cli/disassemble.js';
 import { createCpu } from '../../emulator/index.js';
 import { Machine } from '../../kernel-model/machine.js';
+import { openPlayground, root, type Playground } from './browser.js';
 
-const root = join(import.meta.dirname, '..', '..');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const PROGRAM = 'rseq_counter';
 const ARGS = ['2', '300'];
 const SEED = 1;
@@ -36,50 +31,19 @@ async function nodeMachine(seed = SEED): Promise<Machine> {
   });
 }
 
-/** Starts scripts/serve-web.mjs on a free port; resolves to its URL. */
-function serve(dir: string): Promise<{ server: ChildProcess; url: string }> {
-  const server = spawn(process.execPath, [join(root, 'scripts', 'serve-web.mjs'), dir], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    server.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const port = /http:\/\/localhost:(\d+)\//.exec(out)?.[1];
-      if (port) resolve({ server, url: `http://127.0.0.1:${port}/` });
-    });
-    server.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
-    server.on('exit', (code) => reject(new Error(`serve-web exited (${code}) before printing its URL: ${err}`)));
-  });
-}
-
 describe('the playground page', () => {
-  let dir: string;
-  let server: ChildProcess | undefined;
-  let url: string;
-  let browser: Browser | undefined;
+  let playground: Playground | undefined;
   let page: Page;
-  const consoleErrors: string[] = [];
+  let dir: string;
+  let consoleErrors: string[];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is missing at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM to its path`);
-    }
-    dir = mkdtempSync(join(tmpdir(), 'rseqlab-web-'));
-    const built = spawnSync(process.execPath, [join(root, 'scripts', 'build-web.mjs'), '--outdir', join(dir, 'site')], { encoding: 'utf8' });
-    if (built.status !== 0) throw new Error(`build-web failed: ${built.stdout}${built.stderr}`);
-    ({ server, url } = await serve(join(dir, 'site')));
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-    page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
-    await page.goto(url);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    playground = await openPlayground();
+    ({ page, dir, consoleErrors } = playground);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    server?.kill();
-    if (dir) rmSync(join(dir, 'site'), { recursive: true, force: true });
+    await playground?.close();
   });
 
   const text = (selector: string) => page.locator(selector).innerText();

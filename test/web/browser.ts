@@ -1,0 +1,73 @@
+// The playground in a headless browser, for the page tests: builds web/
+// into a temporary folder, serves it with scripts/serve-web.mjs on a free
+// port and opens it in Debian's Chromium (playwright-core). Chromium
+// missing is a failure, not a skip (.ci/run installs it).
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const root = join(import.meta.dirname, '..', '..');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/** Starts scripts/serve-web.mjs on a free port; resolves to its URL. */
+function serve(dir: string): Promise<{ server: ChildProcess; url: string }> {
+  const server = spawn(process.execPath, [join(root, 'scripts', 'serve-web.mjs'), dir], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    server.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const port = /http:\/\/localhost:(\d+)\//.exec(out)?.[1];
+      if (port) resolve({ server, url: `http://127.0.0.1:${port}/` });
+    });
+    server.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
+    server.on('exit', (code) => reject(new Error(`serve-web exited (${code}) before printing its URL: ${err}`)));
+  });
+}
+
+/** The page, loaded and ready, with the console errors it logs; close() ends the browser and the server. */
+export interface Playground {
+  page: Page;
+  /** The temporary folder (screenshots go here). */
+  dir: string;
+  consoleErrors: string[];
+  close(): Promise<void>;
+}
+
+export async function openPlayground(): Promise<Playground> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is missing at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM to its path`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'rseqlab-web-'));
+  const built = spawnSync(process.execPath, [join(root, 'scripts', 'build-web.mjs'), '--outdir', join(dir, 'site')], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`build-web failed: ${built.stdout}${built.stderr}`);
+  const { server, url } = await serve(join(dir, 'site'));
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    const b = browser;
+    return {
+      page,
+      dir,
+      consoleErrors,
+      async close() {
+        await b.close();
+        server.kill();
+        rmSync(join(dir, 'site'), { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await browser?.close();
+    server.kill();
+    throw e;
+  }
+}
