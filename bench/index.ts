@@ -22,6 +22,9 @@
 //    without the start-up snapshot, 1 and all cores), the time to the first
 //    failure of each rseq_bug_* program, and what running each natively for
 //    that long finds.
+// 7. bench/web.ts: the playground in headless Chromium: navigation to the
+//    first step shown, beside the same step in Node, and the compressed
+//    size of what the page downloaded.
 // Exits 1 if any emulated output differs from its native run, or the fuzz
 // section's runs fail or disagree, or it finds no failure in a buggy program.
 import { parseArgs } from 'node:util';
@@ -32,6 +35,7 @@ import { injectBench } from './inject.js';
 import { DEFAULT_STARTUP_REPEATS, startupBench } from './startup.js';
 import { DEFAULT_FUZZ_WINDOW_MS, fuzzBench, fuzzSummary } from './fuzz.js';
 import { memoryBench } from './memory.js';
+import { DEFAULT_WEB_REPEATS, webBench, webSummary } from './web.js';
 
 const USAGE = 'npm run bench -- [cpubench rounds] [--pingpong K] [--rounds R] [--repeats N]';
 
@@ -63,6 +67,7 @@ async function main(): Promise<boolean> {
   console.log('');
   const mem = await memoryBench({ repeats });
   const fz = await fuzzBench({ windowMs: DEFAULT_FUZZ_WINDOW_MS });
+  const web = await webBench({ repeats: DEFAULT_WEB_REPEATS });
 
   const p = th.pingpong;
   const t = th.threads;
@@ -91,10 +96,12 @@ async function main(): Promise<boolean> {
       `snapshot ${dur(mem.snapshotMs)}, restore ${dur(mem.restoreMs)} with 1 GiB touched`,
   );
   for (const line of fuzzSummary(fz)) console.log(line);
+  console.log(`  playground:        ${webSummary(web)}`);
   const ok = cpu.ok && th.ok && inj.rows.every((r) => r.ok) && st.ok && mem.ok;
   console.log(`  outputs:           ${ok ? 'every emulated run printed the same bytes as its native run' : 'SOME EMULATED OUTPUT DIFFERS FROM NATIVE'}`);
   if (!fz.ok) console.log('  fuzz:              A RUN FAILED OR DIFFERED WITHOUT SNAPSHOTS, OR A BUGGY PROGRAM WAS NOT FOUND (see the fuzzing tables)');
-  return ok && fz.ok;
+  if (!web.ok) console.log('  playground:        THE PAGE DID NOT STEP THE PROGRAM IT WAS MEANT TO (see the playground table)');
+  return ok && fz.ok && web.ok;
 }
 
 try {

@@ -13,7 +13,7 @@ export const root = join(import.meta.dirname, '..', '..');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 /** Starts scripts/serve-web.mjs on a free port; resolves to its URL. */
-function serve(dir: string): Promise<{ server: ChildProcess; url: string }> {
+export function serve(dir: string): Promise<{ server: ChildProcess; url: string }> {
   const server = spawn(process.execPath, [join(root, 'scripts', 'serve-web.mjs'), dir], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
