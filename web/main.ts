@@ -1,8 +1,9 @@
-// The playground page (issue #13, first two slices): pick a bundled
+// The playground page (issue #13, first three slices): pick a bundled
 // program, give it arguments, a seed and a number of vCPUs, then step it one
 // instruction at a time or run it to the end; pick a thread to see its rseq
 // area and code, run it to a critical section and preempt, migrate or
-// signal it at exactly its current instruction. Everything runs here in the
+// signal it at exactly its current instruction, go Back to before the last
+// action and choose again, and watch a per-vCPU timeline. Everything runs here in the
 // browser: the same wasm CPU and kernel model as the CLI.
 
 import { createCpu } from '../emulator/index.js';

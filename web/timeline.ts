@@ -40,6 +40,11 @@ export function drawTimeline(tl: Timeline, inform: (text: string) => void): SVGS
       title.textContent = `thread ${s.tid} on vCPU ${cpu}, t=${s.from}..${s.to}`;
       bar.append(title);
       lane.append(bar);
+      if (x(s.to) - x(s.from) >= 40) {
+        const name = node('text', { x: x(s.from) + 4, y: y + BAR - 4, class: 'tid' });
+        name.textContent = String(s.tid);
+        lane.append(name);
+      }
     }
     for (const m of tl.marks.filter((m) => m.cpu === cpu)) {
       const cx = x(m.t);
