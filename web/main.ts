@@ -1,13 +1,15 @@
-// The playground page (issue #13, first two slices): pick a bundled
+// The playground page (issue #13, first three slices): pick a bundled
 // program, give it arguments, a seed and a number of vCPUs, then step it one
 // instruction at a time or run it to the end; pick a thread to see its rseq
 // area and code, run it to a critical section and preempt, migrate or
-// signal it at exactly its current instruction. Everything runs here in the
+// signal it at exactly its current instruction, go Back to before the last
+// action and choose again, and watch a per-vCPU timeline. Everything runs here in the
 // browser: the same wasm CPU and kernel model as the CLI.
 
 import { createCpu } from '../emulator/index.js';
 import type { InjectAction } from '../kernel-model/injection.js';
 import { Session, sectionRole, type SessionView, type ThreadView } from './session.js';
+import { drawTimeline } from './timeline.js';
 import { disassembleMany, disassembleOne } from './disassemble.js';
 
 /** build/web/programs/index.json, written by scripts/build-web.mjs. */
@@ -33,6 +35,7 @@ const form = {
   run: element<HTMLButtonElement>('run'),
   step: element<HTMLButtonElement>('step'),
   reset: element<HTMLButtonElement>('reset'),
+  back: element<HTMLButtonElement>('back'),
   thread: element<HTMLSelectElement>('thread'),
   runToSection: element<HTMLButtonElement>('run-to-section'),
   stepThread: element<HTMLButtonElement>('step-thread'),
@@ -58,6 +61,8 @@ const out = {
   rseqFields: element('rseq-fields'),
   code: element<HTMLOListElement>('code'),
   events: element<HTMLOListElement>('events'),
+  timeline: element('timeline'),
+  timelineInfo: element('timeline-info'),
 };
 
 const wasmUrl = new URL('emulator.wasm', document.baseURI);
@@ -125,6 +130,10 @@ async function show(s: Session | undefined): Promise<void> {
   out.stderr.textContent = v?.stderr ?? '';
   out.stderr.hidden = !v?.stderr;
   form.step.disabled = form.run.disabled = v?.ended ?? false;
+  form.back.disabled = !s || s.backSteps === 0;
+  form.back.textContent = s && s.backSteps > 0 ? `Back (${s.backSteps})` : 'Back';
+  out.timeline.replaceChildren(...(s ? [drawTimeline(s.timeline(), (text) => { out.timelineInfo.textContent = text; })] : []));
+  out.timelineInfo.textContent = '';
   const rows: HTMLTableRowElement[] = [];
   for (const c of v?.vcpus ?? []) {
     const tr = document.createElement('tr');
@@ -253,6 +262,7 @@ async function act(what: (s: Session) => unknown): Promise<void> {
 
 /** Starts a new machine for the form's choices and shows it at its first instruction. */
 function reset(): void {
+  void session?.then((s) => s.dispose(), () => undefined);
   const next = newSession();
   session = next;
   out.error.hidden = true;
@@ -276,6 +286,14 @@ async function main(): Promise<void> {
   form.run.addEventListener('click', () => void act((s) => s.runToEnd()));
   form.step.addEventListener('click', () => void act((s) => s.step()));
   form.reset.addEventListener('click', reset);
+  form.back.addEventListener('click', () => void act((s) => s.back()));
+  // "b" (outside text fields) is Back from anywhere on the page.
+  document.addEventListener('keydown', (e) => {
+    const t = e.target as HTMLElement | null;
+    if (e.key !== 'b' || e.ctrlKey || e.metaKey || e.altKey || t?.closest('input, select, textarea')) return;
+    e.preventDefault();
+    void act((s) => s.back());
+  });
   form.thread.addEventListener('change', () => void session?.then((s) => show(s)));
   form.runToSection.addEventListener('click', () => void act((s) => {
     const tid = s.runToSection();

@@ -5,7 +5,7 @@
 import type { Cpu } from '../emulator/api.js';
 import type { CriticalSection } from '../kernel-model/elf-rseq.js';
 import type { InjectAction } from '../kernel-model/injection.js';
-import { Machine, type RunResult } from '../kernel-model/machine.js';
+import { Machine, type MachineSnapshot, type RunResult } from '../kernel-model/machine.js';
 import { RseqField } from '../kernel-model/rseq.js';
 
 /** What the page's form chooses. */
@@ -106,6 +106,45 @@ export interface SessionView {
   events: LogEntry[];
 }
 
+/** A stretch of virtual time [from, to) in which thread tid ran on vCPU cpu (from the machine's 'run' events, adjacent ones merged). */
+export interface RunSegment {
+  cpu: number;
+  tid: number;
+  from: number;
+  to: number;
+}
+
+/** A point of the timeline: an injected event or an rseq abort, on the vCPU the thread was on. */
+export interface TimelineMark {
+  t: number;
+  cpu: number;
+  tid: number;
+  what: 'inject' | 'abort';
+  detail: string;
+}
+
+/** What the timeline draws: one lane per vCPU, the run segments and the marks, in virtual nanoseconds (one per instruction). */
+export interface Timeline {
+  cpus: number;
+  end: number;
+  segments: RunSegment[];
+  marks: TimelineMark[];
+}
+
+/** How many user actions Back can undo (the oldest snapshot is released past this). */
+export const HISTORY_LIMIT = 200;
+
+/** The session as it was before one user action: the machine's snapshot and what the session itself keeps. */
+interface HistoryEntry {
+  snapshot: MachineSnapshot;
+  last?: RunResult;
+  before: Map<string, string>;
+  log: number;
+  /** A shallow copy: segments are replaced, never changed in place. */
+  segments: RunSegment[];
+  marks: number;
+}
+
 /** "Run to end" stops here: a program still running after this many instructions is shown as such. */
 export const RUN_TO_END_BUDGET = 2_000_000_000;
 
@@ -123,8 +162,20 @@ export class Session {
   private readonly log: LogEntry[] = [];
   /** Each thread's rseq field values before the last step or run ("tid:name" -> value). */
   private before = new Map<string, string>();
+  private readonly segments: RunSegment[] = [];
+  private readonly marks: TimelineMark[] = [];
+  /** Snapshots before each user action, oldest first (at most HISTORY_LIMIT). */
+  private readonly history: HistoryEntry[] = [];
 
   private constructor(readonly machine: Machine, readonly choice: SessionChoice) {
+    machine.onEvent((e) => {
+      if (e.kind === 'run') this.addRun(e.cpu, e.tid, Number(e.t), e.retired);
+      if (e.kind === 'inject') this.marks.push({ t: this.now(e.cpu), cpu: e.cpu, tid: e.tid, what: 'inject', detail: e.what });
+      if (e.kind === 'rseq' && e.what === 'abort') {
+        const cpu = machine.kernel.tasks.get(e.tid)?.cpu ?? 0;
+        this.marks.push({ t: this.now(cpu), cpu, tid: e.tid, what: 'abort', detail: e.detail });
+      }
+    }, ['run', 'inject', 'rseq']);
     machine.onEvent((e) => {
       if (e.kind === 'rseq' && e.what !== 'ids') this.log.push({ retired: machine.retired, tid: e.tid, what: e.what, detail: e.detail });
       if (e.kind === 'inject') this.log.push({ retired: machine.retired, tid: e.tid, what: 'inject', detail: e.what });
@@ -145,6 +196,68 @@ export class Session {
     return new Session(machine, choice);
   }
 
+  /** vCPU cpu's virtual clock (ns). */
+  private now(cpu: number): number {
+    return Number(this.machine.kernel.vcpus[cpu]?.clock ?? 0n);
+  }
+
+  private addRun(cpu: number, tid: number, from: number, n: number): void {
+    for (let i = this.segments.length - 1; i >= 0 && i >= this.segments.length - 64; i--) {
+      const s = this.segments[i];
+      if (s.cpu !== cpu) continue;
+      if (s.tid === tid && s.to === from) {
+        // Replaced, not changed in place: history entries hold the old one.
+        this.segments[i] = { ...s, to: from + n };
+        return;
+      }
+      break;
+    }
+    this.segments.push({ cpu, tid, from, to: from + n });
+  }
+
+  /** Before a user action: snapshot the machine and what the session keeps, so back() can return here. */
+  private checkpoint(): void {
+    this.history.push({
+      snapshot: this.machine.snapshot(),
+      last: this.last,
+      before: this.before,
+      log: this.log.length,
+      segments: [...this.segments],
+      marks: this.marks.length,
+    });
+    while (this.history.length > HISTORY_LIMIT) this.machine.releaseSnapshot(this.history.shift()!.snapshot);
+    this.remember();
+  }
+
+  /** How many actions back() can undo. */
+  get backSteps(): number {
+    return this.history.length;
+  }
+
+  /** Undoes the last user action: the machine, the log, the timeline and the changed-field marks are exactly as they were. False when there is nothing to undo. */
+  back(): boolean {
+    const h = this.history.pop();
+    if (!h) return false;
+    this.machine.restore(h.snapshot);
+    this.machine.releaseSnapshot(h.snapshot);
+    this.last = h.last;
+    this.before = h.before;
+    this.log.length = h.log;
+    this.segments.splice(0, this.segments.length, ...h.segments);
+    this.marks.length = h.marks;
+    return true;
+  }
+
+  /** Releases every snapshot (when the page drops this session). */
+  dispose(): void {
+    for (const h of this.history.splice(0)) this.machine.releaseSnapshot(h.snapshot);
+  }
+
+  timeline(): Timeline {
+    const clocks = this.machine.kernel.vcpus.map((v) => Number(v.clock));
+    return { cpus: this.machine.kernel.vcpus.length, end: Math.max(1, ...clocks), segments: this.segments.map((s) => ({ ...s })), marks: [...this.marks] };
+  }
+
   get ended(): boolean {
     const k = this.last?.kind;
     return k !== undefined && k !== 'budget-exhausted' && k !== 'paused';
@@ -162,7 +275,7 @@ export class Session {
 
   private runFor(maxInstructions: number): RunResult {
     if (this.ended) return this.last!;
-    this.remember();
+    this.checkpoint();
     this.last = this.machine.run({ maxInstructions });
     return this.last;
   }
@@ -176,7 +289,7 @@ export class Session {
   stepThread(tid: number): void {
     const start = this.instructionsOf(tid);
     if (start === undefined) throw new Error(`thread ${tid} is not alive`);
-    this.remember();
+    this.checkpoint();
     for (let n = 0; n < RUN_TO_SECTION_BUDGET && !this.ended; n++) {
       this.once();
       const now = this.instructionsOf(tid);
@@ -196,7 +309,7 @@ export class Session {
     const tasks = () => [...this.machine.kernel.tasks.values()].filter((t) => (tid === undefined || t.tid === tid) && t.state !== 'dead');
     const atStart = (t: { tid: number; ctx: { rip: bigint } }) => this.sectionsOf(t.tid).some((s) => s.start === Number(t.ctx.rip));
     const waiting = new Set(tasks().filter(atStart).map((t) => `${t.tid}:${t.cpuNs}`));
-    this.remember();
+    this.checkpoint();
     for (let n = 0; n < RUN_TO_SECTION_BUDGET && !this.ended; n++) {
       const there = tasks().find((t) => atStart(t) && !waiting.has(`${t.tid}:${t.cpuNs}`));
       if (there) return there.tid;
@@ -210,12 +323,12 @@ export class Session {
   injectHere(tid: number, action: InjectAction): number {
     const count = this.instructionsOf(tid);
     if (count === undefined) throw new Error(`thread ${tid} is not alive`);
+    this.checkpoint();
     const id = this.machine.inject({ action, at: { kind: 'instructions', tid, count } });
     // Until the event is applied and the thread is back in user space: it
     // retired an instruction, or the kernel moved it to an abort handler
     // (then it stops there, about to run the handler's first instruction).
     const from = this.log.length;
-    this.remember();
     for (let n = 0; n < RUN_TO_SECTION_BUDGET && !this.ended; n++) {
       this.once();
       const now = this.instructionsOf(tid);
