@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCpu } from '../../emulator/index.js';
 import { Session } from '../../web/session.js';
-import { openPlayground, root, type Playground } from './browser.js';
+import { openPlayground, pageActions, root, type Playground } from './browser.js';
 
 /** The same choices in Node: each state the page should show. */
 async function expected() {
@@ -43,12 +43,7 @@ describe('Back and the timeline (the page)', () => {
     await playground?.close();
   });
 
-  const text = (selector: string) => page.locator(selector).innerText();
-  const retiredIs = (n: number) => page.waitForFunction((want) => document.getElementById('retired')?.textContent === want, String(n));
-  async function press(id: string): Promise<void> {
-    await page.focus(`#${id}`);
-    await page.keyboard.press('Enter');
-  }
+  const { text, retiredIs, press } = pageActions(() => page);
 
   it('preempts, goes back, preempts one instruction later, and shows both outcomes', async () => {
     const r = await expected();

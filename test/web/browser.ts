@@ -71,3 +71,17 @@ export async function openPlayground(): Promise<Playground> {
     throw e;
   }
 }
+
+/** Reading the page and pressing its buttons as a keyboard user does; `page` is read at each call (tests open it in beforeAll). */
+export function pageActions(page: () => Page) {
+  return {
+    text: (selector: string) => page().locator(selector).innerText(),
+    /** Waits until the page shows this many instructions retired. */
+    retiredIs: (n: number) => page().waitForFunction((want) => document.getElementById('retired')?.textContent === want, String(n)),
+    /** Presses a button from the keyboard. */
+    async press(id: string): Promise<void> {
+      await page().focus(`#${id}`);
+      await page().keyboard.press('Enter');
+    },
+  };
+}

@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCpu } from '../../emulator/index.js';
 import { Session, sectionRole } from '../../web/session.js';
-import { openPlayground, root, type Playground } from './browser.js';
+import { openPlayground, pageActions, root, type Playground } from './browser.js';
 
 const hex = (n: number | bigint) => '0x' + n.toString(16);
 
@@ -95,13 +95,7 @@ describe('preempting a thread inside a critical section (the page)', () => {
     await playground?.close();
   });
 
-  const text = (selector: string) => page.locator(selector).innerText();
-  const retiredIs = (n: number) => page.waitForFunction((want) => document.getElementById('retired')?.textContent === want, String(n));
-  /** Presses a button from the keyboard. */
-  async function press(id: string): Promise<void> {
-    await page.focus(`#${id}`);
-    await page.keyboard.press('Enter');
-  }
+  const { text, retiredIs, press } = pageActions(() => page);
 
   it('runs to the section, steps into it, preempts, and shows the abort', async () => {
     const r = await preemptInSection();
