@@ -1,9 +1,10 @@
-// The playground page (issue #13, first three slices): pick a bundled
+// The playground page (issue #13, first four slices): pick a bundled
 // program, give it arguments, a seed and a number of vCPUs, then step it one
 // instruction at a time or run it to the end; pick a thread to see its rseq
 // area and code, run it to a critical section and preempt, migrate or
 // signal it at exactly its current instruction, go Back to before the last
-// action and choose again, and watch a per-vCPU timeline. Everything runs here in the
+// action and choose again, watch a per-vCPU timeline, or walk a lesson
+// (web/lessons.ts) with Next. Everything runs here in the
 // browser: the same wasm CPU and kernel model as the CLI.
 
 import { createCpu } from '../emulator/index.js';
@@ -11,6 +12,7 @@ import type { InjectAction } from '../kernel-model/injection.js';
 import { Session, sectionRole, type SessionView, type ThreadView } from './session.js';
 import { drawTimeline } from './timeline.js';
 import { disassembleMany, disassembleOne } from './disassemble.js';
+import { LESSONS, playAction, type Lesson } from './lessons.js';
 
 /** build/web/programs/index.json, written by scripts/build-web.mjs. */
 interface ProgramIndex {
@@ -64,6 +66,12 @@ const out = {
   timeline: element('timeline'),
   timelineInfo: element('timeline-info'),
 };
+const lessonUi = {
+  picker: element<HTMLSelectElement>('lesson'),
+  next: element<HTMLButtonElement>('lesson-next'),
+  text: element('lesson-text'),
+  caption: element('lesson-caption'),
+};
 
 const wasmUrl = new URL('emulator.wasm', document.baseURI);
 const programBytes = new Map<string, Promise<Uint8Array>>();
@@ -73,6 +81,10 @@ let session: Promise<Session> | undefined;
 let pickThread: number | undefined;
 /** Ignores clicks while one is being handled (a run holds the page until it returns). */
 let busy = false;
+/** The lesson being walked through, the index of its next step, and its thread (set by its run-to-section step). */
+let lesson: Lesson | undefined;
+let lessonStep = 0;
+let lessonTid: number | undefined;
 
 function loadProgram(name: string): Promise<Uint8Array> {
   let p = programBytes.get(name);
@@ -260,8 +272,53 @@ async function act(what: (s: Session) => unknown): Promise<void> {
   }
 }
 
+/** The Next button and the caption for the lesson's progress. */
+function showLesson(): void {
+  const step = lesson?.steps[lessonStep];
+  lessonUi.next.disabled = !step;
+  lessonUi.next.textContent = step ? `Next: ${step.label}` : lesson ? 'Done' : 'Next';
+  if (lesson && lessonStep === 0) lessonUi.caption.textContent = 'Press Next to begin.';
+}
+
+/** Opens the lesson picked (or none): its text, its program and choices, a new machine. */
+function pickLesson(): void {
+  lesson = LESSONS.find((l) => l.id === lessonUi.picker.value);
+  lessonUi.text.replaceChildren(...(lesson?.text ?? []).map((t) => {
+    const p = document.createElement('p');
+    p.textContent = t;
+    return p;
+  }));
+  lessonUi.caption.textContent = '';
+  if (lesson) {
+    form.program.value = lesson.program;
+    form.args.value = lesson.args;
+    form.seed.value = String(lesson.seed);
+    form.cpus.value = String(lesson.cpus);
+  }
+  reset();
+}
+
+/** Plays the lesson's next step on the machine and says what to watch. */
+function nextLessonStep(): void {
+  const l = lesson;
+  const step = l?.steps[lessonStep];
+  if (!l || !step) return;
+  void act((s) => {
+    lessonTid = playAction(s, step.action, lessonTid);
+    if (lessonTid !== undefined) {
+      form.thread.value = String(lessonTid);
+      pickThread = lessonTid;
+    }
+    lessonStep++;
+    lessonUi.caption.textContent = `Step ${lessonStep} of ${l.steps.length}: ${step.caption}`;
+  }).then(showLesson);
+}
+
 /** Starts a new machine for the form's choices and shows it at its first instruction. */
 function reset(): void {
+  lessonStep = 0;
+  lessonTid = undefined;
+  showLesson();
   void session?.then((s) => s.dispose(), () => undefined);
   const next = newSession();
   session = next;
@@ -307,6 +364,10 @@ async function main(): Promise<void> {
   form.migrate.addEventListener('click', () => inject(() => ({ kind: 'migrate', cpu: readInteger(form.migrateCpu, 'The vCPU', 0, 63) })));
   form.signal.addEventListener('click', () => inject(() => ({ kind: 'signal', sig: readInteger(form.signalNumber, 'The signal', 1, 64), scope: 'thread' })));
   element('thread-controls').addEventListener('submit', (e) => e.preventDefault());
+  element('lesson-form').addEventListener('submit', (e) => e.preventDefault());
+  for (const l of LESSONS) lessonUi.picker.append(new Option(l.title, l.id));
+  lessonUi.picker.addEventListener('change', pickLesson);
+  lessonUi.next.addEventListener('click', nextLessonStep);
   element('choices').addEventListener('submit', (e) => e.preventDefault());
   reset();
   await session;
