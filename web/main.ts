@@ -85,6 +85,8 @@ let busy = false;
 let lesson: Lesson | undefined;
 let lessonStep = 0;
 let lessonTid: number | undefined;
+/** For each lesson step played: the session's backSteps and the lesson's thread before it (Back past it undoes the step). */
+const lessonDone: { backSteps: number; tid: number | undefined }[] = [];
 
 function loadProgram(name: string): Promise<Uint8Array> {
   let p = programBytes.get(name);
@@ -134,6 +136,7 @@ function statusText(v: SessionView): string {
 
 async function show(s: Session | undefined): Promise<void> {
   const v = s?.view();
+  if (s) syncLesson(s);
   out.status.textContent = v ? statusText(v) : 'Not started: press Step or Run to end.';
   out.retired.textContent = v ? String(v.retired) : '0';
   out.exit.textContent = v?.ended && v.exitCode !== null ? String(v.exitCode) : '—';
@@ -280,6 +283,20 @@ function showLesson(): void {
   if (lesson && lessonStep === 0) lessonUi.caption.textContent = 'Press Next to begin.';
 }
 
+/** After Back: the lesson steps whose actions were undone are undone too (Next plays them again). */
+function syncLesson(s: Session): void {
+  if (!lesson) return;
+  let undone = false;
+  while (lessonDone.length > 0 && s.backSteps <= lessonDone[lessonDone.length - 1].backSteps) {
+    lessonTid = lessonDone.pop()!.tid;
+    lessonStep--;
+    undone = true;
+  }
+  if (!undone) return;
+  lessonUi.caption.textContent = lessonStep === 0 ? '' : `Step ${lessonStep} of ${lesson.steps.length}: ${lesson.steps[lessonStep - 1].caption}`;
+  showLesson();
+}
+
 /** Opens the lesson picked (or none): its text, its program and choices, a new machine. */
 function pickLesson(): void {
   lesson = LESSONS.find((l) => l.id === lessonUi.picker.value);
@@ -304,7 +321,9 @@ function nextLessonStep(): void {
   const step = l?.steps[lessonStep];
   if (!l || !step) return;
   void act((s) => {
+    const before = { backSteps: s.backSteps, tid: lessonTid };
     lessonTid = playAction(s, step.action, lessonTid);
+    lessonDone.push(before);
     if (lessonTid !== undefined) {
       form.thread.value = String(lessonTid);
       pickThread = lessonTid;
@@ -318,6 +337,7 @@ function nextLessonStep(): void {
 function reset(): void {
   lessonStep = 0;
   lessonTid = undefined;
+  lessonDone.length = 0;
   showLesson();
   void session?.then((s) => s.dispose(), () => undefined);
   const next = newSession();

@@ -63,6 +63,14 @@ describe('lessons (the page)', () => {
         await page.waitForSelector('#events li.abort');
         await page.waitForSelector('#code li[aria-current="true"][data-role="abort"]');
         expect(await text('#rseq-fields dd[data-field="rseq_cs"]')).toBe('0x0');
+        // Back (key b) undoes the preemption and the lesson's step with it; Next plays it again.
+        await page.keyboard.press('b');
+        await page.waitForFunction(() => document.getElementById('lesson-caption')?.textContent?.startsWith('Step 2 of 4:'));
+        expect(await text('#lesson-next')).toBe('Next: Preempt here');
+        expect(await page.locator('#events li.abort').count()).toBe(0);
+        await press('lesson-next');
+        await page.waitForFunction(() => document.getElementById('lesson-caption')?.textContent?.startsWith('Step 3 of 4:'));
+        await page.waitForSelector('#events li.abort');
       }
     });
     expect(await page.locator('#events li.abort').count()).toBe(1);
