@@ -46,7 +46,7 @@ export const LESSONS: readonly Lesson[] = [
     id: 'critical-section',
     title: '1. A critical section, and why cpu_id is compared',
     text: [
-      'A thread registers a struct rseq with the kernel (the rseq system call). The kernel keeps two fields of it up to date: cpu_id_start and cpu_id, the number of the CPU the thread runs on, written on every return to user space after a preemption, a migration or a signal.',
+      'A thread registers a struct rseq with the kernel (the rseq system call). The kernel keeps its cpu_id_start and cpu_id fields (and node_id, mm_cid) up to date: cpu_id is the number of the CPU the thread runs on, rewritten on every return to user space after the registration, a preemption, a migration or a signal.',
       'A restartable sequence (a critical section) updates data that belongs to one CPU without a lock. It reads cpu_id_start to choose the CPU\'s slot, then stores the address of a struct rseq_cs descriptor into the area\'s rseq_cs field. The descriptor says where the section starts (start_ip), where it ends (start_ip + post_commit_offset, the post_commit_ip) and where to go if it is interrupted (abort_ip).',
       'The section\'s first instruction compares the CPU number read before with cpu_id. If the thread moved to another CPU between the read and the section, they differ and it jumps to the abort handler instead of writing another CPU\'s slot. Then the work ends with one store, the commit, which is the last instruction of the range.',
       'rseq_counter: each thread adds 1 to its CPU\'s counter with such a section; the total must be threads × increments.',
