@@ -5,11 +5,10 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCpu } from '../../emulator/index.js';
 import { Session } from '../../web/session.js';
-import { openPlayground, pageActions, root, type Playground } from './browser.js';
+import { openedPlayground, pageActions, root } from './browser.js';
 
 /** The same choices in Node: each state the page should show. */
 async function expected() {
@@ -31,19 +30,9 @@ async function expected() {
 }
 
 describe('Back and the timeline (the page)', () => {
-  let playground: Playground | undefined;
-  let page: Page;
+  const pg = openedPlayground();
 
-  beforeAll(async () => {
-    playground = await openPlayground();
-    page = playground.page;
-  });
-
-  afterAll(async () => {
-    await playground?.close();
-  });
-
-  const { text, retiredIs, press } = pageActions(() => page);
+  const { text, retiredIs, press } = pageActions(() => pg.page);
 
   it('preempts, goes back, preempts one instruction later, and shows both outcomes', async () => {
     const r = await expected();
@@ -51,42 +40,42 @@ describe('Back and the timeline (the page)', () => {
 
     await press('run-to-section');
     await retiredIs(r.atStart.retired);
-    await page.waitForSelector('#code li[aria-current="true"][data-role="start"]');
+    await pg.page.waitForSelector('#code li[aria-current="true"][data-role="start"]');
     await press('step-thread');
     await retiredIs(r.inside.retired);
     await press('preempt');
     await retiredIs(r.first.retired);
-    await page.waitForSelector('#events li.abort');
+    await pg.page.waitForSelector('#events li.abort');
     expect(await text('#events li.abort')).toContain(r.firstAbort);
     expect(await text('#trace-hash')).toBe(r.first.traceHash);
-    expect(await page.locator('#timeline .mark.abort').count()).toBe(1);
+    expect(await pg.page.locator('#timeline .mark.abort').count()).toBe(1);
 
     // Back with the key b (focus is on the Preempt button, not a text field).
-    await page.keyboard.press('b');
+    await pg.page.keyboard.press('b');
     await retiredIs(r.inside.retired);
     expect(await text('#trace-hash')).toBe(r.inside.traceHash);
-    expect(await page.locator('#events li.abort').count()).toBe(0);
-    expect(await page.locator('#timeline .mark').count()).toBe(0);
+    expect(await pg.page.locator('#events li.abort').count()).toBe(0);
+    expect(await pg.page.locator('#timeline .mark').count()).toBe(0);
 
     await press('step-thread');
     await retiredIs(r.later.retired);
     await press('preempt');
     await retiredIs(r.second.retired);
-    await page.waitForSelector('#events li.abort');
+    await pg.page.waitForSelector('#events li.abort');
     expect(await text('#events li.abort')).toContain(r.secondAbort);
     expect(await text('#trace-hash')).toBe(r.second.traceHash);
 
     // The timeline: one lane per vCPU, run bars, the abort mark says what it is when focused.
-    expect(await page.locator('#timeline g.lane').count()).toBe(2);
-    expect(await page.locator('#timeline rect.run').count()).toBeGreaterThan(0);
-    await page.focus('#timeline .mark.abort');
+    expect(await pg.page.locator('#timeline g.lane').count()).toBe(2);
+    expect(await pg.page.locator('#timeline rect.run').count()).toBeGreaterThan(0);
+    await pg.page.focus('#timeline .mark.abort');
     expect(await text('#timeline-info')).toContain(r.secondAbort);
-    const shot = join(playground!.dir, 'playground-back.png');
-    await page.screenshot({ path: shot, fullPage: true });
+    const shot = join(pg.playground.dir, 'playground-back.png');
+    await pg.page.screenshot({ path: shot, fullPage: true });
     console.log(`screenshot: ${shot}`);
   });
 
   it('logged no console errors', () => {
-    expect(playground!.consoleErrors).toEqual([]);
+    expect(pg.playground.consoleErrors).toEqual([]);
   });
 });

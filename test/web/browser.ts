@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const root = join(import.meta.dirname, '..', '..');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -83,5 +84,28 @@ export function pageActions(page: () => Page) {
       await page().focus(`#${id}`);
       await page().keyboard.press('Enter');
     },
+  };
+}
+
+/**
+ * Opens the playground before the enclosing describe's tests and closes it
+ * after them; the page and the playground are read through the result once
+ * the tests run.
+ */
+export function openedPlayground(): { readonly page: Page; readonly playground: Playground } {
+  let opened: Playground | undefined;
+  beforeAll(async () => {
+    opened = await openPlayground();
+  });
+  afterAll(async () => {
+    await opened?.close();
+  });
+  const get = (): Playground => {
+    if (!opened) throw new Error('the playground is not open (use it inside a test)');
+    return opened;
+  };
+  return {
+    get page() { return get().page; },
+    get playground() { return get(); },
   };
 }

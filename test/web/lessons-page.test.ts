@@ -2,54 +2,43 @@
 // keys, press Next through its steps, and see the outcome its text promises.
 
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LESSONS } from '../../web/lessons.js';
-import { openPlayground, pageActions, type Playground } from './browser.js';
+import { openedPlayground, pageActions } from './browser.js';
 
 describe('lessons (the page)', () => {
-  let playground: Playground | undefined;
-  let page: Page;
+  const pg = openedPlayground();
 
-  beforeAll(async () => {
-    playground = await openPlayground();
-    page = playground.page;
-  });
-
-  afterAll(async () => {
-    await playground?.close();
-  });
-
-  const { text, press } = pageActions(() => page);
+  const { text, press } = pageActions(() => pg.page);
 
   /** Picks the next lesson in the picker with the keyboard, and walks it with Next; checkAfter(i) runs after step i. */
   async function walk(index: number, checkAfter: (i: number) => Promise<void> = async () => undefined): Promise<void> {
     const l = LESSONS[index];
-    await page.focus('#lesson');
-    await page.keyboard.press('ArrowDown');
-    await page.waitForFunction((id) => (document.getElementById('lesson') as HTMLSelectElement).value === id, l.id);
+    await pg.page.focus('#lesson');
+    await pg.page.keyboard.press('ArrowDown');
+    await pg.page.waitForFunction((id) => (document.getElementById('lesson') as HTMLSelectElement).value === id, l.id);
     expect(await text('#lesson-text')).toContain(l.text[0].slice(0, 40));
-    expect(await page.inputValue('#program')).toBe(l.program);
+    expect(await pg.page.inputValue('#program')).toBe(l.program);
     for (let i = 0; i < l.steps.length; i++) {
       expect(await text('#lesson-next')).toBe(`Next: ${l.steps[i].label}`);
       await press('lesson-next');
-      await page.waitForFunction((want) => document.getElementById('lesson-caption')?.textContent?.startsWith(want), `Step ${i + 1} of ${l.steps.length}:`);
+      await pg.page.waitForFunction((want) => document.getElementById('lesson-caption')?.textContent?.startsWith(want), `Step ${i + 1} of ${l.steps.length}:`);
       await checkAfter(i);
     }
     expect(await text('#lesson-next')).toBe('Done');
-    expect(await page.locator('#lesson-next').isDisabled()).toBe(true);
-    expect(await page.locator('#error').isHidden()).toBe(true);
-    const shot = join(playground!.dir, `lesson-${l.id}.png`);
-    await page.screenshot({ path: shot, fullPage: true });
+    expect(await pg.page.locator('#lesson-next').isDisabled()).toBe(true);
+    expect(await pg.page.locator('#error').isHidden()).toBe(true);
+    const shot = join(pg.playground.dir, `lesson-${l.id}.png`);
+    await pg.page.screenshot({ path: shot, fullPage: true });
     console.log(`screenshot: ${shot}`);
   }
 
   it('(a) shows the section start, rseq_cs set and cpu_id, then the right total', async () => {
     await walk(0, async (i) => {
       if (i === 0) {
-        await page.waitForSelector('#code li[aria-current="true"][data-role="start"]');
+        await pg.page.waitForSelector('#code li[aria-current="true"][data-role="start"]');
         expect(await text('#code li[aria-current="true"]')).toMatch(/cmp/);
-        expect(await page.locator('#rseq-fields dd[data-field="cpu_id"]').count()).toBe(1);
+        expect(await pg.page.locator('#rseq-fields dd[data-field="cpu_id"]').count()).toBe(1);
         expect(await text('#rseq-fields dd[data-field="rseq_cs"]')).not.toBe('0x0');
       }
     });
@@ -60,33 +49,33 @@ describe('lessons (the page)', () => {
   it('(b) shows the abort in the event log and the thread at the abort handler', async () => {
     await walk(1, async (i) => {
       if (i === 2) {
-        await page.waitForSelector('#events li.abort');
-        await page.waitForSelector('#code li[aria-current="true"][data-role="abort"]');
+        await pg.page.waitForSelector('#events li.abort');
+        await pg.page.waitForSelector('#code li[aria-current="true"][data-role="abort"]');
         expect(await text('#rseq-fields dd[data-field="rseq_cs"]')).toBe('0x0');
         // Back (key b) undoes the preemption and the lesson's step with it; Next plays it again.
-        await page.keyboard.press('b');
-        await page.waitForFunction(() => document.getElementById('lesson-caption')?.textContent?.startsWith('Step 2 of 4:'));
+        await pg.page.keyboard.press('b');
+        await pg.page.waitForFunction(() => document.getElementById('lesson-caption')?.textContent?.startsWith('Step 2 of 4:'));
         expect(await text('#lesson-next')).toBe('Next: Preempt here');
-        expect(await page.locator('#events li.abort').count()).toBe(0);
+        expect(await pg.page.locator('#events li.abort').count()).toBe(0);
         await press('lesson-next');
-        await page.waitForFunction(() => document.getElementById('lesson-caption')?.textContent?.startsWith('Step 3 of 4:'));
-        await page.waitForSelector('#events li.abort');
+        await pg.page.waitForFunction(() => document.getElementById('lesson-caption')?.textContent?.startsWith('Step 3 of 4:'));
+        await pg.page.waitForSelector('#events li.abort');
       }
     });
-    expect(await page.locator('#events li.abort').count()).toBe(1);
+    expect(await pg.page.locator('#events li.abort').count()).toBe(1);
     expect(await text('#exit-status')).toBe('0');
   });
 
   it('(c) ends with "counted 1001 for 1000 increments" after the preemption past the commit', async () => {
     await walk(2, async (i) => {
-      if (i === 1) await page.waitForSelector('#code li[aria-current="true"][data-role="commit"]');
-      if (i === 2) await page.waitForSelector('#events li.abort');
+      if (i === 1) await pg.page.waitForSelector('#code li[aria-current="true"][data-role="commit"]');
+      if (i === 2) await pg.page.waitForSelector('#events li.abort');
     });
-    expect(await page.innerText('#stderr')).toContain('rseq_bug_commit_not_last: counted 1001 for 1000 increments');
+    expect(await pg.page.innerText('#stderr')).toContain('rseq_bug_commit_not_last: counted 1001 for 1000 increments');
     expect(await text('#exit-status')).toBe('1');
   });
 
   it('logged no console errors', () => {
-    expect(playground!.consoleErrors).toEqual([]);
+    expect(pg.playground.consoleErrors).toEqual([]);
   });
 });

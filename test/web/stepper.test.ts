@@ -5,11 +5,10 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCpu } from '../../emulator/index.js';
 import { Session, sectionRole } from '../../web/session.js';
-import { openPlayground, pageActions, root, type Playground } from './browser.js';
+import { openedPlayground, pageActions, root } from './browser.js';
 
 const hex = (n: number | bigint) => '0x' + n.toString(16);
 
@@ -83,50 +82,40 @@ describe('preempting a thread inside a critical section (Session, in Node)', () 
 });
 
 describe('preempting a thread inside a critical section (the page)', () => {
-  let playground: Playground | undefined;
-  let page: Page;
+  const pg = openedPlayground();
 
-  beforeAll(async () => {
-    playground = await openPlayground();
-    page = playground.page;
-  });
-
-  afterAll(async () => {
-    await playground?.close();
-  });
-
-  const { text, retiredIs, press } = pageActions(() => page);
+  const { text, retiredIs, press } = pageActions(() => pg.page);
 
   it('runs to the section, steps into it, preempts, and shows the abort', async () => {
     const r = await preemptInSection();
     await press('run-to-section');
     await retiredIs(r.atStart.retired);
-    expect(await page.inputValue('#thread')).toBe(String(r.tid));
-    await page.waitForSelector('#code li[aria-current="true"][data-role="start"]');
+    expect(await pg.page.inputValue('#thread')).toBe(String(r.tid));
+    await pg.page.waitForSelector('#code li[aria-current="true"][data-role="start"]');
 
     await press('step-thread');
     await retiredIs(r.inside.retired);
     expect(await text('#trace-hash')).toBe(r.inside.traceHash);
     expect(await text('#rseq-fields dd[data-field="rseq_cs"]')).toBe(r.rseqCs);
     expect(await text('#rseq-fields dd[data-field="rseq_cs.abort_ip"]')).toBe(r.abortIp);
-    await page.waitForSelector(`#code li[aria-current="true"][data-address="${hex(r.insideRip)}"]`);
-    expect(await page.getAttribute('#code li[aria-current="true"]', 'data-role')).toMatch(/^(inside|commit)$/);
-    expect(await page.locator('#code li[data-role]').count()).toBeGreaterThan(1);
+    await pg.page.waitForSelector(`#code li[aria-current="true"][data-address="${hex(r.insideRip)}"]`);
+    expect(await pg.page.getAttribute('#code li[aria-current="true"]', 'data-role')).toMatch(/^(inside|commit)$/);
+    expect(await pg.page.locator('#code li[data-role]').count()).toBeGreaterThan(1);
 
     await press('preempt');
     await retiredIs(r.after.retired);
-    await page.waitForSelector('#events li.abort');
+    await pg.page.waitForSelector('#events li.abort');
     expect(await text('#events li.abort')).toContain(r.abort.detail);
     expect(await text('#trace-hash')).toBe(r.after.traceHash);
     expect(await text('#rseq-fields dd[data-field="rseq_cs"]')).toBe('0x0');
-    expect(await page.getAttribute('#rseq-fields dd[data-field="rseq_cs"]', 'class')).toBe('changed');
-    await page.waitForSelector(`#code li[aria-current="true"][data-address="${r.abortIp}"][data-role="abort"]`);
-    const shot = join(playground!.dir, 'playground-abort.png');
-    await page.screenshot({ path: shot, fullPage: true });
+    expect(await pg.page.getAttribute('#rseq-fields dd[data-field="rseq_cs"]', 'class')).toBe('changed');
+    await pg.page.waitForSelector(`#code li[aria-current="true"][data-address="${r.abortIp}"][data-role="abort"]`);
+    const shot = join(pg.playground.dir, 'playground-abort.png');
+    await pg.page.screenshot({ path: shot, fullPage: true });
     console.log(`screenshot: ${shot}`);
   });
 
   it('logged no console errors', () => {
-    expect(playground!.consoleErrors).toEqual([]);
+    expect(pg.playground.consoleErrors).toEqual([]);
   });
 });
