@@ -11,7 +11,7 @@
 //    Rates are over a fixed window that starts after the campaign's
 //    start-up (workers, CPUs, profiling run); that start-up is printed
 //    beside them.
-// 2. Each rseq_bug_* program with test/fuzz/fuzz.test.ts's arguments:
+// 2. Each rseq_bug_* program with the tests' arguments (BUGGY_PROGRAMS):
 //    the wall time until the campaign (1 worker, seed 1, default strategy)
 //    finds its first failure, start-up included, and the schedules it ran.
 // 3. The same program run natively in a loop for that same wall time: runs
@@ -27,20 +27,10 @@ import { profile, type CampaignSpec } from '../fuzz/campaign.js';
 import { scheduleFor } from '../fuzz/generate.js';
 import { Runner, targetMachine, type FuzzTarget } from '../fuzz/runner.js';
 import { runNative } from '../test/programs/native.js';
-import { fuzzTarget } from '../test/programs/rseq-machine.js';
+import { BUGGY_PROGRAMS, fuzzTarget } from '../test/programs/rseq-machine.js';
 import { dur, fmt, int, isMain, parseCount, printTable, requireProgram } from './common.js';
 
 export const DEFAULT_FUZZ_WINDOW_MS = 3000;
-
-/** The known-buggy programs with the arguments test/fuzz/fuzz.test.ts fuzzes them with (rseq_bug_abort_inside fails on no run on the current kernel). */
-const BUGGY: [string, string[]][] = [
-  ['rseq_bug_commit_not_last', []],
-  ['rseq_bug_two_stores', []],
-  ['rseq_bug_bad_signature', []],
-  ['rseq_bug_syscall_in_cs', []],
-  ['rseq_bug_no_cpu_check', ['4', '500']],
-  ['rseq_bug_mmcid_unchecked', ['4', '500']],
-];
 
 const SEED = 1;
 
@@ -191,7 +181,7 @@ export async function fuzzBench(options: { windowMs: number }): Promise<FuzzBenc
 
   console.log(`\nfuzzing the known-buggy programs: time to the first failure (1 job, seed ${SEED}, default strategy, 2 vCPUs, start-up and profiling included), and each program run natively on the host in a loop for that long`);
   const bugs: BugRow[] = [];
-  for (const [name, args] of BUGGY) bugs.push(await bugRow(name, args));
+  for (const [name, args] of BUGGY_PROGRAMS) bugs.push(await bugRow(name, args));
   printTable(
     ['program', 'failing k', 'schedules', 'time to failure', 'with shrink', 'native runs', 'native failures'],
     bugs.map((b) => [

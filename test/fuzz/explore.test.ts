@@ -12,7 +12,7 @@ import { explore, spreadHits, type ExploreOptions, type ExploreResult } from '..
 import { judge } from '../../fuzz/judge.js';
 import { Runner, type FuzzTarget } from '../../fuzz/runner.js';
 import { decodeSchedule } from '../../fuzz/schedule.js';
-import { fuzzTarget, instructions, sectionIn } from '../programs/rseq-machine.js';
+import { BUGGY_PROGRAMS, fuzzTarget, instructions, sectionIn } from '../programs/rseq-machine.js';
 
 const target = fuzzTarget;
 
@@ -38,19 +38,8 @@ describe('visits to try', () => {
   });
 });
 
-const BUGGY: [string, string[]][] = [
-  ['rseq_bug_commit_not_last', []],
-  ['rseq_bug_two_stores', []],
-  ['rseq_bug_bad_signature', []],
-  ['rseq_bug_syscall_in_cs', []],
-  // Both need two vCPUs on one slot at once: after the event the section
-  // runs with the other vCPU in between (stepSectionAfterInjection).
-  ['rseq_bug_no_cpu_check', ['4', '500']],
-  ['rseq_bug_mmcid_unchecked', ['4', '500']],
-];
-
 describe('exploring the known-buggy programs', () => {
-  for (const [name, args] of BUGGY) {
+  for (const [name, args] of BUGGY_PROGRAMS) {
     it(`${name}: found; the shrunk schedule replays the same failure`, async () => {
       const r = await run(name, args);
       expect(r.failure, name).toBeDefined();

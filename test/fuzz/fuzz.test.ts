@@ -10,7 +10,7 @@ import { judge } from '../../fuzz/judge.js';
 import { parseReplay, ReplayFormatError } from '../../fuzz/replay-file.js';
 import { Runner } from '../../fuzz/runner.js';
 import { decodeSchedule, encodeSchedule, ScheduleFormatError } from '../../fuzz/schedule.js';
-import { fuzzTarget, instructions, sectionIn } from '../programs/rseq-machine.js';
+import { BUGGY_PROGRAMS, fuzzTarget, instructions, sectionIn } from '../programs/rseq-machine.js';
 
 async function campaign(name: string, args: string[], o: Partial<FuzzOptions> = {}) {
   return fuzz({ target: fuzzTarget(name, args), cpu: await createCpu(), seed: 1, ...o });
@@ -45,17 +45,8 @@ describe('schedules as text', () => {
   });
 });
 
-const BUGGY: [string, string[]][] = [
-  ['rseq_bug_commit_not_last', []],
-  ['rseq_bug_two_stores', []],
-  ['rseq_bug_bad_signature', []],
-  ['rseq_bug_syscall_in_cs', []],
-  ['rseq_bug_no_cpu_check', ['4', '500']],
-  ['rseq_bug_mmcid_unchecked', ['4', '500']],
-];
-
 describe('fuzzing the known-buggy programs', () => {
-  for (const [name, args] of BUGGY) {
+  for (const [name, args] of BUGGY_PROGRAMS) {
     it(`${name}: found with the default budget; the shrunk schedule replays the same failure`, async () => {
       const r = await campaign(name, args);
       expect(r.failure, name).toBeDefined();

@@ -48,6 +48,23 @@ function programBytes(name: string): Uint8Array {
 }
 
 /**
+ * The known-buggy programs each run of the fuzzer or explore must find,
+ * with their arguments (small, so a run is short). The two that need two
+ * threads on one slot at once run 4 threads: after an injected event the
+ * section runs with the other vCPU in between (stepSectionAfterInjection).
+ * rseq_bug_abort_inside is not here: on the current kernel no run fails,
+ * only the static check reports it.
+ */
+export const BUGGY_PROGRAMS: [string, string[]][] = [
+  ['rseq_bug_commit_not_last', []],
+  ['rseq_bug_two_stores', []],
+  ['rseq_bug_bad_signature', []],
+  ['rseq_bug_syscall_in_cs', []],
+  ['rseq_bug_no_cpu_check', ['4', '500']],
+  ['rseq_bug_mmcid_unchecked', ['4', '500']],
+];
+
+/**
  * A built program as the fuzzer's target, as `rseqlab fuzz` would make it:
  * the guest sees it as /NAME, on 2 vCPUs, with a 200 M instruction cap.
  */
