@@ -14,12 +14,12 @@ import type { ElfReader } from './elf-reader.js';
 import type { SymbolTable } from './elf-symbols.js';
 import { SHF_ALLOC, SHT_NOBITS, type ElfSection } from './elf.js';
 import { TASK_SIZE, hex } from './layout.js';
+import { RSEQ_CS_SIZE, RseqCsField } from './rseq.js';
 
 const SHT_RELA = 4;
 const RELA_SIZE = 24;
 const R_X86_64_RELATIVE = 8;
 /** sizeof(struct rseq_cs): u32 version, u32 flags, u64 start_ip, u64 post_commit_offset, u64 abort_ip. */
-const RSEQ_CS_SIZE = 32;
 
 /** One critical section, addresses after the load bias. */
 export interface CriticalSection {
@@ -126,11 +126,11 @@ export function readCriticalSections(
     }
     if (seen.has(ptr)) continue;
     seen.add(ptr);
-    const version = image.u32(ptr);
-    const flags = image.u32(ptr + 4);
-    const startRaw = image.u64(ptr + 8);
-    const offsetRaw = image.u64(ptr + 16);
-    const abortRaw = image.u64(ptr + 24);
+    const version = image.u32(ptr + RseqCsField.version);
+    const flags = image.u32(ptr + RseqCsField.flags);
+    const startRaw = image.u64(ptr + RseqCsField.startIp);
+    const offsetRaw = image.u64(ptr + RseqCsField.postCommitOffset);
+    const abortRaw = image.u64(ptr + RseqCsField.abortIp);
     if (version === undefined || flags === undefined || startRaw === undefined || offsetRaw === undefined || abortRaw === undefined) {
       warn(`__rseq_cs_ptr_array entry ${i} points to ${hex(ptr + bias)}, where no section holds a ${RSEQ_CS_SIZE}-byte struct rseq_cs`);
       continue;

@@ -42,6 +42,16 @@ export const RseqField = {
   sliceCtrl: 28,
 } as const;
 
+/** struct rseq_cs (section 4): the field offsets of a critical section's descriptor, and its size. */
+export const RseqCsField = {
+  version: 0,
+  flags: 4,
+  startIp: 8,
+  postCommitOffset: 16,
+  abortIp: 24,
+} as const;
+export const RSEQ_CS_SIZE = 32;
+
 /** The byte ranges of struct rseq user space must not write (section 9: "read-only fields"). */
 export const RSEQ_READ_ONLY_RANGES: readonly { offset: number; length: number; field: string }[] = [
   { offset: RseqField.cpuIdStart, length: 4, field: 'cpu_id_start' },
@@ -392,11 +402,11 @@ interface RseqCsDescriptor {
 
 function readDescriptor(mem: UserMemory, at: number): RseqCsDescriptor | RseqViolation {
   return guarded((): RseqCsDescriptor | RseqViolation => ({
-    version: mem.readU32(at),
-    flags: mem.readU32(at + 4),
-    start: mem.readU64(at + 8),
-    offset: mem.readU64(at + 16),
-    abort: mem.readU64(at + 24),
+    version: mem.readU32(at + RseqCsField.version),
+    flags: mem.readU32(at + RseqCsField.flags),
+    start: mem.readU64(at + RseqCsField.startIp),
+    offset: mem.readU64(at + RseqCsField.postCommitOffset),
+    abort: mem.readU64(at + RseqCsField.abortIp),
   }), (): RseqViolation => ({ reason: `cannot read the struct rseq_cs at ${hex(at)}`, address: at }));
 }
 

@@ -6,7 +6,7 @@ import type { Cpu } from '../emulator/api.js';
 import type { CriticalSection } from '../kernel-model/elf-rseq.js';
 import type { InjectAction } from '../kernel-model/injection.js';
 import { Machine, type MachineSnapshot, type RunResult } from '../kernel-model/machine.js';
-import { RseqField } from '../kernel-model/rseq.js';
+import { RSEQ_CS_SIZE, RseqCsField, RseqField } from '../kernel-model/rseq.js';
 
 /** What the page's form chooses. */
 export interface SessionChoice {
@@ -382,14 +382,14 @@ export class Session {
     const cs = area.getBigUint64(RseqField.rseqCs, true);
     if (cs !== 0n) {
       try {
-        const d = m.readMemory(Number(cs), 32, pid);
+        const d = m.readMemory(Number(cs), RSEQ_CS_SIZE, pid);
         const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
         fields.push(
-          { name: 'rseq_cs.version', value: String(v.getUint32(0, true)) },
-          { name: 'rseq_cs.flags', value: hex(v.getUint32(4, true)) },
-          { name: 'rseq_cs.start_ip', value: hex(v.getBigUint64(8, true)) },
-          { name: 'rseq_cs.post_commit_offset', value: hex(v.getBigUint64(16, true)) },
-          { name: 'rseq_cs.abort_ip', value: hex(v.getBigUint64(24, true)) },
+          { name: 'rseq_cs.version', value: String(v.getUint32(RseqCsField.version, true)) },
+          { name: 'rseq_cs.flags', value: hex(v.getUint32(RseqCsField.flags, true)) },
+          { name: 'rseq_cs.start_ip', value: hex(v.getBigUint64(RseqCsField.startIp, true)) },
+          { name: 'rseq_cs.post_commit_offset', value: hex(v.getBigUint64(RseqCsField.postCommitOffset, true)) },
+          { name: 'rseq_cs.abort_ip', value: hex(v.getBigUint64(RseqCsField.abortIp, true)) },
         );
       } catch {
         fields.push({ name: 'rseq_cs.start_ip', value: 'unreadable' });
