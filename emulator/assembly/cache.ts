@@ -116,15 +116,15 @@ function nextChunk(): void {
   flushDecodeCache();
 }
 
-@inline function slotOf(ip: u64): usize {
-  const h = (<u32>(ip ^ (ip >> 16)) ^ TAG_HASH) & (BLOCK_SLOTS - 1);
+/** The slot of the block at ip under the tag whose hash contribution is tagHash. */
+@inline function slotUnder(ip: u64, tagHash: u32): usize {
+  const h = (<u32>(ip ^ (ip >> 16)) ^ tagHash) & (BLOCK_SLOTS - 1);
   return slots + <usize>h * SLOT_SIZE;
 }
 
-@inline function baseSlotOf(ip: u64): usize {
-  const h = (<u32>(ip ^ (ip >> 16)) ^ BASE_HASH) & (BLOCK_SLOTS - 1);
-  return slots + <usize>h * SLOT_SIZE;
-}
+@inline function slotOf(ip: u64): usize { return slotUnder(ip, TAG_HASH); }
+
+@inline function baseSlotOf(ip: u64): usize { return slotUnder(ip, BASE_HASH); }
 
 /** Copies base block b into the current tag's `slot`, unless that slot holds another base block. */
 @inline function copyUnderCurrent(b: usize, slot: usize): void {
