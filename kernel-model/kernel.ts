@@ -57,6 +57,16 @@ export interface KernelOptions {
   debugRseq?: boolean;
 }
 
+/** A subscriber to the event stream: all kinds, or the listed ones. */
+interface Listener {
+  listener: (e: MachineEvent) => void;
+  kinds: readonly MachineEvent['kind'][] | undefined;
+}
+
+function listens(l: Listener, kind: MachineEvent['kind']): boolean {
+  return !l.kinds || l.kinds.includes(kind);
+}
+
 export class Kernel {
   readonly cpu: Cpu;
   readonly profile: KernelProfile;
@@ -91,7 +101,7 @@ export class Kernel {
   /** Syscall names reported as not implemented, in first-seen order. */
   readonly notImplemented: string[] = [];
   readonly traceHash = new TraceHash();
-  private readonly listeners: { listener: (e: MachineEvent) => void; kinds: readonly MachineEvent['kind'][] | undefined }[] = [];
+  private readonly listeners: Listener[] = [];
   private readonly warned = new Set<string>();
 
   /** What a machine snapshot leaves alone: event subscriptions and the warnings already given. */
@@ -147,8 +157,7 @@ export class Kernel {
 
   /** Whether some listener wants events of this kind. */
   wants(kind: MachineEvent['kind']): boolean {
-    for (const l of this.listeners) if (!l.kinds || l.kinds.includes(kind)) return true;
-    return false;
+    return this.listeners.some((l) => listens(l, kind));
   }
 
   /** An event: into the trace hash, then to the listeners. */
@@ -164,7 +173,7 @@ export class Kernel {
    * depend on --trace or on a fuzzer watching it.
    */
   notify(e: MachineEvent): void {
-    for (const l of this.listeners) if (!l.kinds || l.kinds.includes(e.kind)) l.listener(e);
+    for (const l of this.listeners) if (listens(l, e.kind)) l.listener(e);
   }
 
   /** Reports `message` the first time `key` is seen. */
