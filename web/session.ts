@@ -5,6 +5,7 @@
 import type { Cpu } from '../emulator/api.js';
 import type { CriticalSection } from '../kernel-model/elf-rseq.js';
 import type { InjectAction } from '../kernel-model/injection.js';
+import type { KernelProfileName } from '../kernel-model/kernel-profile.js';
 import { Machine, type MachineSnapshot, type RunResult } from '../kernel-model/machine.js';
 import { RSEQ_CS_SIZE, RseqCsField, RseqField } from '../kernel-model/rseq.js';
 
@@ -17,6 +18,10 @@ export interface SessionChoice {
   args: string;
   seed: number;
   cpus: number;
+  /** Kernel version to behave as (default 'current' = 7.0). */
+  kernel?: KernelProfileName | 'current';
+  /** CONFIG_DEBUG_RSEQ: the rseq ABI checker's findings are fatal. */
+  debugRseq?: boolean;
 }
 
 /** One row of the vCPU table: which thread runs there, and where it is. */
@@ -192,6 +197,8 @@ export class Session {
       argv: [path, ...splitArgs(choice.args)],
       seed: choice.seed,
       cpus: choice.cpus,
+      kernelProfile: choice.kernel,
+      debugRseq: choice.debugRseq,
     });
     return new Session(machine, choice);
   }
