@@ -160,7 +160,7 @@ export interface RunResult {
   message?: string;
   /** One line per live thread when the run stopped without the program ending (deadlock, budget). */
   threads?: string[];
-  /** 'paused': the event that met RunOptions.until. */
+  /** 'paused': the event that met RunOptions.until (none when RunOptions.yieldWhen asked). */
   event?: MachineEvent;
   stdout: Uint8Array;
   stderr: Uint8Array;
@@ -202,6 +202,14 @@ export interface RunOptions {
    * The result's kind is then 'paused' and the machine can run on.
    */
   until?: (e: MachineEvent) => boolean;
+  /**
+   * Asked between scheduling steps (never inside a quantum): true returns
+   * at once with kind 'paused' and no event, e.g. when a page must paint.
+   * A quantum is cut only by the instruction limit, so running on with the
+   * same limit (maxInstructions = limit - retired) makes exactly the
+   * schedule one uninterrupted run would have made.
+   */
+  yieldWhen?: () => boolean;
 }
 
 /** One thread as the Machine API shows it. */
@@ -687,15 +695,16 @@ export class Machine {
     const unsubscribe = until ? kernel.subscribe((e) => {
       if (!paused && until(e)) paused = e;
     }) : undefined;
+    const yieldWhen = options.yieldWhen;
     try {
-      return this.loop(limit, () => paused !== undefined) ?? this.pausedResult(paused!);
+      return this.loop(limit, () => paused !== undefined || (yieldWhen?.() ?? false)) ?? this.pausedResult(paused);
     } finally {
       unsubscribe?.();
     }
   }
 
-  private pausedResult(e: MachineEvent): RunResult {
-    return { ...this.result(undefined), kind: 'paused', exitCode: null, threads: undefined, message: `paused after a ${e.kind} event`, event: e };
+  private pausedResult(e: MachineEvent | undefined): RunResult {
+    return { ...this.result(undefined), kind: 'paused', exitCode: null, threads: undefined, message: e ? `paused after a ${e.kind} event` : 'paused when asked to yield', event: e };
   }
 
   /** The machine's loop; returns undefined when `stop` says so between steps. */

@@ -139,9 +139,22 @@ export interface Timeline {
 /** How many user actions Back can undo (the oldest snapshot is released past this). */
 export const HISTORY_LIMIT = 200;
 
-/** The session as it was before one user action: the machine's snapshot and what the session itself keeps. */
+/** A user action as data, so forward() and jumpTo() can play it again (the machine is deterministic). */
+type SessionAction =
+  | { kind: 'step' }
+  /** To the program's end, or this many instructions retired in all (Machine.run's limit: the same limit, the same quanta). */
+  | { kind: 'run'; limit: number }
+  | { kind: 'step-thread'; tid: number }
+  | { kind: 'run-to-section'; tid?: number }
+  | { kind: 'run-to-section-end'; tid: number }
+  | { kind: 'inject'; tid: number; action: InjectAction };
+
+/** The session as it was before one user action: the action, the machine's snapshot and what the session itself keeps. */
 interface HistoryEntry {
+  action: SessionAction;
   snapshot: MachineSnapshot;
+  /** Each vCPU's clock then (jumpTo finds the action that was running at a time). */
+  clocks: number[];
   last?: RunResult;
   before: Map<string, string>;
   log: number;
@@ -171,6 +184,11 @@ export class Session {
   private readonly marks: TimelineMark[] = [];
   /** Snapshots before each user action, oldest first (at most HISTORY_LIMIT). */
   private readonly history: HistoryEntry[] = [];
+  /** Actions back() undid, the next one for forward() last; a new action clears it. */
+  private readonly redo: SessionAction[] = [];
+  /** What the last runToSection and injectHere found (execute sets them). */
+  private arrived?: number;
+  private injected?: number;
 
   private constructor(readonly machine: Machine, readonly choice: SessionChoice) {
     machine.onEvent((e) => {
@@ -223,9 +241,11 @@ export class Session {
   }
 
   /** Before a user action: snapshot the machine and what the session keeps, so back() can return here. */
-  private checkpoint(): void {
+  private checkpoint(action: SessionAction): void {
     this.history.push({
+      action,
       snapshot: this.machine.snapshot(),
+      clocks: this.machine.kernel.vcpus.map((v) => Number(v.clock)),
       last: this.last,
       before: this.before,
       log: this.log.length,
@@ -241,10 +261,24 @@ export class Session {
     return this.history.length;
   }
 
-  /** Undoes the last user action: the machine, the log, the timeline and the changed-field marks are exactly as they were. False when there is nothing to undo. */
+  /** How many undone actions forward() can play again. */
+  get forwardSteps(): number {
+    return this.redo.length;
+  }
+
+  /** Undoes the last user action: the machine, the log, the timeline and the changed-field marks are exactly as they were; forward() plays it again. False when there is nothing to undo. */
   back(): boolean {
-    const h = this.history.pop();
+    const h = this.undo();
     if (!h) return false;
+    // A cut action (paused, or jumped into) goes forward as a whole.
+    if (this.redo.at(-1) !== h.action) this.redo.push(h.action);
+    return true;
+  }
+
+  /** Restores the state before the last action and drops that action from the history. */
+  private undo(): HistoryEntry | undefined {
+    const h = this.history.pop();
+    if (!h) return undefined;
     this.machine.restore(h.snapshot);
     this.machine.releaseSnapshot(h.snapshot);
     this.last = h.last;
@@ -252,6 +286,37 @@ export class Session {
     this.log.length = h.log;
     this.segments.splice(0, this.segments.length, ...h.segments);
     this.marks.length = h.marks;
+    return h;
+  }
+
+  /**
+   * Plays the last undone action again: the machine is deterministic, so
+   * it ends exactly where it ended before Back (a run cut by a pause or a
+   * jump is played whole, from where it began). False when there is none.
+   */
+  forward(): boolean {
+    const a = this.redo.pop();
+    if (!a) return false;
+    if (this.history.at(-1)?.action === a) this.undo();
+    this.perform(a, undefined, true);
+    return true;
+  }
+
+  /**
+   * Goes to virtual time t of vCPU cpu (a click on the timeline): back to
+   * the last action that began at or before t, then that action again up to
+   * the first scheduling point where the vCPU's clock has reached t. The
+   * undone actions stay for forward(). False when no kept action began by t.
+   */
+  jumpTo(cpu: number, t: number): boolean {
+    let i = this.history.length - 1;
+    while (i >= 0 && this.history[i].clocks[cpu] > t) i--;
+    if (i < 0) return false;
+    while (this.history.length > i) this.back();
+    const a = this.redo.pop()!;
+    const cut = this.perform(a, () => this.now(cpu) >= t, true);
+    // Cut short: forward() finishes it from its start.
+    if (cut) this.redo.push(a);
     return true;
   }
 
@@ -272,36 +337,30 @@ export class Session {
 
   /** One instruction of the thread the scheduler runs next. */
   step(): RunResult {
-    return this.runFor(1);
+    this.perform({ kind: 'step' });
+    return this.last!;
   }
 
   /** Everything up to the program's end (one run, so the schedule is the same as one Machine.run in Node). */
   runToEnd(): RunResult {
-    return this.runFor(RUN_TO_END_BUDGET);
+    return this.run();
   }
 
-  private runFor(maxInstructions: number): RunResult {
-    if (this.ended) return this.last!;
-    this.checkpoint();
-    this.last = this.machine.run({ maxInstructions });
-    return this.last;
-  }
-
-  /** One instruction of the scheduler's choice, without marking a new "before" for changed fields. */
-  private once(): void {
-    if (!this.ended) this.last = this.machine.run({ maxInstructions: 1 });
+  /**
+   * Runs to the program's end like runToEnd, but returns early, at a
+   * scheduling point, when pause() says so (asked between quanta; the
+   * schedule is the one an uninterrupted run makes: Machine RunOptions.yieldWhen).
+   * Calling run again goes on from there. The result's kind is 'paused' when it returned early.
+   */
+  run(pause?: () => boolean): RunResult {
+    this.perform({ kind: 'run', limit: this.machine.retired + RUN_TO_END_BUDGET }, pause);
+    return this.last!;
   }
 
   /** Steps until thread tid has retired one more instruction (other threads may run meanwhile), or it is gone. */
   stepThread(tid: number): void {
-    const start = this.instructionsOf(tid);
-    if (start === undefined) throw new Error(`thread ${tid} is not alive`);
-    this.checkpoint();
-    for (let n = 0; n < RUN_TO_SECTION_BUDGET && !this.ended; n++) {
-      this.once();
-      const now = this.instructionsOf(tid);
-      if (now === undefined || now > start) return;
-    }
+    if (this.instructionsOf(tid) === undefined) throw new Error(`thread ${tid} is not alive`);
+    this.perform({ kind: 'step-thread', tid });
   }
 
   /**
@@ -313,36 +372,111 @@ export class Session {
    */
   runToSection(tid?: number): number | undefined {
     if (this.machine.criticalSections.length === 0) throw new Error(`${this.choice.name} has no critical sections (no __rseq_cs table)`);
-    const tasks = () => [...this.machine.kernel.tasks.values()].filter((t) => (tid === undefined || t.tid === tid) && t.state !== 'dead');
-    const atStart = (t: { tid: number; ctx: { rip: bigint } }) => this.sectionsOf(t.tid).some((s) => s.start === Number(t.ctx.rip));
-    const waiting = new Set(tasks().filter(atStart).map((t) => `${t.tid}:${t.cpuNs}`));
-    this.checkpoint();
-    for (let n = 0; n < RUN_TO_SECTION_BUDGET && !this.ended; n++) {
-      const there = tasks().find((t) => atStart(t) && !waiting.has(`${t.tid}:${t.cpuNs}`));
-      if (there) return there.tid;
-      if (tid !== undefined && tasks().length === 0) return undefined;
-      this.once();
-    }
-    return undefined;
+    this.perform({ kind: 'run-to-section', tid });
+    return this.arrived;
+  }
+
+  /**
+   * Steps until thread tid has left the critical section it is in: it
+   * reached post_commit_ip (committed), or the kernel moved it to abort_ip,
+   * or it ended. Says which.
+   */
+  runToSectionEnd(tid: number): 'committed' | 'aborted' | 'ended' {
+    const t = this.machine.kernel.tasks.get(tid);
+    if (!t || t.state === 'dead') throw new Error(`thread ${tid} is not alive`);
+    const section = this.sectionAt(tid);
+    if (!section) throw new Error(`thread ${tid} is not in a critical section (its rip is not in [start_ip, post_commit_ip) of any)`);
+    this.perform({ kind: 'run-to-section-end', tid });
+    const rip = this.ripOf(tid);
+    return rip === section.postCommit ? 'committed' : rip === section.abort ? 'aborted' : 'ended';
   }
 
   /** Injects a preemption, migration or signal into thread tid at exactly its current instruction, then steps that thread once. */
   injectHere(tid: number, action: InjectAction): number {
-    const count = this.instructionsOf(tid);
-    if (count === undefined) throw new Error(`thread ${tid} is not alive`);
-    this.checkpoint();
-    const id = this.machine.inject({ action, at: { kind: 'instructions', tid, count } });
-    // Until the event is applied and the thread is back in user space: it
-    // retired an instruction, or the kernel moved it to an abort handler
-    // (then it stops there, about to run the handler's first instruction).
-    const from = this.log.length;
-    for (let n = 0; n < RUN_TO_SECTION_BUDGET && !this.ended; n++) {
-      this.once();
-      const now = this.instructionsOf(tid);
-      if (now === undefined || now > count) break;
-      if (this.log.slice(from).some((e) => e.tid === tid && e.what === 'abort')) break;
+    if (this.instructionsOf(tid) === undefined) throw new Error(`thread ${tid} is not alive`);
+    this.perform({ kind: 'inject', tid, action });
+    return this.injected!;
+  }
+
+  /**
+   * Does one user action after a checkpoint (a new action drops what
+   * forward() could play; replaying one keeps the rest). stop, asked at
+   * every scheduling point, may cut it short; returns whether it did.
+   */
+  private perform(a: SessionAction, stop?: () => boolean, replay = false): boolean {
+    if (!replay) this.redo.length = 0;
+    this.checkpoint(a);
+    let cut = false;
+    const halt = stop ? () => (cut ||= stop()) : () => false;
+    this.execute(a, halt);
+    return cut;
+  }
+
+  /** The action itself; halt() is asked between the machine's steps and ends it early when true. */
+  private execute(a: SessionAction, halt: () => boolean): void {
+    const steps = (done: () => boolean): void => {
+      for (let n = 0; n < RUN_TO_SECTION_BUDGET && !this.ended && !halt(); n++) {
+        this.once();
+        if (done()) return;
+      }
+    };
+    switch (a.kind) {
+      case 'step':
+        if (!this.ended && !halt()) this.last = this.machine.run({ maxInstructions: 1 });
+        return;
+      case 'run':
+        if (!this.ended) this.last = this.machine.run({ maxInstructions: a.limit - this.machine.retired, yieldWhen: halt });
+        return;
+      case 'step-thread': {
+        const start = this.instructionsOf(a.tid);
+        steps(() => { const now = this.instructionsOf(a.tid); return now === undefined || now > start!; });
+        return;
+      }
+      case 'run-to-section': {
+        const tasks = () => [...this.machine.kernel.tasks.values()].filter((t) => (a.tid === undefined || t.tid === a.tid) && t.state !== 'dead');
+        const atStart = (t: { tid: number; ctx: { rip: bigint } }) => this.sectionsOf(t.tid).some((s) => s.start === Number(t.ctx.rip));
+        const waiting = new Set(tasks().filter(atStart).map((t) => `${t.tid}:${t.cpuNs}`));
+        const there = () => tasks().find((t) => atStart(t) && !waiting.has(`${t.tid}:${t.cpuNs}`))?.tid;
+        this.arrived = undefined;
+        if ((this.arrived = there()) !== undefined) return;
+        steps(() => (this.arrived = there()) !== undefined || (a.tid !== undefined && tasks().length === 0));
+        return;
+      }
+      case 'run-to-section-end': {
+        const section = this.sectionAt(a.tid);
+        steps(() => section === undefined || this.sectionAt(a.tid) !== section);
+        return;
+      }
+      case 'inject': {
+        const count = this.instructionsOf(a.tid)!;
+        this.injected = this.machine.inject({ action: a.action, at: { kind: 'instructions', tid: a.tid, count } });
+        // Until the event is applied and the thread is back in user space: it
+        // retired an instruction, or the kernel moved it to an abort handler
+        // (then it stops there, about to run the handler's first instruction).
+        const from = this.log.length;
+        steps(() => {
+          const now = this.instructionsOf(a.tid);
+          return now === undefined || now > count || this.log.slice(from).some((e) => e.tid === a.tid && e.what === 'abort');
+        });
+        return;
+      }
     }
-    return id;
+  }
+
+  /** One instruction of the scheduler's choice, without marking a new "before" for changed fields. */
+  private once(): void {
+    if (!this.ended) this.last = this.machine.run({ maxInstructions: 1 });
+  }
+
+  private ripOf(tid: number): number | undefined {
+    const t = this.machine.kernel.tasks.get(tid);
+    return t && t.state !== 'dead' ? Number(t.ctx.rip) : undefined;
+  }
+
+  /** The critical section thread tid's rip is in (start_ip <= rip < post_commit_ip), if any. */
+  sectionAt(tid: number): CriticalSection | undefined {
+    const rip = this.ripOf(tid);
+    return rip === undefined ? undefined : this.sectionsOf(tid).find((s) => rip >= s.start && rip < s.postCommit);
   }
 
   /** The critical sections of the program thread tid's process runs (the first program's, or what it exec'd). */

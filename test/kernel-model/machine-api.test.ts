@@ -33,6 +33,23 @@ describe('Machine API', () => {
     expect(counter).toBe(3000n);
   });
 
+  it('yields between scheduling steps when asked, and running on to the same limit makes the uninterrupted schedule', async () => {
+    const whole = (await machine(7)).run({ maxInstructions: 1e8 });
+    const m = await machine(7);
+    const limit = 1e8;
+    let asks = 0;
+    let pauses = 0;
+    let r;
+    for (;;) {
+      r = m.run({ maxInstructions: limit - m.retired, yieldWhen: () => ++asks % 50 === 0 });
+      if (r.kind !== 'paused') break;
+      expect(r.event).toBeUndefined();
+      pauses++;
+    }
+    expect(pauses).toBeGreaterThan(10);
+    expect(r).toMatchObject({ kind: 'exited', exitCode: 0, retired: whole.retired, traceHash: whole.traceHash });
+  });
+
   it('steps one instruction at a time', async () => {
     const m = await machine();
     const rip0 = m.task.ctx.rip;

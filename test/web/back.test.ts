@@ -2,23 +2,9 @@
 // before each action, and back() restores exactly the earlier state, so a
 // user can rewind and try another choice. Also the timeline it draws from.
 
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createCpu } from '../../emulator/index.js';
 import { HISTORY_LIMIT, Session } from '../../web/session.js';
-import { root } from './browser.js';
-
-async function nodeSession(): Promise<Session> {
-  const program = new Uint8Array(await readFile(join(root, 'build', 'programs', 'rseq_counter')));
-  return Session.create(await createCpu(), { name: 'rseq_counter', program, args: '2 300', seed: 1, cpus: 2 });
-}
-
-/** What the page shows, as comparable data. */
-function shown(s: Session) {
-  const v = s.view();
-  return { retired: v.retired, traceHash: v.traceHash, threads: v.threads, events: v.events, vcpus: v.vcpus, stdout: v.stdout, kind: v.kind, timeline: s.timeline() };
-}
+import { nodeSession, shown } from './node-session.js';
 
 describe('Session.back', () => {
   it('after N steps and N backs, shows exactly what it showed before each step', async () => {
