@@ -9,7 +9,7 @@
 
 import { createCpu } from '../emulator/index.js';
 import type { InjectAction } from '../kernel-model/injection.js';
-import { Session, sectionRole, type SessionView, type ThreadView } from './session.js';
+import { HISTORY_LIMIT, Session, sectionRole, type SessionView, type ThreadView } from './session.js';
 import { drawTimeline } from './timeline.js';
 import { disassembleMany, disassembleOne } from './disassemble.js';
 import { LESSONS, playAction, type Lesson } from './lessons.js';
@@ -38,6 +38,9 @@ const form = {
   step: element<HTMLButtonElement>('step'),
   reset: element<HTMLButtonElement>('reset'),
   back: element<HTMLButtonElement>('back'),
+  forward: element<HTMLButtonElement>('forward'),
+  ownElf: element<HTMLInputElement>('own-elf'),
+  runToSectionEnd: element<HTMLButtonElement>('run-to-section-end'),
   thread: element<HTMLSelectElement>('thread'),
   runToSection: element<HTMLButtonElement>('run-to-section'),
   stepThread: element<HTMLButtonElement>('step-thread'),
@@ -65,6 +68,8 @@ const out = {
   events: element<HTMLOListElement>('events'),
   timeline: element('timeline'),
   timelineInfo: element('timeline-info'),
+  /** What the last thread action came to (e.g. run to the end of the section: committed or aborted). */
+  threadOutcome: element('thread-outcome'),
 };
 const lessonUi = {
   picker: element<HTMLSelectElement>('lesson'),
@@ -79,8 +84,13 @@ const programBytes = new Map<string, Promise<Uint8Array>>();
 let session: Promise<Session> | undefined;
 /** The thread the picker shows next (set by Run to next critical section). */
 let pickThread: number | undefined;
-/** Ignores clicks while one is being handled (a run holds the page until it returns). */
+/** Ignores clicks while one is being handled. */
 let busy = false;
+/** A run is going on (in slices, the page painting in between); pressing Run again sets pauseAsked. */
+let running = false;
+let pauseAsked = false;
+/** How long one slice of a run may hold the page (ms) before it paints and looks at the Pause button. */
+const RUN_SLICE_MS = 50;
 /** The lesson being walked through, the index of its next step, and its thread (set by its run-to-section step). */
 let lesson: Lesson | undefined;
 let lessonStep = 0;
@@ -109,10 +119,11 @@ function readInteger(input: HTMLInputElement, what: string, min: number, max: nu
 
 /** A new machine for the form's current choices, at its first instruction. */
 async function newSession(): Promise<Session> {
-  const name = form.program.value;
+  const value = form.program.value;
+  const name = value.startsWith('own:') ? value.slice(4) : value;
   const choice = {
     name,
-    program: await loadProgram(name),
+    program: await loadProgram(value),
     args: form.args.value,
     seed: readInteger(form.seed, 'The seed', 0, 2 ** 32 - 1),
     cpus: readInteger(form.cpus, 'vCPUs', 1, 64),
@@ -126,10 +137,11 @@ function hex(n: bigint): string {
 
 function statusText(v: SessionView): string {
   switch (v.kind) {
-    case undefined: return 'Not started: press Step or Run to end.';
+    case undefined: return 'Not started: press Step or Run.';
     case 'exited': return `Exited with status ${v.exitCode}.`;
     case 'killed': return `Killed (exit status ${v.exitCode})${v.message ? `: ${v.message}` : ''}.`;
-    case 'budget-exhausted': return v.retired > 0 ? 'Stopped: press Step or Run to end to go on.' : 'Not started.';
+    case 'paused': return 'Paused: press Run or r to go on.';
+    case 'budget-exhausted': return v.retired > 0 ? 'Stopped: press Step or Run to go on.' : 'Not started.';
     default: return `${v.kind}${v.message ? `: ${v.message}` : ''}`;
   }
 }
@@ -137,7 +149,7 @@ function statusText(v: SessionView): string {
 async function show(s: Session | undefined): Promise<void> {
   const v = s?.view();
   if (s) syncLesson(s);
-  out.status.textContent = v ? statusText(v) : 'Not started: press Step or Run to end.';
+  out.status.textContent = v ? statusText(v) : 'Not started: press Step or Run.';
   out.retired.textContent = v ? String(v.retired) : '0';
   out.exit.textContent = v?.ended && v.exitCode !== null ? String(v.exitCode) : '—';
   out.hash.textContent = v ? v.traceHash : '—';
@@ -147,7 +159,9 @@ async function show(s: Session | undefined): Promise<void> {
   form.step.disabled = form.run.disabled = v?.ended ?? false;
   form.back.disabled = !s || s.backSteps === 0;
   form.back.textContent = s && s.backSteps > 0 ? `Back (${s.backSteps})` : 'Back';
-  out.timeline.replaceChildren(...(s ? [drawTimeline(s.timeline(), (text) => { out.timelineInfo.textContent = text; })] : []));
+  form.forward.disabled = !s || s.forwardSteps === 0;
+  form.forward.textContent = s && s.forwardSteps > 0 ? `Forward (${s.forwardSteps})` : 'Forward';
+  out.timeline.replaceChildren(...(s ? [drawTimeline(s.timeline(), (text) => { out.timelineInfo.textContent = text; }, jumpTo)] : []));
   out.timelineInfo.textContent = '';
   const rows: HTMLTableRowElement[] = [];
   for (const c of v?.vcpus ?? []) {
@@ -179,6 +193,7 @@ function showThreads(s: Session | undefined, v: SessionView | undefined): void {
   if (threads.some((t) => String(t.tid) === keep)) form.thread.value = keep;
   const t = threads.find((x) => String(x.tid) === form.thread.value);
   for (const b of [form.runToSection, form.stepThread, form.preempt, form.migrate, form.signal]) b.disabled = !t || (v?.ended ?? false);
+  form.runToSectionEnd.disabled = !t?.section || (v?.ended ?? false);
   showRseq(t);
   out.events.replaceChildren(...(v?.events ?? []).map((e) => {
     const li = document.createElement('li');
@@ -261,6 +276,7 @@ async function act(what: (s: Session) => unknown): Promise<void> {
   if (busy) return;
   busy = true;
   out.error.hidden = true;
+  out.threadOutcome.textContent = '';
   try {
     const s = await (session ??= newSession());
     out.status.textContent = 'Running…';
@@ -273,6 +289,60 @@ async function act(what: (s: Session) => unknown): Promise<void> {
   } finally {
     busy = false;
   }
+}
+
+/**
+ * Run / Pause: runs to the end in slices of RUN_SLICE_MS, painting the
+ * count in between, until the program ends or Pause is pressed. The slices
+ * cut no quantum (Session.run), so the trace is the one Run to end in Node makes.
+ */
+async function runOrPause(): Promise<void> {
+  if (running) {
+    pauseAsked = true;
+    return;
+  }
+  if (busy) return;
+  busy = running = true;
+  pauseAsked = false;
+  out.error.hidden = true;
+  form.run.textContent = 'Pause';
+  form.run.disabled = false;
+  try {
+    const s = await (session ??= newSession());
+    for (;;) {
+      out.status.textContent = `Running… (${s.machine.retired} instructions; press Pause or r to stop)`;
+      out.retired.textContent = String(s.machine.retired);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      const until = performance.now() + RUN_SLICE_MS;
+      const r = s.run(() => pauseAsked || performance.now() > until);
+      if (r.kind !== 'paused' || pauseAsked) break;
+    }
+    await show(s);
+  } catch (e) {
+    showError(e);
+  } finally {
+    busy = running = false;
+    form.run.textContent = 'Run';
+  }
+}
+
+/** A click on the timeline: the machine as it was when vCPU cpu's clock reached t. */
+function jumpTo(cpu: number, t: number): void {
+  void act((s) => {
+    if (!s.jumpTo(cpu, t)) throw new Error(`Nothing kept to go back to t=${t} on vCPU ${cpu} (Back keeps the last ${HISTORY_LIMIT} actions)`);
+  });
+}
+
+/** A static x86-64 ELF the user picked or dropped: added to the picker as "<name> (yours)" and started. */
+async function openOwnProgram(file: File): Promise<void> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const name = file.name.replace(/[^\w.+-]/g, '_') || 'program';
+  const value = `own:${name}`;
+  programBytes.set(value, Promise.resolve(bytes));
+  if (!Array.from(form.program.options).some((o) => o.value === value)) form.program.append(new Option(`${name} (yours, ${bytes.length} bytes)`, value));
+  form.program.value = value;
+  form.args.value = '';
+  reset();
 }
 
 /** The Next button and the caption for the lesson's progress. */
@@ -360,16 +430,40 @@ async function main(): Promise<void> {
     reset();
   });
   for (const input of [form.args, form.seed, form.cpus]) input.addEventListener('input', reset);
-  form.run.addEventListener('click', () => void act((s) => s.runToEnd()));
+  form.run.addEventListener('click', () => void runOrPause());
   form.step.addEventListener('click', () => void act((s) => s.step()));
   form.reset.addEventListener('click', reset);
   form.back.addEventListener('click', () => void act((s) => s.back()));
-  // "b" (outside text fields) is Back from anywhere on the page.
+  form.forward.addEventListener('click', () => void act((s) => s.forward()));
+  form.runToSectionEnd.addEventListener('click', () => void act((s) => {
+    const how = s.runToSectionEnd(selectedThread());
+    out.threadOutcome.textContent = `Thread ${form.thread.value} left its section: ${how === 'committed' ? 'it reached post_commit_ip (committed)' : how === 'aborted' ? 'the kernel moved it to abort_ip (aborted)' : 'it ended'}.`;
+  }));
+  // One-letter keys (outside text fields) press the buttons (index.html lists them; aria-keyshortcuts on each).
+  const keys: Record<string, HTMLButtonElement> = {
+    s: form.step, r: form.run, b: form.back, f: form.forward,
+    n: form.runToSection, t: form.stepThread, e: form.runToSectionEnd, p: form.preempt, m: form.migrate, g: form.signal,
+  };
   document.addEventListener('keydown', (e) => {
     const t = e.target as HTMLElement | null;
-    if (e.key !== 'b' || e.ctrlKey || e.metaKey || e.altKey || t?.closest('input, select, textarea')) return;
+    const button = keys[e.key];
+    if (!button || e.ctrlKey || e.metaKey || e.altKey || t?.closest('input, select, textarea')) return;
     e.preventDefault();
-    void act((s) => s.back());
+    if (!button.disabled) button.click();
+  });
+  form.ownElf.addEventListener('change', () => {
+    const file = form.ownElf.files?.[0];
+    if (file) openOwnProgram(file).catch(showError);
+  });
+  // Drop a file anywhere on the page to run it.
+  document.addEventListener('dragover', (e) => {
+    if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+  });
+  document.addEventListener('drop', (e) => {
+    const file = e.dataTransfer?.files[0];
+    if (!file) return;
+    e.preventDefault();
+    openOwnProgram(file).catch(showError);
   });
   form.thread.addEventListener('change', () => void session?.then((s) => show(s)));
   form.runToSection.addEventListener('click', () => void act((s) => {

@@ -189,6 +189,8 @@ export class Session {
   /** What the last runToSection and injectHere found (execute sets them). */
   private arrived?: number;
   private injected?: number;
+  /** The run a pause cut short, while it is still the last action: run() goes on with it. */
+  private paused?: SessionAction;
 
   private constructor(readonly machine: Machine, readonly choice: SessionChoice) {
     machine.onEvent((e) => {
@@ -279,6 +281,7 @@ export class Session {
   private undo(): HistoryEntry | undefined {
     const h = this.history.pop();
     if (!h) return undefined;
+    this.paused = undefined;
     this.machine.restore(h.snapshot);
     this.machine.releaseSnapshot(h.snapshot);
     this.last = h.last;
@@ -353,7 +356,16 @@ export class Session {
    * Calling run again goes on from there. The result's kind is 'paused' when it returned early.
    */
   run(pause?: () => boolean): RunResult {
-    this.perform({ kind: 'run', limit: this.machine.retired + RUN_TO_END_BUDGET }, pause);
+    const paused = this.paused;
+    this.paused = undefined;
+    let cut: boolean;
+    if (paused && this.history.at(-1)?.action === paused) {
+      // Goes on with the same action (Back undoes the whole run).
+      cut = this.execute(paused, pause);
+    } else {
+      cut = this.perform({ kind: 'run', limit: this.machine.retired + RUN_TO_END_BUDGET }, pause);
+    }
+    if (cut) this.paused = this.history.at(-1)!.action;
     return this.last!;
   }
 
@@ -405,15 +417,20 @@ export class Session {
    */
   private perform(a: SessionAction, stop?: () => boolean, replay = false): boolean {
     if (!replay) this.redo.length = 0;
+    this.paused = undefined;
     this.checkpoint(a);
+    return this.execute(a, stop);
+  }
+
+  /** The action itself; stop() is asked between the machine's steps and ends it early when true. Returns whether it did. */
+  private execute(a: SessionAction, stop?: () => boolean): boolean {
     let cut = false;
     const halt = stop ? () => (cut ||= stop()) : () => false;
-    this.execute(a, halt);
+    this.act(a, halt);
     return cut;
   }
 
-  /** The action itself; halt() is asked between the machine's steps and ends it early when true. */
-  private execute(a: SessionAction, halt: () => boolean): void {
+  private act(a: SessionAction, halt: () => boolean): void {
     const steps = (done: () => boolean): void => {
       for (let n = 0; n < RUN_TO_SECTION_BUDGET && !this.ended && !halt(); n++) {
         this.once();

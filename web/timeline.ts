@@ -23,14 +23,27 @@ export function markText(m: TimelineMark): string {
   return `${m.what === 'abort' ? 'rseq abort' : 'injected'} at t=${m.t} on vCPU ${m.cpu}, thread ${m.tid}: ${m.detail}`;
 }
 
-/** The drawing; `inform` gets a mark's description when it is hovered or focused. */
-export function drawTimeline(tl: Timeline, inform: (text: string) => void): SVGSVGElement {
+/**
+ * The drawing; `inform` gets a mark's description when it is hovered or
+ * focused, `jump` a vCPU and a time when a lane is clicked or Enter is
+ * pressed on a mark.
+ */
+export function drawTimeline(tl: Timeline, inform: (text: string) => void, jump?: (cpu: number, t: number) => void): SVGSVGElement {
   const height = tl.cpus * LANE + 20;
   const svg = node('svg', { width: WIDTH, height, viewBox: `0 0 ${WIDTH} ${height}`, role: 'group', 'aria-label': `timeline of ${tl.cpus} vCPUs up to t=${tl.end}` });
   const x = (t: number) => LEFT + ((WIDTH - LEFT - 10) * t) / tl.end;
   for (let cpu = 0; cpu < tl.cpus; cpu++) {
     const lane = node('g', { class: 'lane', 'data-cpu': cpu });
     const y = cpu * LANE + 4;
+    if (jump) {
+      lane.addEventListener('click', (e) => {
+        // From the click's x in the drawing's own units (it may be scaled to fit).
+        const box = svg.getBoundingClientRect();
+        const at = ((e.clientX - box.left) * WIDTH) / box.width;
+        if (at >= LEFT) jump(cpu, Math.round(((at - LEFT) * tl.end) / (WIDTH - LEFT - 10)));
+      });
+      lane.append(node('rect', { class: 'hit-lane', x: LEFT, y: y - 4, width: WIDTH - LEFT, height: LANE }));
+    }
     const label = node('text', { x: 4, y: y + BAR - 3 });
     label.textContent = `vCPU ${cpu}`;
     lane.append(label, node('line', { x1: LEFT, x2: WIDTH - 10, y1: y + BAR / 2, y2: y + BAR / 2, class: 'axis' }));
@@ -59,6 +72,14 @@ export function drawTimeline(tl: Timeline, inform: (text: string) => void): SVGS
       g.append(node('circle', { cx, cy, r: 8, class: 'hit' }), shape, title);
       g.addEventListener('focus', () => inform(text));
       g.addEventListener('mouseenter', () => inform(text));
+      if (jump) {
+        g.addEventListener('keydown', (e) => {
+          if (e.key !== 'Enter') return;
+          e.preventDefault();
+          e.stopPropagation();
+          jump(m.cpu, m.t);
+        });
+      }
       lane.append(g);
     }
     svg.append(lane);

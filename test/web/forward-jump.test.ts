@@ -42,6 +42,10 @@ describe('Session.run with a pause', () => {
     expect(pauses).toBeGreaterThan(5);
     expect(s.view()).toMatchObject({ kind: 'exited', exitCode: 0, retired: whole.retired, traceHash: whole.traceHash });
     expect(s.view().stdout).toBe(new TextDecoder().decode(whole.stdout));
+    // The pauses are one action: Back returns to the start.
+    expect(s.backSteps).toBe(1);
+    s.back();
+    expect(s.view().retired).toBe(0);
   });
 });
 

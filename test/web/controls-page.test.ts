@@ -1,0 +1,111 @@
+// The page's run controls from the keyboard: Run that pauses and goes on
+// (the page paints in between, the trace stays Node's), Forward after Back,
+// a click on the timeline going back to that moment, "run to the end of the
+// critical section", and a program of the user's own (file picker or drop).
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openedPlayground, pageActions, root } from './browser.js';
+import { nodeSession } from './node-session.js';
+
+describe('Run controls, the timeline jump and your own program (the page)', () => {
+  const pg = openedPlayground();
+  const { text, retiredIs } = pageActions(() => pg.page);
+  const exited = () => pg.page.waitForFunction(() => document.getElementById('exit-status')?.textContent !== '—', undefined, { timeout: 120_000 });
+
+  it('r runs, r again pauses part way, r goes on: the end is Node\'s run to end, trace hash included', async () => {
+    const args = '2 1000000';
+    const node = (await nodeSession({ args })).runToEnd();
+    await pg.page.fill('#args', args);
+    await retiredIs(0);
+    await pg.page.focus('#step');
+    await pg.page.keyboard.press('r');
+    await pg.page.waitForFunction(() => document.getElementById('run')?.textContent === 'Pause');
+    // The page paints between slices of the run: the count moves while it runs.
+    await pg.page.waitForFunction(() => Number(document.getElementById('retired')?.textContent) > 0);
+    await pg.page.keyboard.press('r');
+    await pg.page.waitForFunction(() => document.getElementById('run')?.textContent === 'Run');
+    const paused = Number(await text('#retired'));
+    expect(paused).toBeGreaterThan(0);
+    expect(paused).toBeLessThan(node.retired);
+    expect(await text('#status')).toBe('Paused: press Run or r to go on.');
+    expect(await text('#exit-status')).toBe('—');
+    await pg.page.keyboard.press('r');
+    await exited();
+    expect(await text('#retired')).toBe(String(node.retired));
+    expect(await text('#trace-hash')).toBe(node.traceHash);
+    expect(await text('#stdout')).toContain('2 threads x 1000000 increments = 2000000');
+    // The pause and the rest are one action for Back.
+    expect(await text('#back')).toBe('Back (1)');
+  });
+
+  it('a click on vCPU 0\'s lane half way goes back to that moment; f goes forward to the end again', async () => {
+    const end = { retired: await text('#retired'), hash: await text('#trace-hash') };
+    const lane = pg.page.locator('#timeline g.lane[data-cpu="0"] rect.hit-lane');
+    const box = (await lane.boundingBox())!;
+    await pg.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await pg.page.waitForFunction((r) => document.getElementById('retired')?.textContent !== r, end.retired);
+    const mid = Number(await text('#retired'));
+    expect(mid).toBeGreaterThan(0);
+    expect(mid).toBeLessThan(Number(end.retired));
+    expect(await text('#exit-status')).toBe('—');
+    expect(await text('#forward')).toBe('Forward (1)');
+    await pg.page.screenshot({ path: join(pg.playground.dir, 'playground-jumped.png'), fullPage: true });
+    await pg.page.focus('#step');
+    await pg.page.keyboard.press('f');
+    await retiredIs(Number(end.retired));
+    expect(await text('#trace-hash')).toBe(end.hash);
+    expect(await text('#exit-status')).toBe('0');
+  });
+
+  it('n then e: the thread runs to the end of its critical section and the page says it committed', async () => {
+    const s = await nodeSession();
+    const tid = s.runToSection()!;
+    s.runToSectionEnd(tid);
+    const want = s.view();
+    await pg.page.fill('#args', '2 300');
+    await retiredIs(0);
+    await pg.page.focus('#step');
+    expect(await pg.page.isDisabled('#run-to-section-end')).toBe(true);
+    await pg.page.keyboard.press('n');
+    await pg.page.waitForSelector('#code li[aria-current="true"][data-role="start"]');
+    await pg.page.keyboard.press('e');
+    await retiredIs(want.retired);
+    expect(await text('#trace-hash')).toBe(want.traceHash);
+    expect(await text('#thread-outcome')).toBe(`Thread ${tid} left its section: it reached post_commit_ip (committed).`);
+    expect(await pg.page.isDisabled('#run-to-section-end')).toBe(true);
+  });
+
+  it('runs a program you pick from disk, and one you drop on the page', async () => {
+    const hello = join(root, 'build', 'programs', 'hello');
+    await pg.page.setInputFiles('#own-elf', hello);
+    await pg.page.waitForFunction(() => (document.getElementById('program') as HTMLSelectElement).value === 'own:hello');
+    expect(await pg.page.locator('#program option:checked').innerText()).toMatch(/^hello \(yours, \d+ bytes\)$/);
+    await retiredIs(0);
+    await pg.page.click('#run');
+    await exited();
+    expect(await text('#stdout')).toBe('Hello from rseqlab!\n');
+
+    // Dropped: a file that is not an ELF gets the loader's error, and the page goes on.
+    await pg.page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array([1, 2, 3, 4])], 'notes.txt'));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await pg.page.waitForSelector('#error:not([hidden])');
+    expect(await text('#error')).toMatch(/ELF/);
+    const bytes = [...new Uint8Array(await readFile(hello))];
+    await pg.page.evaluate((b) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(b)], 'hello2'));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, bytes);
+    await pg.page.waitForFunction(() => (document.getElementById('program') as HTMLSelectElement).value === 'own:hello2');
+    await pg.page.waitForSelector('#error', { state: 'hidden' });
+    await pg.page.click('#run');
+    await exited();
+    expect(await text('#stdout')).toBe('Hello from rseqlab!\n');
+    expect(pg.playground.consoleErrors).toEqual([]);
+  });
+});
