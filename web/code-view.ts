@@ -207,6 +207,23 @@ function annotate(lines: CodeLine[], sections: readonly CriticalSection[], symbo
   return out;
 }
 
+/** The index of a handler's first unconditional jump or return at or after from (what follows it is padding or other code), or -1. */
+function handlerEnd(lines: readonly CodeLine[], from: number): number {
+  const i = lines.slice(from).findIndex((l) => l.kind === 'instruction' && /^(jmp|ret|ud2)\b/.test(l.text));
+  return i < 0 ? -1 : from + i;
+}
+
+/** Section s's band (with a line before and its post-commit), for a thread in its abort handler. */
+function sectionBlock(s: CriticalSection, sections: readonly CriticalSection[], symbols: SymbolTable | undefined, read: ReadCode, decode: Decode): CodeBlock {
+  const fn = symbols?.symbolize(s.start);
+  const from = fn && fn.offset <= FUNCTION_REACH ? s.start - fn.offset : s.start;
+  const swept = sweep(readUpTo(read, from, s.postCommit - from + 16), from, sections, decode);
+  const start = Math.max(0, swept.findIndex((l) => l.address === s.start));
+  const post = swept.findIndex((l) => l.address === s.postCommit);
+  const lines = swept.slice(Math.max(0, start - 2), post < 0 ? undefined : post + 1);
+  return { title: `critical section #${sections.indexOf(s)}, which it aborted`, lines: annotate(lines, sections, symbols) };
+}
+
 /** The disassembly around input.rip, plus the abort handler of each section it shows when that is elsewhere. */
 export function buildCodeView(input: CodeViewInput): CodeView {
   const { rip, sections, symbols, decode, read } = input;
@@ -239,8 +256,14 @@ export function buildCodeView(input: CodeViewInput): CodeView {
     const post = swept.findIndex((l) => l.address === s.postCommit);
     if (post > last && post - at <= 48) last = post;
   }
+  if (!fn && handler) {
+    // Out-of-line handler code (no symbol covers it) ends at its jump back: what follows was swept from the wrong boundary.
+    const end = handlerEnd(swept, at);
+    if (end >= 0) last = Math.min(last, end);
+  }
   const main = annotate(swept.slice(first, last + 1), sections, symbols);
-  const blocks: CodeBlock[] = [{ title: fn ? `around ${symbols!.describe(rip)}` : `around ${hex(rip)}`, lines: main }];
+  const blocks: CodeBlock[] = [{ title: fn ? `around ${symbols!.describe(rip)}` : handler ? `abort handler of critical section #${sections.indexOf(handler)}` : `around ${hex(rip)}`, lines: main }];
+  if (!fn && handler) blocks.push(sectionBlock(handler, sections, symbols, read, decode));
 
   // Abort handlers live apart (rseq-abi.h puts them in __rseq_failure): show each section's that is not in view.
   const shown = (a: number) => blocks.some((b) => b.lines.some((l) => l.address === a && l.kind === 'instruction'));
@@ -249,8 +272,7 @@ export function buildCodeView(input: CodeViewInput): CodeView {
     const s = sections[i];
     if (shown(s.abort)) continue;
     const swept = sweep(readUpTo(read, s.abort - SIGNATURE_SIZE, SIGNATURE_SIZE + 15 * ABORT_LINES), s.abort - SIGNATURE_SIZE, sections, decode).slice(0, ABORT_LINES + 1);
-    // The handler ends at its first unconditional jump or return (what follows is padding or other code, swept from the wrong boundary).
-    const end = swept.findIndex((l) => l.kind === 'instruction' && /^(jmp|ret|ud2)\b/.test(l.text));
+    const end = handlerEnd(swept, 0);
     const lines = end < 0 ? swept : swept.slice(0, end + 1);
     blocks.push({ title: `abort handler of critical section #${i}`, lines: annotate(lines, sections, symbols) });
   }

@@ -248,8 +248,11 @@ function showPerCpu(data: PerCpuDataView | undefined): void {
     }
     const table = document.createElement('table');
     table.dataset.symbol = a.symbol;
-    const caption = table.createCaption();
-    caption.textContent = `${a.symbol}: ${a.type}[256] at ${hex(BigInt(a.address!))}, ${a.stride} bytes each, indexed by ${a.index === 'cpu' ? 'CPU' : 'mm_cid'}`;
+    table.createCaption().textContent = a.symbol;
+    const about = document.createElement('p');
+    about.className = 'note';
+    about.textContent = `${a.type} ${a.symbol}[256] at ${hex(BigInt(a.address!))}, ${a.stride} bytes each, indexed by ${a.index === 'cpu' ? 'CPU' : 'mm_cid'}; the first ${a.rows.length} shown.`;
+    wrap.append(about);
     const head = table.createTHead().insertRow();
     head.append(th(a.index === 'cpu' ? 'CPU' : 'mm_cid', 'col'), ...a.fields.map((f) => th(f, 'col')));
     const body = table.createTBody();

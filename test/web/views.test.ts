@@ -208,6 +208,10 @@ describe('the code view', () => {
     const current = v.blocks[0].lines.find((l) => l.current)!;
     expect(current).toMatchObject({ address: cs.abort, role: 'abort' });
     expect(v.blocks[0].lines.find((l) => l.role === 'signature')?.text).toBe(`.long 0x${RSEQ_SIG.toString(16)}`);
+    // The handler is out of line: it ends at its jump back, and the section it aborted is shown beside it.
+    expect(v.blocks[0].lines.at(-1)!.text).toMatch(/^jmp /);
+    expect(v.blocks[1].title).toBe('critical section #0, which it aborted');
+    expect(v.blocks[1].lines.filter((l) => l.role === 'start' || l.role === 'commit' || l.role === 'post-commit').map((l) => l.role)).toEqual(['start', 'commit', 'post-commit']);
   });
 
   it("marks every thread's instruction: on its line when in view, else listed as elsewhere", async () => {
