@@ -3,6 +3,7 @@
 // build/web/capstone/ on first use). cli/disassemble.ts is the Node twin.
 
 import capstoneFactory from '@alexaltea/capstone-js';
+import type { Decode } from './code-view.js';
 import { firstInstruction, instructions, type CapstoneModule, type Disassembled } from './first-instruction.js';
 
 export type { Disassembled };
@@ -23,4 +24,10 @@ export async function disassembleMany(bytes: Uint8Array, address: number, max: n
 function load(wasmDir: URL): Promise<CapstoneModule> {
   loading ??= capstoneFactory({ locateFile: (file: string) => new URL(file, wasmDir).href }) as unknown as Promise<CapstoneModule>;
   return loading;
+}
+
+/** A synchronous decoder for the code view (web/code-view.ts), once capstone is loaded. */
+export async function loadDecoder(wasmDir: URL): Promise<Decode> {
+  const cs = await load(wasmDir);
+  return (bytes, address, max) => instructions(cs, bytes, address, max);
 }

@@ -9,9 +9,11 @@
 
 import { createCpu } from '../emulator/index.js';
 import type { InjectAction } from '../kernel-model/injection.js';
-import { HISTORY_LIMIT, Session, sectionRole, type SessionView, type ThreadView } from './session.js';
+import { HISTORY_LIMIT, Session, type SessionView, type ThreadView } from './session.js';
 import { drawTimeline } from './timeline.js';
-import { disassembleMany, disassembleOne } from './disassemble.js';
+import { disassembleOne, loadDecoder } from './disassemble.js';
+import type { CodeLine, SectionRole, ThreadMark } from './code-view.js';
+import type { PerCpuDataView } from './percpu-data.js';
 import { LESSONS, playAction, type Lesson } from './lessons.js';
 
 /** build/web/programs/index.json, written by scripts/build-web.mjs. */
@@ -50,9 +52,6 @@ const form = {
   signal: element<HTMLButtonElement>('signal'),
   signalNumber: element<HTMLInputElement>('signal-number'),
 };
-/** Instructions the code view shows, and how many of them come before rip when the function starts early enough. */
-const CODE_LINES = 12;
-const CODE_BEFORE = 4;
 const out = {
   status: element('status'),
   error: element('error'),
@@ -64,7 +63,10 @@ const out = {
   vcpus: element<HTMLTableSectionElement>('vcpu-rows'),
   rseqAddress: element('rseq-address'),
   rseqFields: element('rseq-fields'),
-  code: element<HTMLOListElement>('code'),
+  code: element('code'),
+  codeElsewhere: element('code-elsewhere'),
+  registers: element<HTMLTableElement>('registers'),
+  perCpu: element('percpu'),
   events: element<HTMLOListElement>('events'),
   timeline: element('timeline'),
   timelineInfo: element('timeline-info'),
@@ -182,6 +184,103 @@ async function show(s: Session | undefined): Promise<void> {
   }
   out.vcpus.replaceChildren(...rows);
   showThreads(s, v);
+  showRegisters(v);
+  showPerCpu(v?.perCpu);
+}
+
+/** One cell: text, and a class when it changed (the highlight the rseq area uses). */
+function td(text: string, changed = false): HTMLTableCellElement {
+  const c = document.createElement('td');
+  c.textContent = text;
+  if (changed) c.className = 'changed';
+  return c;
+}
+
+function th(text: string, scope: 'col' | 'row'): HTMLTableCellElement {
+  const c = document.createElement('th');
+  c.textContent = text;
+  c.scope = scope;
+  return c;
+}
+
+/** Every live thread's registers, one column each, the selected thread's column marked; changed values highlighted. */
+function showRegisters(v: SessionView | undefined): void {
+  const threads = v?.threads ?? [];
+  const head = document.createElement('tr');
+  head.append(th('', 'col'), ...threads.map((t) => {
+    const c = th(`t${t.tid} · vCPU ${t.cpu}`, 'col');
+    if (String(t.tid) === form.thread.value) c.className = 'selected';
+    return c;
+  }));
+  const rows = (threads[0]?.registers ?? []).map((r, i) => {
+    const tr = document.createElement('tr');
+    tr.dataset.register = r.name;
+    tr.append(th(r.name, 'row'), ...threads.map((t) => {
+      const reg = t.registers[i];
+      const c = td(reg.value, reg.changed);
+      c.dataset.tid = String(t.tid);
+      if (reg.decoded !== undefined) c.title = reg.decoded || '(no flags set)';
+      return c;
+    }));
+    if (r.decoded === undefined) return [tr];
+    // rflags: the flags that are set, on a row of their own so the columns stay narrow.
+    const flags = document.createElement('tr');
+    flags.dataset.register = 'flags';
+    flags.append(th('flags', 'row'), ...threads.map((t) => {
+      const reg = t.registers[i];
+      const c = td(reg.decoded || '—', reg.changed);
+      c.dataset.tid = String(t.tid);
+      return c;
+    }));
+    return [tr, flags];
+  }).flat();
+  out.registers.tHead!.replaceChildren(head);
+  out.registers.tBodies[0].replaceChildren(...rows);
+}
+
+/** The program's per-CPU arrays (web/percpu-data.ts), one table each, or why there are none. */
+function showPerCpu(data: PerCpuDataView | undefined): void {
+  if (!data) {
+    out.perCpu.replaceChildren();
+    return;
+  }
+  if (!data.described) {
+    const p = document.createElement('p');
+    p.textContent = data.reason;
+    out.perCpu.replaceChildren(p);
+    return;
+  }
+  out.perCpu.replaceChildren(...data.arrays.map((a) => {
+    const wrap = document.createElement('div');
+    wrap.className = 'scroll';
+    if (a.problem) {
+      const p = document.createElement('p');
+      p.className = 'problem';
+      p.textContent = a.problem;
+      wrap.append(p);
+      return wrap;
+    }
+    const table = document.createElement('table');
+    table.dataset.symbol = a.symbol;
+    table.createCaption().textContent = a.symbol;
+    const about = document.createElement('p');
+    about.className = 'note';
+    about.textContent = `${a.type} ${a.symbol}[256] at ${hex(BigInt(a.address!))}, ${a.stride} bytes each, indexed by ${a.index === 'cpu' ? 'CPU' : 'mm_cid'}; the first ${a.rows.length} shown.`;
+    wrap.append(about);
+    const head = table.createTHead().insertRow();
+    head.append(th(a.index === 'cpu' ? 'CPU' : 'mm_cid', 'col'), ...a.fields.map((f) => th(f, 'col')));
+    const body = table.createTBody();
+    for (const r of a.rows) {
+      const tr = body.insertRow();
+      tr.append(th(r.label, 'row'), ...r.values.map((x) => {
+        const c = td(x.value, x.changed);
+        c.dataset.cell = `${r.label}.${x.field}`;
+        return c;
+      }));
+    }
+    wrap.append(table);
+    return wrap;
+  }));
 }
 
 /** The thread picker, and the selected thread's rseq area, code and the event log. */
@@ -202,6 +301,7 @@ function showThreads(s: Session | undefined, v: SessionView | undefined): void {
     return li;
   }));
   out.code.replaceChildren();
+  out.codeElsewhere.textContent = '';
   if (s && t && !v!.ended) showCode(s, t).catch(showError);
 }
 
@@ -220,28 +320,63 @@ function showRseq(t: ThreadView | undefined): void {
   out.rseqFields.replaceChildren(...items);
 }
 
-const ROLE_TEXT = { start: 'section start', inside: 'in section', commit: 'commit', abort: 'abort handler' } as const;
+/** What each role is called at the end of a code line. */
+const ROLE_TEXT: Record<SectionRole, string> = {
+  start: 'section start', inside: '', commit: 'commit', 'post-commit': 'post-commit', abort: 'abort handler', signature: 'signature',
+};
 
-/** About CODE_LINES instructions around the thread's rip, rip marked, critical section instructions labelled. */
-async function showCode(s: Session, t: ThreadView): Promise<void> {
-  const w = s.codeWindow(t.tid);
-  if (!w) return;
-  const all = await disassembleMany(w.bytes, w.address, 200, new URL('capstone/', document.baseURI));
-  const at = all.findIndex((i) => i.address === w.rip);
-  const sections = s.sectionsOf(t.tid);
-  const from = Math.max(0, at - CODE_BEFORE);
-  const lines = all.slice(from, from + CODE_LINES).map((i) => {
-    const li = document.createElement('li');
-    const role = sectionRole(sections, i.address, i.size);
-    const current = i.address === w.rip;
-    li.dataset.address = hex(BigInt(i.address));
-    if (role) li.dataset.role = role;
-    li.className = [role === 'abort' ? 'abort' : role ? 'in-section' : '', current ? 'current' : ''].join(' ').trim();
-    if (current) li.setAttribute('aria-current', 'true');
-    li.textContent = `${current ? '→' : ' '} ${hex(BigInt(i.address))}  ${i.text}${role ? `   ; ${ROLE_TEXT[role]}` : ''}`;
+/** "← t1001 (vCPU 0)", and the state when the thread is not running. */
+function markText(t: ThreadMark): string {
+  return `← t${t.tid} (vCPU ${t.cpu}${t.state === 'running' ? '' : `, ${t.state}`})`;
+}
+
+function codeLine(line: CodeLine, selected: number): HTMLLIElement {
+  const li = document.createElement('li');
+  li.dataset.address = hex(BigInt(line.address));
+  li.dataset.kind = line.kind;
+  if (line.role) li.dataset.role = line.role;
+  if (line.section !== undefined) li.dataset.section = String(line.section);
+  const band = line.role === 'start' || line.role === 'inside' || line.role === 'commit';
+  li.className = [line.kind, band ? 'in-section' : '', line.role === 'abort' ? 'abort' : '', line.role ?? '', line.current ? 'current' : ''].filter(Boolean).join(' ');
+  if (line.current) li.setAttribute('aria-current', 'true');
+  if (line.kind === 'label' || line.kind === 'section') {
+    li.textContent = line.text;
     return li;
-  });
-  if (form.thread.value === String(t.tid)) out.code.replaceChildren(...lines);
+  }
+  const note = line.note ?? (line.role ? ROLE_TEXT[line.role] : '');
+  li.textContent = `${line.current ? '→' : ' '} ${hex(BigInt(line.address))}  ${line.text}${note ? `   ; ${note}` : ''}`;
+  for (const t of line.threads) {
+    const span = document.createElement('span');
+    span.className = t.tid === selected ? 'thread selected' : 'thread';
+    span.dataset.tid = String(t.tid);
+    span.textContent = `  ${markText(t)}`;
+    li.append(span);
+  }
+  return li;
+}
+
+/** The disassembly around the thread's instruction (web/code-view.ts): section bands, labels, the signature as data, every thread's place. */
+async function showCode(s: Session, t: ThreadView): Promise<void> {
+  const decode = await loadDecoder(new URL('capstone/', document.baseURI));
+  const view = s.codeView(t.tid, decode);
+  // A later show() may have picked another thread while capstone loaded.
+  if (!view || form.thread.value !== String(t.tid)) return;
+  out.code.replaceChildren(...view.blocks.map((b) => {
+    const block = document.createElement('div');
+    block.className = 'code-block';
+    const title = document.createElement('p');
+    title.className = 'code-title';
+    title.textContent = b.title;
+    const ol = document.createElement('ol');
+    ol.className = 'code';
+    ol.append(...b.lines.map((l) => codeLine(l, t.tid)));
+    block.append(title, ol);
+    return block;
+  }));
+  out.codeElsewhere.textContent = view.elsewhere.length === 0 ? '' : `Elsewhere: ${view.elsewhere.map((m) => {
+    const symbol = s.machine.kernel.tasks.get(m.tid)?.group.tgid === s.machine.process.tgid ? s.machine.symbols.describe(m.rip) : undefined;
+    return `t${m.tid} (vCPU ${m.cpu}, ${m.state}) at ${hex(BigInt(m.rip))}${symbol ? ` ${symbol}` : ''}`;
+  }).join('; ')}.`;
 }
 
 function selectedThread(): number {

@@ -8,6 +8,9 @@ import type { InjectAction } from '../kernel-model/injection.js';
 import type { KernelProfileName } from '../kernel-model/kernel-profile.js';
 import { Machine, type MachineSnapshot, type RunResult } from '../kernel-model/machine.js';
 import { RSEQ_CS_SIZE, RseqCsField, RseqField } from '../kernel-model/rseq.js';
+import { buildCodeView, type CodeView, type Decode } from './code-view.js';
+import { readPerCpuData, type PerCpuDataView } from './percpu-data.js';
+import { readRegisters, type RegisterView } from './registers.js';
 
 /** What the page's form chooses. */
 export interface SessionChoice {
@@ -61,6 +64,8 @@ export interface ThreadView {
   rseq?: { address: number; length: number; fields: RseqFieldView[] };
   /** The critical section rip is in (start <= rip < post_commit), if any. */
   section?: CriticalSection;
+  /** Its register file, each register marked when the last step or run changed it. */
+  registers: (RegisterView & { changed: boolean })[];
 }
 
 /** One line of the event log: an rseq event (abort, lazy clear, violation, …; not the routine ID updates), an injected event, or an rseq checker finding. */
@@ -72,25 +77,8 @@ export interface LogEntry {
   detail: string;
 }
 
-/** What an instruction is, for a critical section: its first, inside, its commit (last before post_commit), or its abort handler. */
-export type SectionRole = 'start' | 'inside' | 'commit' | 'abort';
-
-/** The role of the instruction [address, address + size) in the program's critical sections, or undefined. */
-export function sectionRole(sections: readonly CriticalSection[], address: number, size: number): SectionRole | undefined {
-  for (const s of sections) {
-    if (address === s.start) return 'start';
-    if (address > s.start && address < s.postCommit) return address + size >= s.postCommit ? 'commit' : 'inside';
-  }
-  for (const s of sections) if (address === s.abort) return 'abort';
-  return undefined;
-}
-
-/** Bytes around a thread's rip to disassemble: from the start of its function when that is near, else from rip. */
-export interface CodeWindow {
-  address: number;
-  bytes: Uint8Array;
-  rip: number;
-}
+// The roles of a critical section's instructions live with the code view; the page and its tests import them from here too.
+export { sectionRole, type SectionRole } from './code-view.js';
 
 /** "Run to next critical section" gives up after this many steps. */
 export const RUN_TO_SECTION_BUDGET = 5_000_000;
@@ -109,6 +97,8 @@ export interface SessionView {
   vcpus: VCpuRow[];
   threads: ThreadView[];
   events: LogEntry[];
+  /** The program's per-CPU arrays read from guest memory (web/percpu-data.ts), changed values marked. */
+  perCpu: PerCpuDataView;
 }
 
 /** A stretch of virtual time [from, to) in which thread tid ran on vCPU cpu (from the machine's 'run' events, adjacent ones merged). */
@@ -506,12 +496,51 @@ export class Session {
     return t ? Number(t.cpuNs) : undefined;
   }
 
-  /** Records the rseq fields of every thread, to mark what the next step changes. */
+  /** Records what the view marks when it changes (every thread's rseq fields and registers, the per-CPU data), before an action. */
   private remember(): void {
     this.before = new Map();
     for (const t of this.machine.kernel.tasks.values()) {
+      if (t.state === 'dead') continue;
       for (const f of this.rseqFields(t.tid)?.fields ?? []) this.before.set(`${t.tid}:${f.name}`, f.value);
+      for (const r of readRegisters(t.ctx)) this.before.set(`${t.tid}:reg.${r.name}`, r.value);
     }
+    const data = this.perCpuData();
+    if (data.described) for (const a of data.arrays) for (const row of a.rows) for (const v of row.values) this.before.set(`percpu:${row.label}.${v.field}`, v.value);
+  }
+
+  /** Whether the value under key differs from before the last action (anything new after an action counts as changed). */
+  private changed(key: string, value: string): boolean {
+    return this.before.has(key) ? this.before.get(key) !== value : this.last !== undefined;
+  }
+
+  /** The program's per-CPU arrays as they are in its memory now (web/percpu-data.ts). */
+  private perCpuData(): PerCpuDataView {
+    const m = this.machine;
+    return readPerCpuData(this.choice.name, m.symbols, m.kernel.vcpus.length, (address, length) => m.readMemory(address, length));
+  }
+
+  /**
+   * The code view for thread tid (web/code-view.ts): disassembly by decode
+   * around its instruction, every thread of the same program marked where
+   * it is. Undefined when the thread is gone.
+   */
+  codeView(tid: number, decode: Decode): CodeView | undefined {
+    const t = this.machine.kernel.tasks.get(tid);
+    if (!t || t.state === 'dead') return undefined;
+    const image = t.group.image;
+    const threads = [...this.machine.kernel.tasks.values()]
+      .filter((x) => x.state !== 'dead' && x.group.image === image)
+      .sort((a, b) => a.tid - b.tid)
+      .map((x) => ({ tid: x.tid, cpu: x.cpu, state: x.state, rip: Number(x.ctx.rip) }));
+    return buildCodeView({
+      rip: Number(t.ctx.rip),
+      sections: this.sectionsOf(tid),
+      // Symbols are the first program's: a process that exec'd another has none here.
+      symbols: t.group.tgid === this.machine.process.tgid ? this.machine.symbols : undefined,
+      threads,
+      read: (address, length) => this.machine.readMemory(address, length, t.group.tgid),
+      decode,
+    });
   }
 
   /** Thread tid's struct rseq, decoded from guest memory (and the rseq_cs descriptor it points to, when non-zero). */
@@ -549,28 +578,20 @@ export class Session {
           { name: 'rseq_cs.post_commit_offset', value: hex(v.getBigUint64(RseqCsField.postCommitOffset, true)) },
           { name: 'rseq_cs.abort_ip', value: hex(v.getBigUint64(RseqCsField.abortIp, true)) },
         );
+        // Which of the program's sections the pointer names: one the __rseq_cs table does not list is worth seeing.
+        const sections = this.sectionsOf(tid);
+        const i = sections.findIndex((x) => x.descriptorAddress === Number(cs));
+        fields.push({ name: 'rseq_cs.section', value: i >= 0 ? `#${i}${sections[i].symbol ? ` at ${sections[i].symbol}` : ''}` : 'not in the program\'s __rseq_cs table' });
       } catch {
         fields.push({ name: 'rseq_cs.start_ip', value: 'unreadable' });
       }
     }
-    return { address: reg.address, length: reg.length, fields: fields.map((f) => ({ ...f, changed: this.before.has(`${tid}:${f.name}`) ? this.before.get(`${tid}:${f.name}`) !== f.value : this.last !== undefined })) };
+    return { address: reg.address, length: reg.length, fields: fields.map((f) => ({ ...f, changed: this.changed(`${tid}:${f.name}`, f.value) })) };
   }
 
-  /** Bytes to disassemble around thread tid's rip: from its function's start when that is at most 256 bytes before, else from rip. */
-  codeWindow(tid: number): CodeWindow | undefined {
-    const t = this.machine.kernel.tasks.get(tid);
-    if (!t) return undefined;
-    const rip = Number(t.ctx.rip);
-    const hit = t.group.tgid === this.machine.process.tgid ? this.machine.symbols.symbolize(rip) : undefined;
-    const start = hit && hit.offset <= 256 ? rip - hit.offset : rip;
-    for (let length = rip - start + 15 * 12; length > 0; length -= 16) {
-      try {
-        return { address: start, bytes: this.machine.readMemory(start, length, t.group.tgid), rip };
-      } catch {
-        // Past the end of the mapping: read less.
-      }
-    }
-    return undefined;
+  private markPerCpu(data: PerCpuDataView): PerCpuDataView {
+    if (data.described) for (const a of data.arrays) for (const row of a.rows) for (const v of row.values) v.changed = this.changed(`percpu:${row.label}.${v.field}`, v.value);
+    return data;
   }
 
   view(): SessionView {
@@ -606,9 +627,11 @@ export class Session {
           instructions: Number(task.cpuNs),
           rseq: this.rseqFields(t.tid),
           section: this.sectionsOf(t.tid).find((s) => Number(t.rip) >= s.start && Number(t.rip) < s.postCommit),
+          registers: readRegisters(task.ctx).map((reg) => ({ ...reg, changed: this.changed(`${t.tid}:reg.${reg.name}`, reg.value) })),
         };
       }),
       events: [...this.log],
+      perCpu: this.markPerCpu(this.perCpuData()),
     };
   }
 }

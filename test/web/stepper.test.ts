@@ -76,7 +76,7 @@ describe('preempting a thread inside a critical section (Session, in Node)', () 
     expect(sectionRole([cs], cs.start + 2, 2)).toBe('inside');
     expect(sectionRole([cs], cs.postCommit - 3, 3)).toBe('commit');
     expect(sectionRole([cs], cs.abort, 4)).toBe('abort');
-    expect(sectionRole([cs], cs.postCommit, 4)).toBeUndefined();
+    expect(sectionRole([cs], cs.postCommit, 4)).toBe('post-commit');
     expect(sectionRole([cs], cs.start - 1, 1)).toBeUndefined();
   });
 });
