@@ -43,6 +43,7 @@ describe('Run controls, the timeline jump and your own program (the page)', () =
   it('a click on vCPU 0\'s lane half way goes back to that moment; f goes forward to the end again', async () => {
     const end = { retired: await text('#retired'), hash: await text('#trace-hash') };
     const lane = pg.page.locator('#timeline g.lane[data-cpu="0"] rect.hit-lane');
+    await lane.scrollIntoViewIfNeeded();
     const box = (await lane.boundingBox())!;
     await pg.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     await pg.page.waitForFunction((r) => document.getElementById('retired')?.textContent !== r, end.retired);
