@@ -10,9 +10,11 @@
 import { createCpu } from '../emulator/index.js';
 import type { InjectAction } from '../kernel-model/injection.js';
 import { Session, sectionRole, type SessionView, type ThreadView } from './session.js';
-import { drawTimeline } from './timeline.js';
+import { drawLegend, drawTimeline } from './timeline.js';
 import { disassembleMany, disassembleOne } from './disassemble.js';
 import { LESSONS, playAction, type Lesson } from './lessons.js';
+import { endingText, outputLines, runUnderKernels, type KernelRun } from './compare.js';
+import { CURRENT_PROFILE, type KernelProfileName } from '../kernel-model/kernel-profile.js';
 
 /** build/web/programs/index.json, written by scripts/build-web.mjs. */
 interface ProgramIndex {
@@ -34,6 +36,7 @@ const form = {
   args: element<HTMLInputElement>('args'),
   seed: element<HTMLInputElement>('seed'),
   cpus: element<HTMLInputElement>('cpus'),
+  kernel: element<HTMLSelectElement>('kernel'),
   run: element<HTMLButtonElement>('run'),
   step: element<HTMLButtonElement>('step'),
   reset: element<HTMLButtonElement>('reset'),
@@ -71,6 +74,8 @@ const lessonUi = {
   next: element<HTMLButtonElement>('lesson-next'),
   text: element('lesson-text'),
   caption: element('lesson-caption'),
+  compare: element('compare'),
+  compareColumns: element('compare-columns'),
 };
 
 const wasmUrl = new URL('emulator.wasm', document.baseURI);
@@ -85,8 +90,12 @@ let busy = false;
 let lesson: Lesson | undefined;
 let lessonStep = 0;
 let lessonTid: number | undefined;
-/** For each lesson step played: the session's backSteps and the lesson's thread before it (Back past it undoes the step). */
-const lessonDone: { backSteps: number; tid: number | undefined }[] = [];
+/**
+ * For each lesson step played: the session's backSteps after it (Back to
+ * fewer undoes the step; a comparison, which leaves the machine alone, is
+ * undone with the step before it) and the lesson's thread before it.
+ */
+const lessonDone: { backSteps: number; tid: number | undefined; compare: boolean }[] = [];
 
 function loadProgram(name: string): Promise<Uint8Array> {
   let p = programBytes.get(name);
@@ -116,6 +125,7 @@ async function newSession(): Promise<Session> {
     args: form.args.value,
     seed: readInteger(form.seed, 'The seed', 0, 2 ** 32 - 1),
     cpus: readInteger(form.cpus, 'vCPUs', 1, 64),
+    kernel: form.kernel.value as KernelProfileName,
   };
   return Session.create(await createCpu(wasmUrl), choice);
 }
@@ -128,7 +138,8 @@ function statusText(v: SessionView): string {
   switch (v.kind) {
     case undefined: return 'Not started: press Step or Run to end.';
     case 'exited': return `Exited with status ${v.exitCode}.`;
-    case 'killed': return `Killed (exit status ${v.exitCode})${v.message ? `: ${v.message}` : ''}.`;
+    case 'killed': return `Killed by ${v.signal ?? 'a signal'} (exit status ${v.exitCode})${v.message ? `: ${v.message}` : ''}.`;
+    case 'paused': return `Paused at an event: press Step or Run to end to go on.`;
     case 'budget-exhausted': return v.retired > 0 ? 'Stopped: press Step or Run to end to go on.' : 'Not started.';
     default: return `${v.kind}${v.message ? `: ${v.message}` : ''}`;
   }
@@ -257,7 +268,7 @@ function showError(e: unknown): void {
 }
 
 /** Runs one button's action: one at a time, errors shown on the page. */
-async function act(what: (s: Session) => unknown): Promise<void> {
+async function act(what: (s: Session) => unknown | Promise<unknown>): Promise<void> {
   if (busy) return;
   busy = true;
   out.error.hidden = true;
@@ -266,7 +277,7 @@ async function act(what: (s: Session) => unknown): Promise<void> {
     out.status.textContent = 'Running…';
     // Let the page paint the status before the run holds it.
     await new Promise((resolve) => setTimeout(resolve, 0));
-    what(s);
+    await what(s);
     await show(s);
   } catch (e) {
     showError(e);
@@ -287,8 +298,10 @@ function showLesson(): void {
 function syncLesson(s: Session): void {
   if (!lesson) return;
   let undone = false;
-  while (lessonDone.length > 0 && s.backSteps <= lessonDone[lessonDone.length - 1].backSteps) {
-    lessonTid = lessonDone.pop()!.tid;
+  while (lessonDone.length > 0 && s.backSteps < lessonDone[lessonDone.length - 1].backSteps) {
+    const done = lessonDone.pop()!;
+    lessonTid = done.tid;
+    if (done.compare) showComparison(undefined);
     lessonStep--;
     undone = true;
   }
@@ -311,6 +324,7 @@ function pickLesson(): void {
     form.args.value = lesson.args;
     form.seed.value = String(lesson.seed);
     form.cpus.value = String(lesson.cpus);
+    form.kernel.value = lesson.kernel === undefined || lesson.kernel === 'current' ? CURRENT_PROFILE : lesson.kernel;
   }
   reset();
 }
@@ -320,10 +334,16 @@ function nextLessonStep(): void {
   const l = lesson;
   const step = l?.steps[lessonStep];
   if (!l || !step) return;
-  void act((s) => {
-    const before = { backSteps: s.backSteps, tid: lessonTid };
-    lessonTid = playAction(s, step.action, lessonTid);
-    lessonDone.push(before);
+  void act(async (s) => {
+    const tid = lessonTid;
+    const action = step.action;
+    if (action.kind === 'compare') {
+      const choice = { name: l.program, program: await loadProgram(l.program), args: l.args, seed: l.seed, cpus: l.cpus };
+      showComparison(await runUnderKernels(() => createCpu(wasmUrl), choice, action.kernels));
+    } else {
+      lessonTid = playAction(s, action, lessonTid);
+    }
+    lessonDone.push({ backSteps: s.backSteps, tid, compare: action.kind === 'compare' });
     if (lessonTid !== undefined) {
       form.thread.value = String(lessonTid);
       pickThread = lessonTid;
@@ -333,11 +353,48 @@ function nextLessonStep(): void {
   }).then(showLesson);
 }
 
+/** A lesson's comparison: one column per kernel profile, the lines that differ marked, the checker's findings below (undefined hides it). */
+function showComparison(runs: KernelRun[] | undefined): void {
+  lessonUi.compare.hidden = !runs;
+  lessonUi.compareColumns.replaceChildren(...(runs ?? []).map((r) => {
+    const column = document.createElement('div');
+    column.className = 'run';
+    column.dataset.kernel = r.kernel;
+    const title = document.createElement('h4');
+    title.textContent = `Linux ${r.kernel}`;
+    const ending = document.createElement('p');
+    ending.className = 'ending';
+    ending.textContent = endingText(r);
+    const output = document.createElement('pre');
+    output.setAttribute('aria-label', `output under Linux ${r.kernel}`);
+    const differing = new Set(r.differing);
+    output.append(...outputLines(r).map((line) => {
+      const span = document.createElement(differing.has(line) ? 'mark' : 'span');
+      span.textContent = line + '\n';
+      return span;
+    }));
+    const findings = document.createElement('p');
+    findings.className = 'findings-title';
+    findings.textContent = `rseq ABI checker: ${r.findings.length === 0 ? 'no findings' : `${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}`}`;
+    const list = document.createElement('ol');
+    list.className = 'events findings';
+    list.append(...r.findings.map((e) => {
+      const li = document.createElement('li');
+      li.className = 'finding';
+      li.textContent = `#${e.retired} thread ${e.tid}: ${e.detail}`;
+      return li;
+    }));
+    column.append(title, ending, output, findings, list);
+    return column;
+  }));
+}
+
 /** Starts a new machine for the form's choices and shows it at its first instruction. */
 function reset(): void {
   lessonStep = 0;
   lessonTid = undefined;
   lessonDone.length = 0;
+  showComparison(undefined);
   showLesson();
   void session?.then((s) => s.dispose(), () => undefined);
   const next = newSession();
@@ -360,6 +417,7 @@ async function main(): Promise<void> {
     reset();
   });
   for (const input of [form.args, form.seed, form.cpus]) input.addEventListener('input', reset);
+  form.kernel.addEventListener('change', reset);
   form.run.addEventListener('click', () => void act((s) => s.runToEnd()));
   form.step.addEventListener('click', () => void act((s) => s.step()));
   form.reset.addEventListener('click', reset);
@@ -385,6 +443,7 @@ async function main(): Promise<void> {
   form.signal.addEventListener('click', () => inject(() => ({ kind: 'signal', sig: readInteger(form.signalNumber, 'The signal', 1, 64), scope: 'thread' })));
   element('thread-controls').addEventListener('submit', (e) => e.preventDefault());
   element('lesson-form').addEventListener('submit', (e) => e.preventDefault());
+  element('timeline-legend').replaceChildren(drawLegend());
   for (const l of LESSONS) lessonUi.picker.append(new Option(l.title, l.id));
   lessonUi.picker.addEventListener('change', pickLesson);
   lessonUi.next.addEventListener('click', nextLessonStep);

@@ -4,6 +4,7 @@
 
 import type { Cpu } from '../emulator/api.js';
 import type { CriticalSection } from '../kernel-model/elf-rseq.js';
+import type { MachineEvent } from '../kernel-model/events.js';
 import type { InjectAction } from '../kernel-model/injection.js';
 import type { KernelProfileName } from '../kernel-model/kernel-profile.js';
 import { Machine, type MachineSnapshot, type RunResult } from '../kernel-model/machine.js';
@@ -103,6 +104,8 @@ export interface SessionView {
   /** The last run's outcome, or undefined before any run or step. */
   kind?: RunResult['kind'];
   exitCode: number | null;
+  /** The signal that killed the program ('SIGSEGV'), when it was killed. */
+  signal?: string;
   message?: string;
   /** True once the program has ended (exited, killed, deadlock, unsupported): no more steps. */
   ended: boolean;
@@ -119,12 +122,23 @@ export interface RunSegment {
   to: number;
 }
 
-/** A point of the timeline: an injected event or an rseq abort, on the vCPU the thread was on. */
+/**
+ * What a timeline mark is: an injected event, or one of the rseq events
+ * that change a thread's course: an abort (rseq-abi.md section 4), a
+ * violation (the kernel's SIGSEGV), and the time slice extension's grant,
+ * its end by rseq_slice_yield, and its revocation (section 9).
+ */
+export type MarkKind = 'inject' | 'abort' | 'violation' | 'slice-grant' | 'slice-yield' | 'slice-revoke';
+
+/** The rseq events ('rseq' machine events, by their what) the timeline marks. */
+const MARKED_RSEQ: ReadonlySet<string> = new Set<MarkKind>(['abort', 'violation', 'slice-grant', 'slice-yield', 'slice-revoke']);
+
+/** A point of the timeline, on the vCPU the thread was on. */
 export interface TimelineMark {
   t: number;
   cpu: number;
   tid: number;
-  what: 'inject' | 'abort';
+  what: MarkKind;
   detail: string;
 }
 
@@ -176,9 +190,9 @@ export class Session {
     machine.onEvent((e) => {
       if (e.kind === 'run') this.addRun(e.cpu, e.tid, Number(e.t), e.retired);
       if (e.kind === 'inject') this.marks.push({ t: this.now(e.cpu), cpu: e.cpu, tid: e.tid, what: 'inject', detail: e.what });
-      if (e.kind === 'rseq' && e.what === 'abort') {
+      if (e.kind === 'rseq' && MARKED_RSEQ.has(e.what)) {
         const cpu = machine.kernel.tasks.get(e.tid)?.cpu ?? 0;
-        this.marks.push({ t: this.now(cpu), cpu, tid: e.tid, what: 'abort', detail: e.detail });
+        this.marks.push({ t: this.now(cpu), cpu, tid: e.tid, what: e.what as MarkKind, detail: e.detail });
       }
     }, ['run', 'inject', 'rseq']);
     machine.onEvent((e) => {
@@ -326,6 +340,22 @@ export class Session {
     return undefined;
   }
 
+  /**
+   * Runs until the event log gets an entry `what` ('slice-grant', 'abort',
+   * 'finding', …) of thread tid (any thread when undefined), or the program
+   * ends, or RUN_TO_END_BUDGET instructions. Returns that entry, or
+   * undefined.
+   */
+  runToEvent(what: string, tid?: number): LogEntry | undefined {
+    if (this.ended) return undefined;
+    const from = this.log.length;
+    this.checkpoint();
+    // What the log calls a machine event (as the constructor's listener files it).
+    const logged = (e: MachineEvent) => e.kind === 'rseq' ? (e.what === 'ids' ? undefined : e.what) : e.kind === 'finding' || e.kind === 'inject' ? e.kind : undefined;
+    this.last = this.machine.run({ maxInstructions: RUN_TO_END_BUDGET, until: (e) => logged(e) === what && (tid === undefined || ('tid' in e && e.tid === tid)) });
+    return this.log.slice(from).find((e) => e.what === what && (tid === undefined || e.tid === tid));
+  }
+
   /** Injects a preemption, migration or signal into thread tid at exactly its current instruction, then steps that thread once. */
   injectHere(tid: number, action: InjectAction): number {
     const count = this.instructionsOf(tid);
@@ -386,6 +416,13 @@ export class Session {
     ];
     if (reg.length >= RseqField.nodeId + 4 && area.byteLength >= RseqField.nodeId + 4) fields.push({ name: 'node_id', value: String(area.getUint32(RseqField.nodeId, true)) });
     if (reg.length >= RseqField.mmCid + 4 && area.byteLength >= RseqField.mmCid + 4) fields.push({ name: 'mm_cid', value: String(area.getUint32(RseqField.mmCid, true)) });
+    // slice_ctrl (7.0, V2 registrations only): byte 0 request, byte 1 granted (rseq-abi.md section 9).
+    if (reg.v2 && area.byteLength >= RseqField.sliceCtrl + 2) {
+      fields.push(
+        { name: 'slice_ctrl.request', value: String(area.getUint8(RseqField.sliceCtrl)) },
+        { name: 'slice_ctrl.granted', value: String(area.getUint8(RseqField.sliceCtrl + 1)) },
+      );
+    }
     const cs = area.getBigUint64(RseqField.rseqCs, true);
     if (cs !== 0n) {
       try {
@@ -434,6 +471,7 @@ export class Session {
       stderr: r ? decoder.decode(r.stderr) : '',
       kind: r?.kind,
       exitCode: r?.exitCode ?? null,
+      signal: r?.signal?.name,
       message: r?.message,
       ended: this.ended,
       vcpus: m.vcpus().map((v) => {
