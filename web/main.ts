@@ -368,10 +368,10 @@ function showComparison(runs: KernelRun[] | undefined): void {
     const output = document.createElement('pre');
     output.setAttribute('aria-label', `output under Linux ${r.kernel}`);
     const differing = new Set(r.differing);
-    output.append(...outputLines(r).map((line) => {
+    output.append(...outputLines(r).flatMap((line) => {
       const span = document.createElement(differing.has(line) ? 'mark' : 'span');
-      span.textContent = line + '\n';
-      return span;
+      span.textContent = line;
+      return [span, document.createTextNode('\n')];
     }));
     const findings = document.createElement('p');
     findings.className = 'findings-title';
