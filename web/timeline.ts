@@ -13,6 +13,8 @@ const WIDTH = 960;
 const LEFT = 60;
 const LANE = 28;
 const BAR = 16;
+/** The least distance between two marks' centres on one lane (a mark is about 12 pixels wide). */
+const MARK_GAP = 14;
 /** Distinct hues for threads (tid modulo the list). */
 const COLOURS = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f'];
 
@@ -98,8 +100,13 @@ export function drawTimeline(tl: Timeline, inform: (text: string) => void): SVGS
       band.append(title);
       lane.append(band);
     });
+    // Marks close in time (a grant, then its yield a few hundred instructions
+    // later) would cover each other: each is drawn at least MARK_GAP pixels
+    // right of the one before on its lane; its text keeps the exact time.
+    let previous = -Infinity;
     for (const m of marks) {
-      const cx = x(m.t);
+      const cx = Math.max(x(m.t), previous + MARK_GAP);
+      previous = cx;
       const cy = y + BAR / 2;
       const shape = markShape(m.what, cx, cy);
       const text = markText(m);
