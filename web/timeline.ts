@@ -66,6 +66,19 @@ export function drawLegend(): HTMLUListElement {
   return list;
 }
 
+/**
+ * Marks close in time (a grant, then its yield a few hundred instructions
+ * later) would cover each other: positions (in time order) moved so that
+ * they are at least MARK_GAP pixels apart and none is right of `max`; a
+ * mark's text keeps its exact time.
+ */
+export function spread(xs: readonly number[], max: number): number[] {
+  const out = [...xs];
+  for (let i = 1; i < out.length; i++) out[i] = Math.max(out[i], out[i - 1] + MARK_GAP);
+  for (let i = out.length - 1; i >= 0; i--) out[i] = Math.min(out[i], i === out.length - 1 ? max : out[i + 1] - MARK_GAP);
+  return out;
+}
+
 /** The drawing; `inform` gets a mark's description when it is hovered or focused. */
 export function drawTimeline(tl: Timeline, inform: (text: string) => void): SVGSVGElement {
   const height = tl.cpus * LANE + 20;
@@ -100,13 +113,9 @@ export function drawTimeline(tl: Timeline, inform: (text: string) => void): SVGS
       band.append(title);
       lane.append(band);
     });
-    // Marks close in time (a grant, then its yield a few hundred instructions
-    // later) would cover each other: each is drawn at least MARK_GAP pixels
-    // right of the one before on its lane; its text keeps the exact time.
-    let previous = -Infinity;
-    for (const m of marks) {
-      const cx = Math.max(x(m.t), previous + MARK_GAP);
-      previous = cx;
+    const at = spread(marks.map((m) => x(m.t)), WIDTH - 8);
+    marks.forEach((m, i) => {
+      const cx = at[i];
       const cy = y + BAR / 2;
       const shape = markShape(m.what, cx, cy);
       const text = markText(m);
@@ -117,7 +126,7 @@ export function drawTimeline(tl: Timeline, inform: (text: string) => void): SVGS
       g.addEventListener('focus', () => inform(text));
       g.addEventListener('mouseenter', () => inform(text));
       lane.append(g);
-    }
+    });
     svg.append(lane);
   }
   return svg;

@@ -84,6 +84,10 @@ describe('lessons (the page)', () => {
         await pg.page.waitForSelector('#events li.violation');
         expect(await text('#events li.violation')).toContain('found 0x53053054, expected 0x53053053');
         expect(await pg.page.locator('#timeline .mark.violation').count()).toBe(1);
+        // The mark is at the lane's end (the program's last instant), still inside the drawing.
+        const mark = (await pg.page.locator('#timeline .mark.violation').boundingBox())!;
+        const svg = (await pg.page.locator('#timeline svg').boundingBox())!;
+        expect(mark.x + mark.width).toBeLessThanOrEqual(svg.x + svg.width);
       }
     });
     expect(await text('#status')).toContain(LESSONS[3].outcome);
