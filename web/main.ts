@@ -1,11 +1,13 @@
 // The playground page (issue #13, first four slices): pick a bundled
-// program, give it arguments, a seed and a number of vCPUs, then step it one
+// program, give it arguments, a seed, a number of vCPUs and a kernel
+// profile, then step it one
 // instruction at a time or run it to the end; pick a thread to see its rseq
 // area and code, run it to a critical section and preempt, migrate or
 // signal it at exactly its current instruction, go Back to before the last
 // action and choose again, watch a per-vCPU timeline, or walk a lesson
-// (web/lessons.ts) with Next. Everything runs here in the
-// browser: the same wasm CPU and kernel model as the CLI.
+// (web/lessons.ts) with Next, some of whose steps show the program's runs
+// under several kernel profiles side by side (web/compare.ts). Everything
+// runs here in the browser: the same wasm CPU and kernel model as the CLI.
 
 import { createCpu } from '../emulator/index.js';
 import type { InjectAction } from '../kernel-model/injection.js';
@@ -339,7 +341,10 @@ function nextLessonStep(): void {
     const action = step.action;
     if (action.kind === 'compare') {
       const choice = { name: l.program, program: await loadProgram(l.program), args: l.args, seed: l.seed, cpus: l.cpus };
-      showComparison(await runUnderKernels(() => createCpu(wasmUrl), choice, action.kernels));
+      const runs = await runUnderKernels(() => createCpu(wasmUrl), choice, action.kernels);
+      // Another lesson picked meanwhile: this one's comparison is stale.
+      if (lesson !== l) return;
+      showComparison(runs);
     } else {
       lessonTid = playAction(s, action, lessonTid);
     }
