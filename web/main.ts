@@ -1,9 +1,10 @@
 // The playground page (issue #13, first four slices): pick a bundled
 // program, give it arguments, a seed, a number of vCPUs and a kernel
 // profile, then step it one instruction at a time or run it to the end;
-// pick a thread to see its rseq area and code, run it to a critical section and preempt, migrate or
-// signal it at exactly its current instruction, go Back to before the last
-// action and choose again, watch a per-vCPU timeline, or walk a lesson
+// pick a thread to see its rseq area and code, run it to a critical
+// section and preempt, migrate or signal it at exactly its current
+// instruction, go Back to before the last action and choose again, watch a
+// per-vCPU timeline, or walk a lesson
 // (web/lessons.ts) with Next, some of whose steps show the program's runs
 // under several kernel profiles side by side (web/compare.ts). Everything
 // runs here in the browser: the same wasm CPU and kernel model as the CLI.
