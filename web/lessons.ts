@@ -137,7 +137,7 @@ export const LESSONS: readonly Lesson[] = [
     seed: 1,
     cpus: 2,
     steps: [
-      { action: { kind: 'run-to-section' }, label: 'Run to the critical section', caption: 'The thread is at start_ip and rseq_cs points to the descriptor. The event log\'s register line shows the signature the thread registered, 0x53053053; the 4 bytes before rseq_cs.abort_ip hold 0x53053054.' },
+      { action: { kind: 'run-to-section' }, label: 'Run to the critical section', caption: 'The thread is at start_ip and rseq_cs points to the descriptor. The rseq area shows the signature the thread registered, 0x53053053 (the event log\'s register line too), and the 4 bytes before rseq_cs.abort_ip: 0x53053054.' },
       { action: { kind: 'step-thread' }, label: 'Step this thread', caption: 'It ran the cmpl and is inside the section, before the commit: if it is interrupted now, the kernel must send it to abort_ip.' },
       { action: { kind: 'preempt' }, label: 'Preempt here', caption: 'The kernel checked the signature before jumping and found 0x53053054 where it expected 0x53053053. The event log shows the violation, the timeline a violation mark, and the status says the program was killed by SIGSEGV (exit status 139).' },
     ],

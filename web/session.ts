@@ -438,8 +438,32 @@ export class Session {
       } catch {
         fields.push({ name: 'rseq_cs.start_ip', value: 'unreadable' });
       }
+      fields.push(...this.signatureFields(Number(cs), reg.signature, pid));
     }
     return { address: reg.address, length: reg.length, fields: fields.map((f) => ({ ...f, changed: this.before.has(`${tid}:${f.name}`) ? this.before.get(`${tid}:${f.name}`) !== f.value : this.last !== undefined })) };
+  }
+
+  /**
+   * The 4 bytes before the descriptor's abort_ip beside the registered
+   * signature: what the kernel compares before it moves a thread to
+   * abort_ip, killing it with SIGSEGV when they differ (rseq-abi.md section
+   * 4 step 5).
+   */
+  private signatureFields(cs: number, registered: number, pid: number): { name: string; value: string }[] {
+    const hex = (n: number) => '0x' + n.toString(16);
+    let before = 'unreadable';
+    try {
+      const d = this.machine.readMemory(cs + RseqCsField.abortIp, 8, pid);
+      const abortIp = Number(new DataView(d.buffer, d.byteOffset, d.byteLength).getBigUint64(0, true));
+      const sig = this.machine.readMemory(abortIp - 4, 4, pid);
+      before = hex(new DataView(sig.buffer, sig.byteOffset, sig.byteLength).getUint32(0, true));
+    } catch {
+      // An unmapped descriptor or abort_ip: the kernel's SIGSEGV too.
+    }
+    return [
+      { name: 'signature (registered)', value: hex(registered >>> 0) },
+      { name: 'signature before abort_ip', value: before },
+    ];
   }
 
   /** Bytes to disassemble around thread tid's rip: from its function's start when that is at most 256 bytes before, else from rip. */

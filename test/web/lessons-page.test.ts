@@ -79,7 +79,11 @@ describe('lessons (the page)', () => {
 
   it('(d) shows the signature violation in the event log and on the timeline, and the kill by SIGSEGV', async () => {
     await walk(3, async (i) => {
-      if (i === 0) expect(await text('#events')).toContain('signature 0x53053053');
+      if (i === 0) {
+        expect(await text('#events')).toContain('signature 0x53053053');
+        expect(await text('#rseq-fields dd[data-field="signature (registered)"]')).toBe('0x53053053');
+        expect(await text('#rseq-fields dd[data-field="signature before abort_ip"]')).toBe('0x53053054');
+      }
       if (i === 2) {
         await pg.page.waitForSelector('#events li.violation');
         expect(await text('#events li.violation')).toContain('found 0x53053054, expected 0x53053053');

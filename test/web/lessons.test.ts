@@ -67,6 +67,8 @@ describe('lessons', () => {
         expect(sectionRole(sections, Number(t.rip), 1)).toBe('start');
         expect(field(s, tid!, 'cpu_id')).toBe(String(t.cpu));
         expect(field(s, tid!, 'rseq_cs.start_ip')).toBe('0x' + t.section!.start.toString(16));
+        expect(field(s, tid!, 'signature before abort_ip')).toBe('0x53053053');
+        expect(field(s, tid!, 'signature (registered)')).toBe('0x53053053');
       }
       if (i === 2) expect(sectionRole(sections, Number(t.rip), s.machine.cpu.decode(Number(t.rip)).length)).toBe('commit');
       if (i === 3) expect(t.section).toBeUndefined();
@@ -126,6 +128,8 @@ describe('lessons', () => {
         abortIp = Number(field(s, tid!, 'rseq_cs.abort_ip'));
         const before = s.machine.readMemory(abortIp - 4, 4, s.machine.process.tgid);
         expect(new DataView(before.buffer, before.byteOffset).getUint32(0, true)).toBe(0x53053054);
+        expect(field(s, tid!, 'signature (registered)')).toBe('0x53053053');
+        expect(field(s, tid!, 'signature before abort_ip')).toBe('0x53053054');
       }
       if (i === 1) expect(v.threads.find((t) => t.tid === tid)?.section).toBeDefined();
       if (i === 2) {
