@@ -21,8 +21,6 @@ export interface KernelRun {
   message?: string;
   /** The rseq ABI checker's findings (the event log's 'finding' entries). */
   findings: LogEntry[];
-  /** rseq events other than findings: aborts, violations, slice grants, … */
-  rseqEvents: LogEntry[];
   /** Output lines (stdout, then stderr) not printed, identically, by every run of the comparison. */
   differing: string[];
 }
@@ -51,7 +49,6 @@ export async function runUnderKernels(newCpu: () => Promise<Cpu>, choice: Compar
       signal: v.signal,
       message: v.message,
       findings: v.events.filter((e) => e.what === 'finding'),
-      rseqEvents: v.events.filter((e) => e.what !== 'finding' && e.what !== 'inject'),
     });
   }
   const lines = runs.map((r) => new Set(outputLines(r)));
