@@ -1,4 +1,5 @@
-/* rseq_slice [regions]: the time slice extension (rseq-abi.md section 9),
+/* rseq_slice [regions] [syscall-every]: the time slice extension
+ * (rseq-abi.md section 9),
  * as a user of it: two threads (main and one more, so that they compete
  * for the CPU) each
  *   1. try prctl(PR_RSEQ_SLICE_EXTENSION, SET, ENABLE, 0, 0) while glibc's
@@ -12,6 +13,11 @@
  *      per-CPU counter among it), clear request, and if the kernel granted
  *      an extension meanwhile (granted = 1) end it with rseq_slice_yield()
  *      (syscall 471) before any other system call.
+ * With syscall-every = K (default: none), every K-th region of each thread
+ * (the K-th, 2K-th, ...) breaks that rule on purpose: it makes a system
+ * call (getppid) after its first addition, while it may hold a grant, so
+ * the kernel revokes the grant there (the playground's time slice lesson
+ * shows both endings).
  * When the extension is unavailable (an older kernel: EINVAL for the
  * unknown prctl, or a refused registration) it prints why and exits 0.
  * Whether a region was granted an extension depends on timing, so only
@@ -22,6 +28,7 @@
 
 static struct percpu_word counts[MAX_CPUS];
 static long regions;
+static long syscall_every;
 static volatile long sink;
 
 static const char *errname(int e)
@@ -81,6 +88,9 @@ static void run_regions(void)
 		RSEQ_ABI_WRITE_ONCE(rs->slice_ctrl.request, 1);
 		for (int k = 0; k < 4; k++) {
 			add();
+			/* Not rseq_slice_yield: a grant held now is revoked. */
+			if (k == 0 && syscall_every > 0 && i % syscall_every == syscall_every - 1)
+				syscall(SYS_getppid);
 			for (int j = 0; j < 20; j++)
 				sink = sink + j;
 		}
@@ -110,6 +120,7 @@ int main(int argc, char **argv)
 {
 	prog_name = "rseq_slice";
 	regions = arg_or(argc, argv, 1, 200, 100000000);
+	syscall_every = arg_or(argc, argv, 2, 0, 100000000);
 	if (!rseq_abi_glibc_area()) {
 		printf("slice extension: unavailable (glibc did not register rseq)\n");
 		return 0;

@@ -1,10 +1,13 @@
-// The playground's lessons (issue #13 item 7, the first three): each one a
-// short text written from shared/docs/rseq-abi.md, a prepared program and
-// choices, and a prepared list of actions the reader walks through with
-// Next, each with a caption saying what to watch. Plain data plus one
-// function that plays an action on a Session, so Node tests play them too.
-// No DOM here.
+// The playground's lessons (issue #13 item 7): each one a short text
+// written from shared/docs/rseq-abi.md and shared/docs/history/, a prepared
+// program and choices (kernel profile included), and a prepared list of
+// actions the reader walks through with Next, each with a caption saying
+// what to watch. A step acts on the lesson's machine, or compares the
+// program's runs under several kernel profiles (web/compare.ts). Plain data
+// plus one function that plays a machine action on a Session, so Node tests
+// play them too. No DOM here.
 
+import type { KernelProfileName } from '../kernel-model/kernel-profile.js';
 import type { Session } from './session.js';
 
 /** One step of a lesson, played on the Session with its existing methods. */
@@ -17,10 +20,25 @@ export type LessonAction =
   | { kind: 'step-to-last' }
   /** Preempt the lesson's thread at its current instruction. */
   | { kind: 'preempt' }
+  /** Run until the event log shows an rseq event `what` ('slice-grant', 'slice-yield', …) of any thread; that thread becomes the lesson's. */
+  | { kind: 'run-to-event'; what: string }
   | { kind: 'run-to-end' };
 
+/**
+ * A step that leaves the lesson's machine alone: the lesson's program run
+ * to its end once under each kernel profile, the outputs side by side
+ * (web/compare.ts), to show what changed between Linux versions.
+ */
+export interface CompareAction {
+  kind: 'compare';
+  kernels: KernelProfileName[];
+}
+
+/** What a lesson step does: an action on the lesson's machine, or a comparison across kernels. */
+export type StepAction = LessonAction | CompareAction;
+
 export interface LessonStep {
-  action: LessonAction;
+  action: StepAction;
   /** The Next button's text for this step. */
   label: string;
   /** Shown after the step: what happened and what to watch. */
@@ -36,8 +54,10 @@ export interface Lesson {
   args: string;
   seed: number;
   cpus: number;
+  /** The kernel profile the lesson's machine behaves as (default 'current'). */
+  kernel?: KernelProfileName | 'current';
   steps: LessonStep[];
-  /** What the last step leaves on the page: text the output (stdout or stderr) contains. */
+  /** What the last step leaves on the page: text the output (stdout or stderr), or the status line, contains. */
   outcome: string;
 }
 
@@ -104,6 +124,94 @@ export const LESSONS: readonly Lesson[] = [
     ],
     outcome: 'counted 1001 for 1000 increments',
   },
+  {
+    id: 'signature',
+    title: '4. The abort signature, and what a mismatch does',
+    text: [
+      'A registration gives the kernel a 32-bit signature as well as the area: glibc passes 0x53053053, the x86-64 convention. Every abort handler must be preceded by the same 4 bytes. On x86-64 they are the end of a ud1 instruction just before abort_ip, which would trap if it ever ran.',
+      'Before the kernel moves a thread to abort_ip it reads the 4 bytes at abort_ip - 4 and compares them with the registered signature (rseq_ip_fixup, rseq-abi.md section 4 step 5). If they differ it does not jump: it kills the thread with SIGSEGV and logs "Possible attack attempt". So code that can overwrite rseq_cs cannot send a thread to any address it likes, only to a prepared abort handler.',
+      'rseq_bug_bad_signature is a known-buggy counter: its abort handler is preceded by 0x53053054, one off. Left alone it usually passes, because the kernel reads the descriptor only after a preemption, migration or signal. Here we preempt it inside its section.',
+    ],
+    program: 'rseq_bug_bad_signature',
+    args: '1000',
+    seed: 1,
+    cpus: 2,
+    steps: [
+      { action: { kind: 'run-to-section' }, label: 'Run to the critical section', caption: 'The thread is at start_ip and rseq_cs points to the descriptor. The rseq area shows the signature the thread registered, 0x53053053 (the event log\'s register line too), and the 4 bytes before rseq_cs.abort_ip: 0x53053054.' },
+      { action: { kind: 'step-thread' }, label: 'Step this thread', caption: 'It ran the cmpl and is inside the section, before the commit: if it is interrupted now, the kernel must send it to abort_ip.' },
+      { action: { kind: 'preempt' }, label: 'Preempt here', caption: 'The kernel checked the signature before jumping and found 0x53053054 where it expected 0x53053053. The event log shows the violation, the timeline a violation mark, and the status says the program was killed by SIGSEGV (exit status 139).' },
+    ],
+    outcome: 'Killed by SIGSEGV',
+  },
+  {
+    id: 'extensible-abi',
+    title: '5. glibc\'s registration, and how the ABI grew',
+    text: [
+      'Since glibc 2.35 a program does not register rseq itself: glibc registers an area inside each thread\'s control block, at start-up for the main thread and in pthread_create for the others, with the signature 0x53053053. The area is at the thread pointer plus __rseq_offset; __rseq_size says how many bytes of fields it has (0 when glibc did not register, and then cpu_id is -2). A thread can have only one registration, so every library uses that area: registering again is EBUSY, at another address EINVAL (rseq-abi.md sections 2 and 6).',
+      'glibc\'s sched_getcpu() reads cpu_id from the area instead of making the getcpu system call. That is why glibc and the rseq maintainer argued in 2020 about whether cpu_id could be trusted after a kernel bug: for sched_getcpu a wrong CPU only costs speed, but "in the case of rseq, having the wrong cpu_id value is a real issue which will lead to corruption and crashes" (Mathieu Desnoyers, July 2020).',
+      'The first struct rseq had 20 bytes of fields in a 32-byte area, and the kernel accepted no other length. Days before the glibc 2.32 release (July 2020) rseq support was pulled out to settle how the struct could grow: a longer rseq_len (what Google did privately; an old kernel rejects it with EINVAL), a frozen 32-byte struct with size fields inside, or a size published by the kernel. Linux 6.3 chose the last: AT_RSEQ_FEATURE_SIZE and AT_RSEQ_ALIGN in the auxiliary vector, with node_id and mm_cid as the first new fields. A program checks the feature size before it reads a new field.',
+      'rseq_abi_probe prints what the kernel and glibc offer, one line each. Next runs it under the 4.18 and the current (7.0) profile side by side, then walks glibc\'s registration on this machine.',
+    ],
+    program: 'rseq_abi_probe',
+    args: '',
+    seed: 1,
+    cpus: 2,
+    kernel: 'current',
+    steps: [
+      { action: { kind: 'compare', kernels: ['4.18', '7.0'] }, label: 'Run the probe under 4.18 and 7.0', caption: 'The highlighted lines differ. 4.18 puts no AT_RSEQ_FEATURE_SIZE or AT_RSEQ_ALIGN in the auxiliary vector, writes no node_id or mm_cid and refuses a 64-byte area with EINVAL. 7.0 publishes feature size 33 (slice_ctrl came after mm_cid) and alignment 64, writes both fields and accepts the longer area. __rseq_size is 20 under both: this glibc reports only the original fields, so a program must read the feature size itself.' },
+      { action: { kind: 'run-to-event', what: 'register' }, label: 'Run to glibc\'s registration', caption: 'Before main, glibc registered the main thread\'s area: the event log shows its address, length 32 and signature 0x53053053. The fields are not written yet: cpu_id is -1 until the thread returns to user space.' },
+      { action: { kind: 'step-thread' }, label: 'Step this thread', caption: 'Back in user space: the kernel wrote cpu_id_start and cpu_id (the vCPU the thread runs on), node_id and mm_cid. From now on sched_getcpu() is a read of cpu_id.' },
+      { action: { kind: 'run-to-event', what: 'finding' }, label: 'Run to the probe\'s second registration', caption: 'The probe registered glibc\'s area again with the same arguments: the kernel answered EBUSY, and rseqlab\'s ABI checker logs the refused registration as a finding.' },
+      { action: { kind: 'run-to-end' }, label: 'Run to end', caption: 'The output is the right-hand column of the comparison: the same probe on this machine, the current profile.' },
+    ],
+    outcome: 'AT_RSEQ_FEATURE_SIZE: 33',
+  },
+  {
+    id: 'cpu-id-start',
+    title: '6. The 6.19 regression: who writes cpu_id_start',
+    text: [
+      'cpu_id_start belongs to the kernel: user space reads it and never writes it (rseq-abi.md section 1). tcmalloc wrote its own value there anyway (bit 31 set) and counted on the kernel replacing it after every context switch, as a cheap "was I switched out?" test.',
+      'Kernels up to 6.18 rewrite all the IDs on every return to user space after a context switch, so that worked. Linux 6.19 reworked rseq for speed: the IDs are written only when they change (a migration, a new mm_cid), and rseq_cs is looked at only when user space was interrupted. tcmalloc\'s value survived and tcmalloc broke (the April 2026 regression thread "rseq: refactoring in v6.19 broke everyone on arm64 and tcmalloc everywhere").',
+      'Linux 7.0 keeps both behaviours and picks one by the registration\'s length (section 9): 32 bytes, what glibc 2.35 to 2.40 registers, gets the old legacy behaviour; a longer area is the optimized "V2", where the kernel enforces the read-only fields and a user write kills the process.',
+      'rseq_cpu_id_start writes a sentinel into cpu_id_start of glibc\'s area, sleeps 1 ms and checks that the kernel rewrote it, three times. rseqlab\'s ABI checker reports the write itself (read-only-field-written) whatever the kernel does.',
+    ],
+    program: 'rseq_cpu_id_start',
+    args: '',
+    seed: 1,
+    cpus: 2,
+    kernel: '6.19',
+    steps: [
+      { action: { kind: 'compare', kernels: ['6.3', '6.19', '7.0'] }, label: 'Run it under 6.3, 6.19 and 7.0', caption: '6.3 and 7.0 print "cpu_id_start: rewritten"; under 6.19 the program exits with status 1: the sentinel survived a context switch. Each column shows the checker\'s finding: the program broke the rule under every kernel, only 6.19 made it visible.' },
+      { action: { kind: 'run-to-event', what: 'finding' }, label: 'Run to the write (6.19)', caption: 'This machine is the 6.19 profile. The checker stopped at the store into cpu_id_start: the event log shows the finding, and the rseq area shows cpu_id_start = -2147483648 (0x80000000, bit 31) while cpu_id is the vCPU.' },
+      { action: { kind: 'run-to-end' }, label: 'Run to end', caption: 'The thread slept and ran again on the same vCPU, so 6.19 had no new ID to write: the sentinel is still there and the program says so on its standard error.' },
+    ],
+    outcome: 'the sentinel 0x80000000 in cpu_id_start survived a context switch',
+  },
+  {
+    id: 'slice-extension',
+    title: '7. The time slice extension (Linux 7.0)',
+    text: [
+      'A thread that holds a lock for a few hundred instructions would rather not be preempted in the middle: every other thread waiting for the lock then waits a whole time slice. Linux 7.0 lets it ask for a little more time (rseq-abi.md section 9). It needs a V2 registration (an area longer than 32 bytes) and prctl(PR_RSEQ_SLICE_EXTENSION, SET, ENABLE); then it sets slice_ctrl.request = 1 before such a short region.',
+      'If the scheduler wants to preempt the thread while request is set, the kernel may grant an extension instead: it clears request, sets granted = 1, arms a timer (5 microseconds here; a sysctl in Linux) and lets the thread run on.',
+      'Leaving the region, the thread clears request and, if granted is set, calls rseq_slice_yield() (system call 471) to give the CPU back at once. Any other system call during a grant revokes it and reschedules, and so does the timer.',
+      'rseq_slice 200 2: two threads each run 200 regions; every second region breaks the rule with a getppid() system call in its middle. The timeline marks each grant, yield and revocation.',
+    ],
+    program: 'rseq_slice',
+    args: '200 2',
+    seed: 1,
+    cpus: 2,
+    kernel: 'current',
+    steps: [
+      { action: { kind: 'run-to-section' }, label: 'Run to a region', caption: 'A thread is inside a region, at the start of an rseq section there: the rseq area (64 bytes, V2) shows slice_ctrl.request = 1 and granted = 0.' },
+      { action: { kind: 'preempt' }, label: 'Preempt here', caption: 'The preemption asked the kernel to reschedule the thread, but request was set, so it granted an extension instead: request 0, granted 1. The thread kept its vCPU and its rseq section was not aborted. The timeline shows the injection and the grant.' },
+      { action: { kind: 'run-to-event', what: 'slice-yield' }, label: 'Run to the end of the region', caption: 'The region is over: the thread cleared request, saw granted and called rseq_slice_yield(). The event log and the timeline show the yield, and granted is 0 again.' },
+      { action: { kind: 'run-to-section' }, label: 'Run to the next region', caption: 'The next region, with request = 1 again. This one will make a system call in its middle.' },
+      { action: { kind: 'preempt' }, label: 'Preempt here', caption: 'Granted again: granted = 1.' },
+      { action: { kind: 'run-to-event', what: 'slice-revoke' }, label: 'Run to the revocation', caption: 'The region called getppid() (system call 110) while it held the grant. On the system call\'s entry the kernel revoked it ("ended by system call 110"): the timeline shows the revocation, and granted is 0.' },
+      { action: { kind: 'run-to-end' }, label: 'Run to end', caption: 'Every region\'s additions landed once: the program prints "slice extension: ok".' },
+    ],
+    outcome: 'slice extension: ok',
+  },
 ];
 
 /** The address of the last instruction of the section thread tid is in (the one ending at post_commit_ip), or undefined. */
@@ -142,6 +250,11 @@ export function playAction(s: Session, action: LessonAction, tid: number | undef
     case 'preempt':
       s.injectHere(need(), { kind: 'preempt' });
       return tid;
+    case 'run-to-event': {
+      const e = s.runToEvent(action.what);
+      if (!e) throw new Error(`The program ended without an rseq ${action.what} event`);
+      return e.tid;
+    }
     case 'run-to-end':
       s.runToEnd();
       return tid;

@@ -1,20 +1,24 @@
 // The playground page (issue #13, first four slices): pick a bundled
-// program, give it arguments, a seed and a number of vCPUs, then step it one
-// instruction at a time or run it to the end; pick a thread to see its rseq
-// area and code, run it to a critical section and preempt, migrate or
-// signal it at exactly its current instruction, go Back to before the last
-// action and choose again, watch a per-vCPU timeline, or walk a lesson
-// (web/lessons.ts) with Next. Everything runs here in the
-// browser: the same wasm CPU and kernel model as the CLI.
+// program, give it arguments, a seed, a number of vCPUs and a kernel
+// profile, then step it one instruction at a time or run it to the end;
+// pick a thread to see its rseq area and code, run it to a critical
+// section and preempt, migrate or signal it at exactly its current
+// instruction, go Back to before the last action and choose again, watch a
+// per-vCPU timeline, or walk a lesson
+// (web/lessons.ts) with Next, some of whose steps show the program's runs
+// under several kernel profiles side by side (web/compare.ts). Everything
+// runs here in the browser: the same wasm CPU and kernel model as the CLI.
 
 import { createCpu } from '../emulator/index.js';
 import type { InjectAction } from '../kernel-model/injection.js';
 import { HISTORY_LIMIT, Session, type SessionView, type ThreadView } from './session.js';
-import { drawTimeline } from './timeline.js';
+import { drawLegend, drawTimeline } from './timeline.js';
 import { disassembleOne, loadDecoder } from './disassemble.js';
 import type { CodeLine, SectionRole, ThreadMark } from './code-view.js';
 import type { PerCpuDataView } from './percpu-data.js';
 import { LESSONS, playAction, type Lesson } from './lessons.js';
+import { endingText, outputLines, runUnderKernels, type KernelRun } from './compare.js';
+import { CURRENT_PROFILE, type KernelProfileName } from '../kernel-model/kernel-profile.js';
 
 /** build/web/programs/index.json, written by scripts/build-web.mjs. */
 interface ProgramIndex {
@@ -36,6 +40,7 @@ const form = {
   args: element<HTMLInputElement>('args'),
   seed: element<HTMLInputElement>('seed'),
   cpus: element<HTMLInputElement>('cpus'),
+  kernel: element<HTMLSelectElement>('kernel'),
   run: element<HTMLButtonElement>('run'),
   step: element<HTMLButtonElement>('step'),
   reset: element<HTMLButtonElement>('reset'),
@@ -78,6 +83,8 @@ const lessonUi = {
   next: element<HTMLButtonElement>('lesson-next'),
   text: element('lesson-text'),
   caption: element('lesson-caption'),
+  compare: element('compare'),
+  compareColumns: element('compare-columns'),
 };
 
 const wasmUrl = new URL('emulator.wasm', document.baseURI);
@@ -97,8 +104,12 @@ const RUN_SLICE_MS = 50;
 let lesson: Lesson | undefined;
 let lessonStep = 0;
 let lessonTid: number | undefined;
-/** For each lesson step played: the session's backSteps and the lesson's thread before it (Back past it undoes the step). */
-const lessonDone: { backSteps: number; tid: number | undefined }[] = [];
+/**
+ * For each lesson step played: the session's backSteps after it (Back to
+ * fewer undoes the step; a comparison, which leaves the machine alone, is
+ * undone with the step before it) and the lesson's thread before it.
+ */
+const lessonDone: { backSteps: number; tid: number | undefined; compare: boolean }[] = [];
 
 function loadProgram(name: string): Promise<Uint8Array> {
   let p = programBytes.get(name);
@@ -129,6 +140,7 @@ async function newSession(): Promise<Session> {
     args: form.args.value,
     seed: readInteger(form.seed, 'The seed', 0, 2 ** 32 - 1),
     cpus: readInteger(form.cpus, 'vCPUs', 1, 64),
+    kernel: form.kernel.value as KernelProfileName,
   };
   return Session.create(await createCpu(wasmUrl), choice);
 }
@@ -141,8 +153,8 @@ function statusText(v: SessionView): string {
   switch (v.kind) {
     case undefined: return 'Not started: press Step or Run.';
     case 'exited': return `Exited with status ${v.exitCode}.`;
-    case 'killed': return `Killed (exit status ${v.exitCode})${v.message ? `: ${v.message}` : ''}.`;
-    case 'paused': return 'Paused: press Run or r to go on.';
+    case 'killed': return `Killed by ${v.signal ?? 'a signal'} (exit status ${v.exitCode})${v.message ? `: ${v.message}` : ''}.`;
+    case 'paused': return v.pausedAtEvent ? 'Paused at an event: press Step or Run to go on.' : 'Paused: press Run or r to go on.';
     case 'budget-exhausted': return v.retired > 0 ? 'Stopped: press Step or Run to go on.' : 'Not started.';
     default: return `${v.kind}${v.message ? `: ${v.message}` : ''}`;
   }
@@ -407,7 +419,7 @@ function showError(e: unknown): void {
 }
 
 /** Runs one button's action: one at a time, errors shown on the page. */
-async function act(what: (s: Session) => unknown): Promise<void> {
+async function act(what: (s: Session) => unknown | Promise<unknown>): Promise<void> {
   if (busy) return;
   busy = true;
   out.error.hidden = true;
@@ -417,7 +429,7 @@ async function act(what: (s: Session) => unknown): Promise<void> {
     out.status.textContent = 'Running…';
     // Let the page paint the status before the run holds it.
     await new Promise((resolve) => setTimeout(resolve, 0));
-    what(s);
+    await what(s);
     await show(s);
   } catch (e) {
     showError(e);
@@ -492,8 +504,10 @@ function showLesson(): void {
 function syncLesson(s: Session): void {
   if (!lesson) return;
   let undone = false;
-  while (lessonDone.length > 0 && s.backSteps <= lessonDone[lessonDone.length - 1].backSteps) {
-    lessonTid = lessonDone.pop()!.tid;
+  while (lessonDone.length > 0 && s.backSteps < lessonDone[lessonDone.length - 1].backSteps) {
+    const done = lessonDone.pop()!;
+    lessonTid = done.tid;
+    if (done.compare) showComparison(undefined);
     lessonStep--;
     undone = true;
   }
@@ -516,6 +530,7 @@ function pickLesson(): void {
     form.args.value = lesson.args;
     form.seed.value = String(lesson.seed);
     form.cpus.value = String(lesson.cpus);
+    form.kernel.value = lesson.kernel === undefined || lesson.kernel === 'current' ? CURRENT_PROFILE : lesson.kernel;
   }
   reset();
 }
@@ -525,10 +540,19 @@ function nextLessonStep(): void {
   const l = lesson;
   const step = l?.steps[lessonStep];
   if (!l || !step) return;
-  void act((s) => {
-    const before = { backSteps: s.backSteps, tid: lessonTid };
-    lessonTid = playAction(s, step.action, lessonTid);
-    lessonDone.push(before);
+  void act(async (s) => {
+    const tid = lessonTid;
+    const action = step.action;
+    if (action.kind === 'compare') {
+      const choice = { name: l.program, program: await loadProgram(l.program), args: l.args, seed: l.seed, cpus: l.cpus };
+      const runs = await runUnderKernels(() => createCpu(wasmUrl), choice, action.kernels);
+      // Another lesson picked meanwhile: this one's comparison is stale.
+      if (lesson !== l) return;
+      showComparison(runs);
+    } else {
+      lessonTid = playAction(s, action, lessonTid);
+    }
+    lessonDone.push({ backSteps: s.backSteps, tid, compare: action.kind === 'compare' });
     if (lessonTid !== undefined) {
       form.thread.value = String(lessonTid);
       pickThread = lessonTid;
@@ -538,11 +562,48 @@ function nextLessonStep(): void {
   }).then(showLesson);
 }
 
+/** A lesson's comparison: one column per kernel profile, the lines that differ marked, the checker's findings below (undefined hides it). */
+function showComparison(runs: KernelRun[] | undefined): void {
+  lessonUi.compare.hidden = !runs;
+  lessonUi.compareColumns.replaceChildren(...(runs ?? []).map((r) => {
+    const column = document.createElement('div');
+    column.className = 'run';
+    column.dataset.kernel = r.kernel;
+    const title = document.createElement('h4');
+    title.textContent = `Linux ${r.kernel}`;
+    const ending = document.createElement('p');
+    ending.className = 'ending';
+    ending.textContent = endingText(r);
+    const output = document.createElement('pre');
+    output.setAttribute('aria-label', `output under Linux ${r.kernel}`);
+    const differing = new Set(r.differing);
+    output.append(...outputLines(r).flatMap((line) => {
+      const span = document.createElement(differing.has(line) ? 'mark' : 'span');
+      span.textContent = line;
+      return [span, document.createTextNode('\n')];
+    }));
+    const findings = document.createElement('p');
+    findings.className = 'findings-title';
+    findings.textContent = `rseq ABI checker: ${r.findings.length === 0 ? 'no findings' : `${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}`}`;
+    const list = document.createElement('ol');
+    list.className = 'events findings';
+    list.append(...r.findings.map((e) => {
+      const li = document.createElement('li');
+      li.className = 'finding';
+      li.textContent = `#${e.retired} thread ${e.tid}: ${e.detail}`;
+      return li;
+    }));
+    column.append(title, ending, output, findings, list);
+    return column;
+  }));
+}
+
 /** Starts a new machine for the form's choices and shows it at its first instruction. */
 function reset(): void {
   lessonStep = 0;
   lessonTid = undefined;
   lessonDone.length = 0;
+  showComparison(undefined);
   showLesson();
   void session?.then((s) => s.dispose(), () => undefined);
   const next = newSession();
@@ -565,6 +626,7 @@ async function main(): Promise<void> {
     reset();
   });
   for (const input of [form.args, form.seed, form.cpus]) input.addEventListener('input', reset);
+  form.kernel.addEventListener('change', reset);
   form.run.addEventListener('click', () => void runOrPause());
   form.step.addEventListener('click', () => void act((s) => s.step()));
   form.reset.addEventListener('click', reset);
@@ -614,6 +676,7 @@ async function main(): Promise<void> {
   form.signal.addEventListener('click', () => inject(() => ({ kind: 'signal', sig: readInteger(form.signalNumber, 'The signal', 1, 64), scope: 'thread' })));
   element('thread-controls').addEventListener('submit', (e) => e.preventDefault());
   element('lesson-form').addEventListener('submit', (e) => e.preventDefault());
+  element('timeline-legend').replaceChildren(drawLegend());
   for (const l of LESSONS) lessonUi.picker.append(new Option(l.title, l.id));
   lessonUi.picker.addEventListener('change', pickLesson);
   lessonUi.next.addEventListener('click', nextLessonStep);

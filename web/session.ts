@@ -4,6 +4,7 @@
 
 import type { Cpu } from '../emulator/api.js';
 import type { CriticalSection } from '../kernel-model/elf-rseq.js';
+import type { MachineEvent } from '../kernel-model/events.js';
 import type { InjectAction } from '../kernel-model/injection.js';
 import type { KernelProfileName } from '../kernel-model/kernel-profile.js';
 import { Machine, type MachineSnapshot, type RunResult } from '../kernel-model/machine.js';
@@ -91,6 +92,10 @@ export interface SessionView {
   /** The last run's outcome, or undefined before any run or step. */
   kind?: RunResult['kind'];
   exitCode: number | null;
+  /** The signal that killed the program ('SIGSEGV'), when it was killed. */
+  signal?: string;
+  /** 'paused' at an event a run waited for (runToEvent), not by a pause the page asked for. */
+  pausedAtEvent: boolean;
   message?: string;
   /** True once the program has ended (exited, killed, deadlock, unsupported): no more steps. */
   ended: boolean;
@@ -109,12 +114,23 @@ export interface RunSegment {
   to: number;
 }
 
-/** A point of the timeline: an injected event or an rseq abort, on the vCPU the thread was on. */
+/**
+ * What a timeline mark is: an injected event, or one of the rseq events
+ * that change a thread's course: an abort (rseq-abi.md section 4), a
+ * violation (the kernel's SIGSEGV), and the time slice extension's grant,
+ * its end by rseq_slice_yield, and its revocation (section 9).
+ */
+export type MarkKind = 'inject' | 'abort' | 'violation' | 'slice-grant' | 'slice-yield' | 'slice-revoke';
+
+/** The rseq events ('rseq' machine events, by their what) the timeline marks. */
+const MARKED_RSEQ: ReadonlySet<string> = new Set<MarkKind>(['abort', 'violation', 'slice-grant', 'slice-yield', 'slice-revoke']);
+
+/** A point of the timeline, on the vCPU the thread was on. */
 export interface TimelineMark {
   t: number;
   cpu: number;
   tid: number;
-  what: 'inject' | 'abort';
+  what: MarkKind;
   detail: string;
 }
 
@@ -137,7 +153,9 @@ type SessionAction =
   | { kind: 'step-thread'; tid: number }
   | { kind: 'run-to-section'; tid?: number }
   | { kind: 'run-to-section-end'; tid: number }
-  | { kind: 'inject'; tid: number; action: InjectAction };
+  | { kind: 'inject'; tid: number; action: InjectAction }
+  /** Until the log gets an entry `what` of thread tid (any when undefined), within the same limit as 'run'. */
+  | { kind: 'run-to-event'; what: string; tid?: number; limit: number };
 
 /** The session as it was before one user action: the action, the machine's snapshot and what the session itself keeps. */
 interface HistoryEntry {
@@ -186,9 +204,9 @@ export class Session {
     machine.onEvent((e) => {
       if (e.kind === 'run') this.addRun(e.cpu, e.tid, Number(e.t), e.retired);
       if (e.kind === 'inject') this.marks.push({ t: this.now(e.cpu), cpu: e.cpu, tid: e.tid, what: 'inject', detail: e.what });
-      if (e.kind === 'rseq' && e.what === 'abort') {
+      if (e.kind === 'rseq' && MARKED_RSEQ.has(e.what)) {
         const cpu = machine.kernel.tasks.get(e.tid)?.cpu ?? 0;
-        this.marks.push({ t: this.now(cpu), cpu, tid: e.tid, what: 'abort', detail: e.detail });
+        this.marks.push({ t: this.now(cpu), cpu, tid: e.tid, what: e.what as MarkKind, detail: e.detail });
       }
     }, ['run', 'inject', 'rseq']);
     machine.onEvent((e) => {
@@ -393,6 +411,19 @@ export class Session {
     return rip === section.postCommit ? 'committed' : rip === section.abort ? 'aborted' : 'ended';
   }
 
+  /**
+   * Runs until the event log gets an entry `what` ('slice-grant', 'abort',
+   * 'finding', …) of thread tid (any thread when undefined), or the program
+   * ends, or RUN_TO_END_BUDGET instructions. Returns that entry, or
+   * undefined.
+   */
+  runToEvent(what: string, tid?: number): LogEntry | undefined {
+    if (this.ended) return undefined;
+    const from = this.log.length;
+    this.perform({ kind: 'run-to-event', what, tid, limit: this.machine.retired + RUN_TO_END_BUDGET });
+    return this.log.slice(from).find((e) => e.what === what && (tid === undefined || e.tid === tid));
+  }
+
   /** Injects a preemption, migration or signal into thread tid at exactly its current instruction, then steps that thread once. */
   injectHere(tid: number, action: InjectAction): number {
     if (this.instructionsOf(tid) === undefined) throw new Error(`thread ${tid} is not alive`);
@@ -452,6 +483,12 @@ export class Session {
       case 'run-to-section-end': {
         const section = this.sectionAt(a.tid);
         steps(() => section === undefined || this.sectionAt(a.tid) !== section);
+        return;
+      }
+      case 'run-to-event': {
+        // What the log calls a machine event (as the constructor's listener files it).
+        const logged = (e: MachineEvent) => e.kind === 'rseq' ? (e.what === 'ids' ? undefined : e.what) : e.kind === 'finding' || e.kind === 'inject' ? e.kind : undefined;
+        if (!this.ended) this.last = this.machine.run({ maxInstructions: a.limit - this.machine.retired, until: (e) => logged(e) === a.what && (a.tid === undefined || ('tid' in e && e.tid === a.tid)), yieldWhen: halt });
         return;
       }
       case 'inject': {
@@ -566,6 +603,13 @@ export class Session {
     ];
     if (reg.length >= RseqField.nodeId + 4 && area.byteLength >= RseqField.nodeId + 4) fields.push({ name: 'node_id', value: String(area.getUint32(RseqField.nodeId, true)) });
     if (reg.length >= RseqField.mmCid + 4 && area.byteLength >= RseqField.mmCid + 4) fields.push({ name: 'mm_cid', value: String(area.getUint32(RseqField.mmCid, true)) });
+    // slice_ctrl (7.0, V2 registrations only): byte 0 request, byte 1 granted (rseq-abi.md section 9).
+    if (reg.v2 && area.byteLength >= RseqField.sliceCtrl + 2) {
+      fields.push(
+        { name: 'slice_ctrl.request', value: String(area.getUint8(RseqField.sliceCtrl)) },
+        { name: 'slice_ctrl.granted', value: String(area.getUint8(RseqField.sliceCtrl + 1)) },
+      );
+    }
     const cs = area.getBigUint64(RseqField.rseqCs, true);
     if (cs !== 0n) {
       try {
@@ -585,6 +629,7 @@ export class Session {
       } catch {
         fields.push({ name: 'rseq_cs.start_ip', value: 'unreadable' });
       }
+      fields.push(...this.signatureFields(Number(cs), reg.signature, pid));
     }
     return { address: reg.address, length: reg.length, fields: fields.map((f) => ({ ...f, changed: this.changed(`${tid}:${f.name}`, f.value) })) };
   }
@@ -592,6 +637,29 @@ export class Session {
   private markPerCpu(data: PerCpuDataView): PerCpuDataView {
     if (data.described) for (const a of data.arrays) for (const row of a.rows) for (const v of row.values) v.changed = this.changed(`percpu:${row.label}.${v.field}`, v.value);
     return data;
+  }
+
+  /**
+   * The 4 bytes before the descriptor's abort_ip beside the registered
+   * signature: what the kernel compares before it moves a thread to
+   * abort_ip, killing it with SIGSEGV when they differ (rseq-abi.md section
+   * 4 step 5).
+   */
+  private signatureFields(cs: number, registered: number, pid: number): { name: string; value: string }[] {
+    const hex = (n: number) => '0x' + n.toString(16);
+    let before = 'unreadable';
+    try {
+      const d = this.machine.readMemory(cs + RseqCsField.abortIp, 8, pid);
+      const abortIp = Number(new DataView(d.buffer, d.byteOffset, d.byteLength).getBigUint64(0, true));
+      const sig = this.machine.readMemory(abortIp - 4, 4, pid);
+      before = hex(new DataView(sig.buffer, sig.byteOffset, sig.byteLength).getUint32(0, true));
+    } catch {
+      // An unmapped descriptor or abort_ip: the kernel's SIGSEGV too.
+    }
+    return [
+      { name: 'signature (registered)', value: hex(registered >>> 0) },
+      { name: 'signature before abort_ip', value: before },
+    ];
   }
 
   view(): SessionView {
@@ -606,6 +674,8 @@ export class Session {
       stderr: r ? decoder.decode(r.stderr) : '',
       kind: r?.kind,
       exitCode: r?.exitCode ?? null,
+      signal: r?.signal?.name,
+      pausedAtEvent: r?.kind === 'paused' && r.event !== undefined,
       message: r?.message,
       ended: this.ended,
       vcpus: m.vcpus().map((v) => {

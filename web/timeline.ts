@@ -1,15 +1,20 @@
 // The timeline as an SVG drawing: one lane per vCPU, a bar for each
-// stretch a thread ran there (coloured and labelled by thread), and marks
-// for injected events and rseq aborts that say what they are when hovered
-// or focused (keyboard: Tab to a mark).
+// stretch a thread ran there (coloured and labelled by thread), marks for
+// injected events and rseq events (aborts, violations, the time slice
+// extension's grants, yields and revocations; rseq-abi.md sections 4 and
+// 9) that say what they are when hovered or focused (keyboard: Tab to a
+// mark), a band over each granted extension, and a legend drawn with the
+// same shapes.
 
-import type { Timeline, TimelineMark } from './session.js';
+import type { MarkKind, Timeline, TimelineMark } from './session.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 960;
 const LEFT = 60;
 const LANE = 28;
 const BAR = 16;
+/** The least distance between two marks' centres on one lane (a mark is about 12 pixels wide). */
+const MARK_GAP = 14;
 /** Distinct hues for threads (tid modulo the list). */
 const COLOURS = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f'];
 
@@ -19,8 +24,59 @@ function node<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<strin
   return e;
 }
 
+/** What each kind of mark is called, in the legend and in a mark's text. */
+export const MARK_NAMES: Record<MarkKind, string> = {
+  inject: 'injected event',
+  abort: 'rseq abort',
+  violation: 'rseq violation (SIGSEGV)',
+  'slice-grant': 'time slice extension granted',
+  'slice-yield': 'extension ended by rseq_slice_yield',
+  'slice-revoke': 'extension revoked',
+};
+
 export function markText(m: TimelineMark): string {
-  return `${m.what === 'abort' ? 'rseq abort' : 'injected'} at t=${m.t} on vCPU ${m.cpu}, thread ${m.tid}: ${m.detail}`;
+  return `${MARK_NAMES[m.what]} at t=${m.t} on vCPU ${m.cpu}, thread ${m.tid}: ${m.detail}`;
+}
+
+/** The shape of a kind of mark centred on (cx, cy), about 12 pixels across. */
+function markShape(what: MarkKind, cx: number, cy: number): SVGElement {
+  switch (what) {
+    case 'abort': return node('path', { d: `M${cx - 5} ${cy - 5} L${cx + 5} ${cy + 5} M${cx - 5} ${cy + 5} L${cx + 5} ${cy - 5}` });
+    case 'violation': return node('rect', { x: cx - 5, y: cy - 5, width: 10, height: 10 });
+    case 'slice-grant': return node('path', { d: `M${cx} ${cy - 6} L${cx + 6} ${cy + 5} L${cx - 6} ${cy + 5} Z` });
+    case 'slice-yield': return node('path', { d: `M${cx} ${cy + 6} L${cx + 6} ${cy - 5} L${cx - 6} ${cy - 5} Z` });
+    case 'slice-revoke': return node('circle', { cx, cy, r: 5 });
+    case 'inject': return node('path', { d: `M${cx} ${cy - 6} L${cx + 6} ${cy} L${cx} ${cy + 6} L${cx - 6} ${cy} Z` });
+  }
+}
+
+/** The legend: each kind of mark with its shape and name, and the extension band. */
+export function drawLegend(): HTMLUListElement {
+  const list = document.createElement('ul');
+  list.className = 'legend';
+  const item = (shape: SVGElement, cls: string, text: string) => {
+    const li = document.createElement('li');
+    const svg = node('svg', { width: 16, height: 16, viewBox: '0 0 16 16', 'aria-hidden': 'true', class: cls });
+    svg.append(shape);
+    li.append(svg, document.createTextNode(text));
+    list.append(li);
+  };
+  for (const what of Object.keys(MARK_NAMES) as MarkKind[]) item(markShape(what, 8, 8), `mark ${what}`, MARK_NAMES[what]);
+  item(node('rect', { x: 0, y: 5, width: 16, height: 5, class: 'extension' }), 'band', 'a thread running on a granted extension');
+  return list;
+}
+
+/**
+ * Marks close in time (a grant, then its yield a few hundred instructions
+ * later) would cover each other: positions (in time order) moved so that
+ * they are at least MARK_GAP pixels apart and none is right of `max`; a
+ * mark's text keeps its exact time.
+ */
+export function spread(xs: readonly number[], max: number): number[] {
+  const out = [...xs];
+  for (let i = 1; i < out.length; i++) out[i] = Math.max(out[i], out[i - 1] + MARK_GAP);
+  for (let i = out.length - 1; i >= 0; i--) out[i] = Math.min(out[i], i === out.length - 1 ? max : out[i + 1] - MARK_GAP);
+  return out;
 }
 
 /**
@@ -59,12 +115,22 @@ export function drawTimeline(tl: Timeline, inform: (text: string) => void, jump?
         lane.append(name);
       }
     }
-    for (const m of tl.marks.filter((m) => m.cpu === cpu)) {
-      const cx = x(m.t);
+    const marks = tl.marks.filter((m) => m.cpu === cpu);
+    // A band from each grant to its end (yield, revocation, or the lane's last time when it has none yet).
+    marks.forEach((m, i) => {
+      if (m.what !== 'slice-grant') return;
+      const end = marks.slice(i + 1).find((e) => e.tid === m.tid && (e.what === 'slice-yield' || e.what === 'slice-revoke'))?.t ?? tl.end;
+      const band = node('rect', { class: 'extension', x: x(m.t), y: y - 3, width: Math.max(2, x(end) - x(m.t)), height: 4, 'data-tid': m.tid });
+      const title = node('title', {});
+      title.textContent = `thread ${m.tid} on a granted time slice extension, t=${m.t}..${end}`;
+      band.append(title);
+      lane.append(band);
+    });
+    const at = spread(marks.map((m) => x(m.t)), WIDTH - 8);
+    marks.forEach((m, i) => {
+      const cx = at[i];
       const cy = y + BAR / 2;
-      const shape = m.what === 'abort'
-        ? node('path', { d: `M${cx - 5} ${cy - 5} L${cx + 5} ${cy + 5} M${cx - 5} ${cy + 5} L${cx + 5} ${cy - 5}` })
-        : node('path', { d: `M${cx} ${cy - 6} L${cx + 6} ${cy} L${cx} ${cy + 6} L${cx - 6} ${cy} Z` });
+      const shape = markShape(m.what, cx, cy);
       const text = markText(m);
       const g = node('g', { class: `mark ${m.what}`, tabindex: 0, role: 'img', 'aria-label': text });
       const title = node('title', {});
@@ -81,7 +147,7 @@ export function drawTimeline(tl: Timeline, inform: (text: string) => void, jump?
         });
       }
       lane.append(g);
-    }
+    });
     svg.append(lane);
   }
   return svg;

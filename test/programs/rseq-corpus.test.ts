@@ -210,6 +210,22 @@ describe('rseq programs about the kernel, under each profile', () => {
     expect(what).toContain('slice-yield');
   });
 
+  it('rseq_slice 200 2: every second region\'s getppid revokes a grant it holds, on 7.0; the counters still add up', async () => {
+    const ok = 'slice extension, 32-byte registration: ENOTSUPP\nslice extension: ok\n';
+    const g = await runGuest('rseq_slice', ['200', '2'], { kernel: '7.0', cpus: 1, seed: 3, chaos: { perThousand: 5, events: ['preempt'] }, maxInstructions: 5_000_000 });
+    expect(g.r.exitCode, g.err).toBe(0);
+    expect(g.out).toBe(ok);
+    expect(g.r.findings).toEqual([]);
+    const ended = g.events.flatMap((e) => (e.kind === 'rseq' && (e.what === 'slice-yield' || e.what === 'slice-revoke') ? [e.detail] : []));
+    expect(ended).toContain('time slice extension ended by rseq_slice_yield');
+    expect(ended).toContain('time slice extension ended by system call 110');
+    // Without the argument no region makes a system call during a grant.
+    const plain = await runGuest('rseq_slice', ['200'], { kernel: '7.0', cpus: 1, seed: 3, chaos: { perThousand: 5, events: ['preempt'] }, maxInstructions: 5_000_000 });
+    expect(plain.events.some((e) => e.kind === 'rseq' && e.detail === 'time slice extension ended by system call 110')).toBe(false);
+    // Natively (no extension on the host) the argument changes nothing.
+    expect(text(runNative('rseq_slice', ['20', '2']).stdout)).toBe(text(runNative('rseq_slice', ['20']).stdout));
+  });
+
   it('rseq_cpu_id_start: rewritten on the host, 4.18, 6.3 and 7.0 (a 32-byte registration is legacy); the sentinel survives on 6.19', async () => {
     const native = runNative('rseq_cpu_id_start', []);
     // (A 6.19 host would fail like the 6.19 profile.)
