@@ -13,6 +13,8 @@ import { Session, sectionRole, type SessionView, type ThreadView } from './sessi
 import { drawTimeline } from './timeline.js';
 import { disassembleMany, disassembleOne } from './disassemble.js';
 import { LESSONS, playAction, type Lesson } from './lessons.js';
+import { SANDBOX_ARGS, SANDBOX_PROGRAM } from './sandbox.js';
+import { mountSandbox } from './sandbox-panel.js';
 
 /** build/web/programs/index.json, written by scripts/build-web.mjs. */
 interface ProgramIndex {
@@ -77,6 +79,8 @@ const wasmUrl = new URL('emulator.wasm', document.baseURI);
 const programBytes = new Map<string, Promise<Uint8Array>>();
 /** The machine for the form's current choices (remade by every change and by Reset). */
 let session: Promise<Session> | undefined;
+/** The assembly sandbox's patched harness: it replaces the bundled bytes of its name until the picker changes. */
+let sandboxProgram: Uint8Array | undefined;
 /** The thread the picker shows next (set by Run to next critical section). */
 let pickThread: number | undefined;
 /** Ignores clicks while one is being handled (a run holds the page until it returns). */
@@ -112,7 +116,7 @@ async function newSession(): Promise<Session> {
   const name = form.program.value;
   const choice = {
     name,
-    program: await loadProgram(name),
+    program: name === SANDBOX_PROGRAM && sandboxProgram ? sandboxProgram : await loadProgram(name),
     args: form.args.value,
     seed: readInteger(form.seed, 'The seed', 0, 2 ** 32 - 1),
     cpus: readInteger(form.cpus, 'vCPUs', 1, 64),
@@ -356,6 +360,7 @@ async function main(): Promise<void> {
   for (const p of index.programs) form.program.append(new Option(p.name, p.name, false, p.name === DEFAULT_PROGRAM));
   form.args.value = DEFAULT_ARGS[form.program.value] ?? '';
   form.program.addEventListener('change', () => {
+    sandboxProgram = undefined;
     form.args.value = DEFAULT_ARGS[form.program.value] ?? '';
     reset();
   });
@@ -389,6 +394,17 @@ async function main(): Promise<void> {
   lessonUi.picker.addEventListener('change', pickLesson);
   lessonUi.next.addEventListener('click', nextLessonStep);
   element('choices').addEventListener('submit', (e) => e.preventDefault());
+  element('sandbox-form').addEventListener('submit', (e) => e.preventDefault());
+  mountSandbox({
+    loadHarness: () => loadProgram(SANDBOX_PROGRAM),
+    open(program) {
+      sandboxProgram = program;
+      form.program.value = SANDBOX_PROGRAM;
+      form.args.value = SANDBOX_ARGS;
+      reset();
+      return session!;
+    },
+  });
   reset();
   await session;
   document.body.dataset.ready = 'true';
