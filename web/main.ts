@@ -401,7 +401,9 @@ async function main(): Promise<void> {
       sandboxProgram = program;
       form.program.value = SANDBOX_PROGRAM;
       form.args.value = SANDBOX_ARGS;
-      reset();
+      // A lesson in progress is about another program: leave it (this resets the machine).
+      lessonUi.picker.value = '';
+      pickLesson();
       return session!;
     },
   });

@@ -64,6 +64,8 @@ describe('the assembly sandbox (the page)', () => {
     });
     expect(selected).toBe('\tincc qword ptr [rdi + rcx]\t# commit: the one store, and the last instruction');
     await screenshot('typo');
+    await press('sandbox-default');
+    expect(await pg.page.inputValue('#sandbox-text')).toBe(DEFAULT_SECTION);
   });
 
   it('a commit that is not last: preempted on the instruction after it, the run ends "counted twice"', async () => {

@@ -68,10 +68,14 @@ describe('the sandbox harness and its area', () => {
     expect(chaos.aborts).toBeGreaterThan(0);
   });
 
-  it('moving code changes the descriptor: a nop before start shifts start_ip, post_commit and abort_ip', async () => {
+  it('moving code moves the descriptor: a nop before start shifts start_ip, post_commit and abort_ip, and the section still works', async () => {
     const b = buildSandbox(asm, harness, DEFAULT_SECTION.replace('start:\n', '\tnop\nstart:\n'));
     expect(b.labels.start).toBe(b.area.address + 0xe);
-    const m = (await run(b.program, { args: '1 1' })).m;
+    const { m, r, out, aborts } = await run(b.program, { args: '4 300', cpus: 4, chaos: 30 });
+    // The jne to abort: and the descriptor followed the code: still correct under chaos.
+    expect(r.exitCode).toBe(0);
+    expect(out).toBe('rseq_sandbox: ok: 4 threads x 300 increments = 1200\n');
+    expect(aborts).toBeGreaterThan(0);
     expect(m.criticalSections).toHaveLength(1);
     expect(m.criticalSections[0]).toMatchObject({ start: b.labels.start, postCommit: b.labels.post_commit, abort: b.labels.abort, abortSignature: 0x53053053, problems: [] });
   });
