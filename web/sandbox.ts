@@ -174,7 +174,10 @@ export function buildSandbox(asm: Assembler, harness: Uint8Array, text: string):
   // does the arithmetic and nothing before them moves.
   const trailer = `\n.quad ${SECTION_LABELS.join(', ')}\n`;
   const r = asm.assemble(lines.join('\n') + trailer, area.address);
-  if ('error' in r) throw new SandboxError(r.error, failingLine(asm, lines, area.address));
+  if ('error' in r) {
+    const line = failingLine(asm, lines, area.address);
+    throw new SandboxError(line === undefined ? r.error : `${r.error} in "${lines[line - 1].trim()}"`, line);
+  }
   const used = r.bytes.length - 8 * SECTION_LABELS.length;
   if (used > area.size) throw new SandboxError(`the code is ${used} bytes; the area holds ${area.size}`);
   const words = new DataView(r.bytes.buffer, r.bytes.byteOffset + used, 8 * SECTION_LABELS.length);

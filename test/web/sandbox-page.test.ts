@@ -56,7 +56,7 @@ describe('the assembly sandbox (the page)', () => {
     const lines = DEFAULT_SECTION.split('\n');
     const at = lines.findIndex((l) => l.startsWith('\tinc qword'));
     await pg.page.fill('#sandbox-text', DEFAULT_SECTION.replace('\tinc qword', '\tincc qword'));
-    expect(await assembleAndRun()).toBe(`Not assembled: line ${at + 1}: Invalid mnemonic (KS_ERR_ASM_MNEMONICFAIL)`);
+    expect(await assembleAndRun()).toBe(`Not assembled: line ${at + 1}: Invalid mnemonic (KS_ERR_ASM_MNEMONICFAIL) in "incc qword ptr [rdi + rcx]"`);
     expect(await pg.page.getAttribute('#sandbox-message', 'role')).toBe('alert');
     const selected = await pg.page.evaluate(() => {
       const t = document.getElementById('sandbox-text') as HTMLTextAreaElement;

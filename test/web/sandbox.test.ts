@@ -121,12 +121,12 @@ describe('what the sandbox refuses, and why', () => {
     lines[at] = '\tincc qword ptr [rdi + rcx]';
     const e = refused(lines.join('\n'));
     expect(e.line).toBe(at + 1);
-    expect(e.message).toBe(`line ${at + 1}: Invalid mnemonic (KS_ERR_ASM_MNEMONICFAIL)`);
+    expect(e.message).toBe(`line ${at + 1}: Invalid mnemonic (KS_ERR_ASM_MNEMONICFAIL) in "incc qword ptr [rdi + rcx]"`);
   });
 
   it('a bad operand, and a jump to a label nobody defines, name their lines', () => {
-    expect(refused('start:\n\tmov eax, [rbx]]\npost_commit:\nabort:\n\tret').message).toBe('line 2: Invalid operand (KS_ERR_ASM_INVALIDOPERAND)');
-    expect(refused('start:\n\tnop\n\tjmp nowhere\npost_commit:\nabort:\n\tret').message).toBe('line 3: Cannot find a symbol (KS_ERR_ASM_SYMBOL_MISSING)');
+    expect(refused('start:\n\tmov eax, [rbx]]\npost_commit:\nabort:\n\tret').message).toBe('line 2: Invalid operand (KS_ERR_ASM_INVALIDOPERAND) in "mov eax, [rbx]]"');
+    expect(refused('start:\n\tnop\n\tjmp nowhere\npost_commit:\nabort:\n\tret').message).toBe('line 3: Cannot find a symbol (KS_ERR_ASM_SYMBOL_MISSING) in "jmp nowhere"');
     expect(refused('start:\nloop:\n\tnop\nloop:\npost_commit:\nabort:\n\tret').line).toBe(4);
   });
 
