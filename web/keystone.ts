@@ -9,7 +9,7 @@ let loading: Promise<Assembler> | undefined;
 
 /** The assembler, loading keystone from dir (a URL ending in /) the first time. */
 export function loadAssembler(dir: URL): Promise<Assembler> {
-  loading ??= (import(/* @vite-ignore */ new URL('keystone.js', dir).href) as Promise<{ default: typeof keystoneFactory }>)
+  loading ??= (import(new URL('keystone.js', dir).href) as Promise<{ default: typeof keystoneFactory }>)
     .then((m) => m.default({ locateFile: (file) => new URL(file, dir).href }))
     .then(keystoneAssembler);
   // A failed load (network) is tried again next time.

@@ -91,16 +91,26 @@ describe('a broken section', () => {
     expect(r.r.findings.map((f) => f.rule)).toContain('commit-not-last');
   });
 
-  it('commit not last: the fuzzer finds it too', async () => {
-    const b = buildSandbox(asm, harness, COMMIT_NOT_LAST);
-    const f = await fuzz({ target: { program: b.program, path, args: SANDBOX_ARGS.split(' '), cpus: 2, kernel: 'current', maxInstructions: 50_000_000 }, cpu: await createCpu(), seed: 1, schedules: 500 });
-    expect(f.failure?.summary).toMatch(/counted twice/);
+  const fuzzSection = async (text: string, args = SANDBOX_ARGS.split(' ')) => fuzz({
+    target: { program: buildSandbox(asm, harness, text).program, path, args, cpus: 2, kernel: 'current', maxInstructions: 50_000_000 },
+    cpu: await createCpu(),
+    seed: 1,
+    schedules: 500,
+  });
+
+  it('commit not last: the fuzzer finds it too (and nothing in the default section with the same budget)', async () => {
+    const bad = await fuzzSection(COMMIT_NOT_LAST);
+    expect(bad.failure?.summary).toMatch(/counted twice/);
+    expect(bad.staticFindings.some((f) => f.startsWith('commit-not-last:'))).toBe(true);
+    const good = await fuzzSection(DEFAULT_SECTION);
+    expect(good.failure).toBeUndefined();
+    expect(good.staticFindings).toEqual([]);
   });
 
   it('no cpu check: a section that never compares cpu_id loses increments when threads share a CPU slot', async () => {
-    const b = buildSandbox(asm, harness, DEFAULT_SECTION.replace('\tcmp eax, dword ptr [rsi + 4]\t# still on that CPU?\n\tjne abort\n', '\tmov r8, qword ptr [rdi + rcx]\n\tinc r8\n').replace('\tinc qword ptr [rdi + rcx]', '\tmov qword ptr [rdi + rcx], r8'));
-    const f = await fuzz({ target: { program: b.program, path, args: ['4', '200'], cpus: 2, kernel: 'current', maxInstructions: 50_000_000 }, cpu: await createCpu(), seed: 1, schedules: 500 });
-    expect(f.failure?.summary).toMatch(/were lost/);
+    const unchecked = DEFAULT_SECTION.replace('\tcmp eax, dword ptr [rsi + 4]\t# still on that CPU?\n\tjne abort\n', '\tmov r8, qword ptr [rdi + rcx]\n\tinc r8\n').replace('\tinc qword ptr [rdi + rcx]', '\tmov qword ptr [rdi + rcx], r8');
+    expect(unchecked).not.toContain('cmp eax');
+    expect((await fuzzSection(unchecked, ['4', '200'])).failure?.summary).toMatch(/were lost/);
   });
 });
 
