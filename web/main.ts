@@ -4,7 +4,8 @@
 // area and code, run it to a critical section and preempt, migrate or
 // signal it at exactly its current instruction, go Back to before the last
 // action and choose again, watch a per-vCPU timeline, or walk a lesson
-// (web/lessons.ts) with Next. Everything runs here in the
+// (web/lessons.ts) with Next, or write a critical section in assembly and
+// run it (web/sandbox-panel.ts). Everything runs here in the
 // browser: the same wasm CPU and kernel model as the CLI.
 
 import { createCpu } from '../emulator/index.js';
