@@ -5,6 +5,9 @@
 //                           same emulator/ and kernel-model/ code as Node)
 //   emulator.wasm           the CPU (build/emulator.wasm)
 //   capstone/capstone.wasm  the disassembler's wasm (@alexaltea/capstone-js)
+//   keystone/keystone.js,   the assembly sandbox's assembler
+//   keystone/keystone.wasm  (@alexaltea/keystone-js, GPL-2.0): bundled apart
+//                           from app.js and loaded only when the sandbox opens
 //   programs/<name>         every built program (build/programs/*)
 //   programs/index.json     { programs: [{ name, size }] }, sorted by name
 // Needs `npm run build:wasm` and `npm run build:programs` first. Run with
@@ -33,6 +36,7 @@ if (!existsSync(programsDir)) fail(`${relative(root, programsDir)} is missing: r
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(join(outdir, 'programs'), { recursive: true });
 mkdirSync(join(outdir, 'capstone'), { recursive: true });
+mkdirSync(join(outdir, 'keystone'), { recursive: true });
 
 try {
   await build({
@@ -48,6 +52,17 @@ try {
     external: ['node:*'],
     logLevel: 'warning',
   });
+  // Its own bundle: web/keystone.ts imports it by URL, so app.js stays small.
+  await build({
+    entryPoints: { keystone: join(root, 'web', 'keystone-entry.ts') },
+    outdir: join(outdir, 'keystone'),
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    external: ['node:*'],
+    logLevel: 'warning',
+  });
 } catch (e) {
   fail(`esbuild failed: ${e instanceof Error ? e.message : e}`);
 }
@@ -56,6 +71,8 @@ for (const f of ['index.html', 'style.css']) copyFileSync(join(root, 'web', f), 
 copyFileSync(wasm, join(outdir, 'emulator.wasm'));
 const capstoneJs = createRequire(import.meta.url).resolve('@alexaltea/capstone-js');
 copyFileSync(join(dirname(capstoneJs), 'capstone.wasm'), join(outdir, 'capstone', 'capstone.wasm'));
+const keystoneJs = createRequire(import.meta.url).resolve('@alexaltea/keystone-js');
+copyFileSync(join(dirname(keystoneJs), 'keystone.wasm'), join(outdir, 'keystone', 'keystone.wasm'));
 
 const programs = readdirSync(programsDir)
   .filter((name) => statSync(join(programsDir, name)).isFile())

@@ -1,13 +1,14 @@
-// The playground page (issue #13, first four slices): pick a bundled
-// program, give it arguments, a seed, a number of vCPUs and a kernel
-// profile, then step it one instruction at a time or run it to the end;
-// pick a thread to see its rseq area and code, run it to a critical
-// section and preempt, migrate or signal it at exactly its current
-// instruction, go Back to before the last action and choose again, watch a
-// per-vCPU timeline, or walk a lesson
+// The playground page (issue #13): pick a bundled program (or your own ELF),
+// give it arguments, a seed, a number of vCPUs and a kernel profile, then
+// step it one instruction at a time or run it (pausable); pick a thread to
+// see its registers, rseq area and code, run it to a critical section and
+// preempt, migrate or signal it at exactly its current instruction, go Back
+// or Forward, jump to a moment on the per-vCPU timeline, walk a lesson
 // (web/lessons.ts) with Next, some of whose steps show the program's runs
-// under several kernel profiles side by side (web/compare.ts). Everything
-// runs here in the browser: the same wasm CPU and kernel model as the CLI.
+// under several kernel profiles side by side (web/compare.ts), or write a
+// critical section in assembly and run it (web/sandbox-panel.ts).
+// Everything runs here in the browser: the same wasm CPU and kernel model
+// as the CLI.
 
 import { createCpu } from '../emulator/index.js';
 import type { InjectAction } from '../kernel-model/injection.js';
@@ -19,6 +20,8 @@ import type { PerCpuDataView } from './percpu-data.js';
 import { LESSONS, playAction, type Lesson } from './lessons.js';
 import { endingText, outputLines, runUnderKernels, type KernelRun } from './compare.js';
 import { CURRENT_PROFILE, type KernelProfileName } from '../kernel-model/kernel-profile.js';
+import { SANDBOX_ARGS, SANDBOX_PROGRAM } from './sandbox.js';
+import { mountSandbox } from './sandbox-panel.js';
 
 /** build/web/programs/index.json, written by scripts/build-web.mjs. */
 interface ProgramIndex {
@@ -91,6 +94,8 @@ const wasmUrl = new URL('emulator.wasm', document.baseURI);
 const programBytes = new Map<string, Promise<Uint8Array>>();
 /** The machine for the form's current choices (remade by every change and by Reset). */
 let session: Promise<Session> | undefined;
+/** The assembly sandbox's patched harness: it replaces the bundled bytes of its name until the picker changes. */
+let sandboxProgram: Uint8Array | undefined;
 /** The thread the picker shows next (set by Run to next critical section). */
 let pickThread: number | undefined;
 /** Ignores clicks while one is being handled. */
@@ -136,7 +141,7 @@ async function newSession(): Promise<Session> {
   const name = value.startsWith('own:') ? value.slice(4) : value;
   const choice = {
     name,
-    program: await loadProgram(value),
+    program: value === SANDBOX_PROGRAM && sandboxProgram ? sandboxProgram : await loadProgram(value),
     args: form.args.value,
     seed: readInteger(form.seed, 'The seed', 0, 2 ** 32 - 1),
     cpus: readInteger(form.cpus, 'vCPUs', 1, 64),
@@ -622,6 +627,7 @@ async function main(): Promise<void> {
   for (const p of index.programs) form.program.append(new Option(p.name, p.name, false, p.name === DEFAULT_PROGRAM));
   form.args.value = DEFAULT_ARGS[form.program.value] ?? '';
   form.program.addEventListener('change', () => {
+    sandboxProgram = undefined;
     form.args.value = DEFAULT_ARGS[form.program.value] ?? '';
     reset();
   });
@@ -681,6 +687,19 @@ async function main(): Promise<void> {
   lessonUi.picker.addEventListener('change', pickLesson);
   lessonUi.next.addEventListener('click', nextLessonStep);
   element('choices').addEventListener('submit', (e) => e.preventDefault());
+  element('sandbox-form').addEventListener('submit', (e) => e.preventDefault());
+  mountSandbox({
+    loadHarness: () => loadProgram(SANDBOX_PROGRAM),
+    open(program) {
+      sandboxProgram = program;
+      form.program.value = SANDBOX_PROGRAM;
+      form.args.value = SANDBOX_ARGS;
+      // A lesson in progress is about another program: leave it (this resets the machine).
+      lessonUi.picker.value = '';
+      pickLesson();
+      return session!;
+    },
+  });
   reset();
   await session;
   document.body.dataset.ready = 'true';

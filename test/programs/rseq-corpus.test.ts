@@ -47,6 +47,8 @@ const CASES: Case[] = [
   { name: 'rseq_spinlock', args: ['4', '1000'], stdout: 'rseq_spinlock: 4 threads x 1000 locked increments = 4000\n', sections: ['rseq_cmpeqv_storev'], exits: ['rseq_cmpeqv_storev'], maxInstructions: 1_000_000, aborts: true },
   // ~420 K
   { name: 'rseq_mmcid_pool', args: ['4', '500'], stdout: 'rseq_mmcid_pool: 4 threads x 500 allocations, every object back in the pool once\n', sections: ['rseq_mm_cid_cmpeqv_trystorev_storev', 'rseq_mm_cid_cmpeqv_trymemcpy_storev'], exits: ['rseq_mm_cid_cmpeqv_trystorev_storev', 'rseq_mm_cid_cmpeqv_trymemcpy_storev'], maxInstructions: 2_000_000, aborts: true },
+  // ~60 K: the assembly sandbox's harness with its own (default) section
+  { name: 'rseq_sandbox', args: ['4', '500'], stdout: 'rseq_sandbox: ok: 4 threads x 500 increments = 2000\n', sections: ['rseq_sandbox_area'], exits: [], maxInstructions: 1_000_000, aborts: true },
   // ~30-50 K. Chaos migrations respect the affinity the program narrows.
   { name: 'rseq_getcpu', args: [], stdout: 'rseq_getcpu: ok\n', sections: [], exits: [], maxInstructions: 1_000_000, aborts: false },
   // ~30-60 K
