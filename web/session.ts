@@ -4,10 +4,14 @@
 
 import type { Cpu } from '../emulator/api.js';
 import type { CriticalSection } from '../kernel-model/elf-rseq.js';
-import type { InjectAction } from '../kernel-model/injection.js';
+import { describeInjection, type InjectAction } from '../kernel-model/injection.js';
+import type { MachineEvent } from '../kernel-model/events.js';
 import type { KernelProfileName } from '../kernel-model/kernel-profile.js';
 import { Machine, type MachineSnapshot, type RunResult } from '../kernel-model/machine.js';
 import { RSEQ_CS_SIZE, RseqCsField, RseqField } from '../kernel-model/rseq.js';
+import { beginSchedule, runStartUp, targetMachine, type FuzzTarget } from '../fuzz/runner.js';
+import type { Schedule } from '../fuzz/schedule.js';
+import { eventsBeforeFirstInjection, runEvents } from './injection-pause.js';
 
 /** What the page's form chooses. */
 export interface SessionChoice {
@@ -162,8 +166,19 @@ export function splitArgs(args: string): string[] {
   return args.split(/\s+/).filter((a) => a !== '');
 }
 
+/** A session opened from a fuzzer's schedule (Session.fromSchedule): what it runs, and where it stopped. */
+export interface ScheduleOrigin {
+  target: FuzzTarget;
+  schedule: Schedule;
+  /** True when it stopped just before the schedule's first injected event fires; false when none fires. */
+  beforeInjection: boolean;
+}
+
 export class Session {
   private last?: RunResult;
+  /** Set by fromSchedule: the schedule it runs, and the instruction total its runs stop at (the Runner's budget). */
+  private origin?: ScheduleOrigin;
+  private endAt?: number;
   private readonly log: LogEntry[] = [];
   /** Each thread's rseq field values before the last step or run ("tid:name" -> value). */
   private before = new Map<string, string>();
@@ -201,6 +216,42 @@ export class Session {
       debugRseq: choice.debugRseq,
     });
     return new Session(machine, choice);
+  }
+
+  /**
+   * The run `rseqlab replay` and the fuzzer's Runner make of this target and
+   * schedule, in the stepper: start-up from seed 1 up to the main thread's
+   * rseq registration, the scheduler reseeded with the schedule's seed, its
+   * events injected, sections stepped after them; then run on to the last
+   * point before the first event fires at which stopping changes nothing
+   * (web/injection-pause.ts), so Run to end gives the Runner's trace hash.
+   * Back returns to the registration. `name` is the bundled program's name.
+   */
+  static fromSchedule(cpu: Cpu, name: string, target: FuzzTarget, schedule: Schedule): Session {
+    const machine = targetMachine(target, cpu);
+    runStartUp(machine, target);
+    beginSchedule(machine, schedule);
+    const start = machine.snapshot();
+    const n = eventsBeforeFirstInjection(machine, start, target.maxInstructions);
+    machine.releaseSnapshot(start);
+    const s = new Session(machine, { name, program: target.program, args: target.args.join(' '), seed: schedule.seed, cpus: target.cpus, kernel: target.kernel, debugRseq: target.debugRseq });
+    s.origin = { target, schedule, beforeInjection: n !== undefined };
+    s.endAt = target.maxInstructions;
+    if (n) {
+      s.checkpoint();
+      s.last = runEvents(machine, target.maxInstructions, n);
+    }
+    return s;
+  }
+
+  /** The schedule this session runs, when it came from one (fromSchedule). */
+  get scheduleOrigin(): ScheduleOrigin | undefined {
+    return this.origin;
+  }
+
+  /** Events waiting to be injected, in words ("preempt at 0x401b3c (hit 3)"). */
+  pendingInjections(): string[] {
+    return this.machine.pendingInjections().map((p) => describeInjection(p));
   }
 
   /** vCPU cpu's virtual clock (ns). */
@@ -275,15 +326,30 @@ export class Session {
     return this.runFor(1);
   }
 
-  /** Everything up to the program's end (one run, so the schedule is the same as one Machine.run in Node). */
+  /**
+   * Everything up to the program's end (one run, so the schedule is the
+   * same as one Machine.run in Node; from a schedule, up to the Runner's
+   * budget, so a hang ends where the fuzzer's did).
+   */
   runToEnd(): RunResult {
-    return this.runFor(RUN_TO_END_BUDGET);
+    return this.runFor(this.endAt !== undefined ? Math.max(0, this.endAt - this.machine.retired) : RUN_TO_END_BUDGET);
   }
 
-  private runFor(maxInstructions: number): RunResult {
+  /**
+   * Runs until the next injected event has been applied (the thread is
+   * still at its instruction; an abort happens when it next returns to user
+   * space). A pause between the machine's turns, so a later Run to end
+   * still gives the one-run trace hash.
+   */
+  runToInjection(): RunResult {
+    const budget = this.endAt !== undefined ? Math.max(0, this.endAt - this.machine.retired) : RUN_TO_END_BUDGET;
+    return this.runFor(budget, (e) => e.kind === 'inject');
+  }
+
+  private runFor(maxInstructions: number, until?: (e: MachineEvent) => boolean): RunResult {
     if (this.ended) return this.last!;
     this.checkpoint();
-    this.last = this.machine.run({ maxInstructions });
+    this.last = this.machine.run({ maxInstructions, until });
     return this.last;
   }
 
