@@ -4,8 +4,10 @@
 // area and code, run it to a critical section and preempt, migrate or
 // signal it at exactly its current instruction, go Back to before the last
 // action and choose again, watch a per-vCPU timeline, or walk a lesson
-// (web/lessons.ts) with Next. Everything runs here in the
-// browser: the same wasm CPU and kernel model as the CLI.
+// (web/lessons.ts) with Next; fuzz it in a Web Worker and open a failure,
+// a replay file or a shared link in the stepper (web/fuzz-panel.ts).
+// Everything runs here in the browser: the same wasm CPU and kernel model
+// as the CLI.
 
 import { createCpu } from '../emulator/index.js';
 import type { InjectAction } from '../kernel-model/injection.js';
@@ -13,6 +15,9 @@ import { Session, sectionRole, type SessionView, type ThreadView } from './sessi
 import { drawTimeline } from './timeline.js';
 import { disassembleMany, disassembleOne } from './disassemble.js';
 import { LESSONS, playAction, type Lesson } from './lessons.js';
+import { setupFuzzPanel, type FormChoices, type FuzzPanel } from './fuzz-panel.js';
+import { isKernelProfileName } from '../kernel-model/kernel-profile.js';
+import { splitArgs } from './session.js';
 
 /** build/web/programs/index.json, written by scripts/build-web.mjs. */
 interface ProgramIndex {
@@ -34,6 +39,7 @@ const form = {
   args: element<HTMLInputElement>('args'),
   seed: element<HTMLInputElement>('seed'),
   cpus: element<HTMLInputElement>('cpus'),
+  kernel: element<HTMLSelectElement>('kernel'),
   run: element<HTMLButtonElement>('run'),
   step: element<HTMLButtonElement>('step'),
   reset: element<HTMLButtonElement>('reset'),
@@ -87,6 +93,10 @@ let lessonStep = 0;
 let lessonTid: number | undefined;
 /** For each lesson step played: the session's backSteps and the lesson's thread before it (Back past it undoes the step). */
 const lessonDone: { backSteps: number; tid: number | undefined }[] = [];
+/** The Fuzz section (set up once the program list is in). */
+let fuzzPanel: FuzzPanel | undefined;
+/** The program names the page bundles (programs/index.json). */
+const bundled = new Set<string>();
 
 function loadProgram(name: string): Promise<Uint8Array> {
   let p = programBytes.get(name);
@@ -116,8 +126,44 @@ async function newSession(): Promise<Session> {
     args: form.args.value,
     seed: readInteger(form.seed, 'The seed', 0, 2 ** 32 - 1),
     cpus: readInteger(form.cpus, 'vCPUs', 1, 64),
+    kernel: kernelChoice(),
   };
   return Session.create(await createCpu(wasmUrl), choice);
+}
+
+function kernelChoice(): FormChoices['kernel'] {
+  const k = form.kernel.value;
+  if (!isKernelProfileName(k)) throw new Error(`no kernel profile '${k}'`);
+  return k;
+}
+
+/** The form's choices, for the Fuzz section and share links. */
+function formChoices(): FormChoices {
+  return {
+    name: form.program.value,
+    args: splitArgs(form.args.value),
+    seed: readInteger(form.seed, 'The seed', 0, 2 ** 32 - 1),
+    cpus: readInteger(form.cpus, 'vCPUs', 1, 64),
+    kernel: kernelChoice(),
+  };
+}
+
+function setFormChoices(c: FormChoices): void {
+  form.program.value = c.name;
+  form.args.value = c.args.join(' ');
+  form.seed.value = String(c.seed);
+  form.cpus.value = String(c.cpus);
+  form.kernel.value = c.kernel;
+}
+
+/** Puts a session made elsewhere (a fuzzer's failure, a replay, a link) in the stepper, as reset() puts a new one. */
+async function openSession(s: Session): Promise<void> {
+  clearLesson();
+  const old = session;
+  session = Promise.resolve(s);
+  void old?.then((o) => { if (o !== s) o.dispose(); }, () => undefined);
+  out.error.hidden = true;
+  await show(s);
 }
 
 function hex(n: bigint): string {
@@ -130,6 +176,7 @@ function statusText(v: SessionView): string {
     case 'exited': return `Exited with status ${v.exitCode}.`;
     case 'killed': return `Killed (exit status ${v.exitCode})${v.message ? `: ${v.message}` : ''}.`;
     case 'budget-exhausted': return v.retired > 0 ? 'Stopped: press Step or Run to end to go on.' : 'Not started.';
+    case 'paused': return 'Stopped: press Step or Run to end to go on.';
     default: return `${v.kind}${v.message ? `: ${v.message}` : ''}`;
   }
 }
@@ -168,6 +215,7 @@ async function show(s: Session | undefined): Promise<void> {
   }
   out.vcpus.replaceChildren(...rows);
   showThreads(s, v);
+  if (s) fuzzPanel?.shown(s);
 }
 
 /** The thread picker, and the selected thread's rseq area, code and the event log. */
@@ -333,12 +381,17 @@ function nextLessonStep(): void {
   }).then(showLesson);
 }
 
-/** Starts a new machine for the form's choices and shows it at its first instruction. */
-function reset(): void {
+/** The lesson starts over (a new machine is on the stepper). */
+function clearLesson(): void {
   lessonStep = 0;
   lessonTid = undefined;
   lessonDone.length = 0;
   showLesson();
+}
+
+/** Starts a new machine for the form's choices and shows it at its first instruction. */
+function reset(): void {
+  clearLesson();
   void session?.then((s) => s.dispose(), () => undefined);
   const next = newSession();
   session = next;
@@ -353,13 +406,17 @@ async function main(): Promise<void> {
   const res = await fetch(new URL('programs/index.json', document.baseURI));
   if (!res.ok) throw new Error(`could not load the program list: HTTP ${res.status}`);
   const index = (await res.json()) as ProgramIndex;
-  for (const p of index.programs) form.program.append(new Option(p.name, p.name, false, p.name === DEFAULT_PROGRAM));
+  for (const p of index.programs) {
+    form.program.append(new Option(p.name, p.name, false, p.name === DEFAULT_PROGRAM));
+    bundled.add(p.name);
+  }
   form.args.value = DEFAULT_ARGS[form.program.value] ?? '';
   form.program.addEventListener('change', () => {
     form.args.value = DEFAULT_ARGS[form.program.value] ?? '';
     reset();
   });
   for (const input of [form.args, form.seed, form.cpus]) input.addEventListener('input', reset);
+  form.kernel.addEventListener('change', reset);
   form.run.addEventListener('click', () => void act((s) => s.runToEnd()));
   form.step.addEventListener('click', () => void act((s) => s.step()));
   form.reset.addEventListener('click', reset);
@@ -389,8 +446,19 @@ async function main(): Promise<void> {
   lessonUi.picker.addEventListener('change', pickLesson);
   lessonUi.next.addEventListener('click', nextLessonStep);
   element('choices').addEventListener('submit', (e) => e.preventDefault());
-  reset();
-  await session;
+  fuzzPanel = setupFuzzPanel({
+    choices: formChoices,
+    setChoices: setFormChoices,
+    reset,
+    program: (name) => (bundled.has(name) ? loadProgram(name) : Promise.resolve(undefined)),
+    open: openSession,
+    current: async () => session?.catch(() => undefined),
+    act,
+    wasmUrl,
+  });
+  // A shared link names the run to open; without one, the form's choices.
+  if (!(await fuzzPanel.openFromLocation())) reset();
+  await session?.catch(() => undefined);
   document.body.dataset.ready = 'true';
 }
 
