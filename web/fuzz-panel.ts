@@ -81,7 +81,9 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     runToInjection: element<HTMLButtonElement>('run-to-injection'),
   };
   const workerUrl = new URL('fuzz-worker.js', document.baseURI);
+  /** The campaign running, and the worker explaining an opened run (each at most one). */
   let worker: Worker | undefined;
+  let explainer: Worker | undefined;
   let downloadUrl: string | undefined;
 
   const showError = (e: unknown) => {
@@ -102,9 +104,17 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
 
   const finish = (w: Worker) => {
     w.terminate();
-    if (worker === w) worker = undefined;
+    if (explainer === w) explainer = undefined;
+    if (worker !== w) return;
+    worker = undefined;
     ui.start.disabled = false;
     ui.stop.disabled = true;
+  };
+
+  /** A late explanation must not overwrite what the page opened since. */
+  const dropExplainer = () => {
+    explainer?.terminate();
+    explainer = undefined;
   };
 
   /** The failure's box: summary, schedule, explanation, the replay file to download. */
@@ -149,18 +159,20 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
 
   /** Explains a run opened from a file or a link (in a worker: the Runner's run of it). */
   const explainInWorker = (run: ScheduledRun, fileName?: string, replay?: object) => {
+    dropExplainer();
     const code = encodeSchedule(run.schedule);
     showFailure(run.expect ? `${run.expect.summary} (as found)` : 'Running the schedule…', code, [], replay, fileName);
     const w = startWorker((m) => {
       if (m.type === 'explained') {
         const summary = m.failure ?? 'This schedule does not fail with the page\'s program.';
-        showFailure(summary, code, m.explanation, replay, fileName);
+        showFailure(summary, code, [...m.explanation, `trace hash of the whole run: ${m.traceHash} (Run to end from the stepper gives the same)`], replay, fileName);
         finish(w);
       } else if (m.type === 'error') {
         showError(new Error(m.message));
         finish(w);
       }
     });
+    explainer = w;
     w.postMessage({ type: 'explain', target: run.target, schedule: code, wasm: host.wasmUrl.href } satisfies ToFuzzWorker);
   };
 
@@ -182,6 +194,7 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     }
     const total = spec.schedules!;
     const name = host.choices().name;
+    dropExplainer();
     ui.start.disabled = true;
     ui.stop.disabled = false;
     ui.failure.hidden = true;

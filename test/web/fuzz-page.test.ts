@@ -166,12 +166,27 @@ describe('fuzzing, replay files and links (the page)', () => {
       const other = pageActions(() => fresh);
       expect(await fresh.inputValue('#program')).toBe('rseq_bug_no_cpu_check');
       expect(await other.text('#failure-schedule')).toBe(schedule);
+      // The worker's run of the linked schedule (its explanation) ends with Node's trace hash, and so does the stepper's.
+      await fresh.waitForFunction(() => document.getElementById('failure-explanation')?.textContent?.includes('trace hash of the whole run'), undefined, { timeout: 30_000 });
+      expect(await other.text('#failure-explanation')).toContain(`trace hash of the whole run: ${outcome.traceHash}`);
       await other.press('run');
       await other.retiredIs(outcome.retired);
       expect(await other.text('#trace-hash')).toBe(outcome.traceHash);
       const shot = join(pg.playground.dir, 'playground-link.png');
       await fresh.screenshot({ path: shot, fullPage: true });
       console.log(`screenshot: ${shot}`);
+
+      // A link without a schedule is the form's choices; a new hash in the same page opens it too.
+      const plain = Session.create(await createCpu(), { name: 'rseq_counter', program: await bytes('rseq_counter'), args: '2 300', seed: 3, cpus: 3, kernel: '6.19' });
+      plain.runToEnd();
+      await fresh.goto(new URL('#program=rseq_counter&arg=2&arg=300&seed=3&cpus=3&kernel=6.19', link).href);
+      await fresh.waitForFunction(() => (document.getElementById('cpus') as HTMLInputElement).value === '3' && document.getElementById('retired')?.textContent === '0');
+      expect(await fresh.inputValue('#program')).toBe('rseq_counter');
+      expect(await fresh.inputValue('#kernel')).toBe('6.19');
+      expect(await fresh.inputValue('#seed')).toBe('3');
+      await other.press('run');
+      await other.retiredIs(plain.view().retired);
+      expect(await other.text('#trace-hash')).toBe(plain.view().traceHash);
       expect(errors).toEqual([]);
     } finally {
       await fresh.close();
