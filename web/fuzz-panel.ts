@@ -325,6 +325,10 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     ui.error.hidden = true;
     const c: FormChoices = { name: shared.program, args: shared.args, seed: shared.seed, cpus: shared.cpus, kernel: shared.kernel };
     if (shared.schedule === undefined) {
+      if (!(await host.program(shared.program).catch(() => undefined))) {
+        showError(new Error(`The link names ${JSON.stringify(shared.program)}, and the page has no program of that name.`));
+        return false;
+      }
       host.setChoices(c);
       host.reset();
       return true;

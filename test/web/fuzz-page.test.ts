@@ -187,6 +187,13 @@ describe('fuzzing, replay files and links (the page)', () => {
       await other.press('run');
       await other.retiredIs(plain.view().retired);
       expect(await other.text('#trace-hash')).toBe(plain.view().traceHash);
+
+      // A link to a program the page does not have says so and changes nothing.
+      await fresh.goto(new URL('#program=no_such_program&seed=3', link).href);
+      await fresh.waitForSelector('#fuzz-error:not([hidden])');
+      expect(await other.text('#fuzz-error')).toContain('the page has no program of that name');
+      expect(await fresh.inputValue('#program')).toBe('rseq_counter');
+      expect(await other.text('#trace-hash')).toBe(plain.view().traceHash);
       expect(errors).toEqual([]);
     } finally {
       await fresh.close();

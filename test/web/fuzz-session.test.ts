@@ -33,7 +33,7 @@ async function failureOf(name: string, args: string[]) {
 }
 
 describe('a failing schedule in the stepper (Session.fromSchedule)', () => {
-  for (const [name, args] of [['rseq_bug_two_stores', []], ['rseq_bug_bad_signature', []], ['rseq_bug_no_cpu_check', ['4', '500']]] as const) {
+  for (const [name, args] of [['rseq_bug_commit_not_last', []], ['rseq_bug_two_stores', []], ['rseq_bug_bad_signature', []], ['rseq_bug_no_cpu_check', ['4', '500']]] as const) {
     it(`${name}: stops just before the first event fires, and Run to end is the Runner's run`, async () => {
       const { target, failure, schedule, outcome } = await failureOf(name, [...args]);
       expect(judge(outcome)?.summary).toBe(failure.summary);
