@@ -237,6 +237,8 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
   /** The campaign's end: a line of numbers, and a failure opened in the stepper. */
   const done = async (spec: CampaignSpec, r: FuzzResult, stopped: boolean, ms: number) => {
     ui.progress.value = r.schedules;
+    // For tools reading the page (bench/web-fuzz.ts): the figures unrounded.
+    Object.assign(ui.status.dataset, { schedules: String(r.schedules), ms: String(ms), covered: String(r.coverage.covered) });
     const took = ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`;
     const rate = `${r.schedules} schedule${r.schedules === 1 ? '' : 's'} in ${took} (${(r.schedules / Math.max(ms / 1000, 1e-3)).toFixed(1)} schedules/s)`;
     const covered = `covered ${r.coverage.covered} of ${r.coverage.coverable} points`;
