@@ -8,7 +8,7 @@
 import { createCpu } from '../emulator/index.js';
 import type { CampaignSpec, FuzzResult } from '../fuzz/campaign.js';
 import { decodeSchedule, encodeSchedule } from '../fuzz/schedule.js';
-import type { FromFuzzWorker, ToFuzzWorker } from './fuzz-protocol.js';
+import type { FromFuzzWorker, FuzzJobRequest, ToFuzzWorker } from './fuzz-protocol.js';
 import { fuzzTargetOf, scheduledRunFromLink, scheduledRunFromReplay, sharedRunOf, type ScheduledRun } from './scheduled-run.js';
 import { Session } from './session.js';
 import { decodeSharedRun, encodeSharedRun, type SharedRun } from './share-link.js';
@@ -81,9 +81,13 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     runToInjection: element<HTMLButtonElement>('run-to-injection'),
   };
   const workerUrl = new URL('fuzz-worker.js', document.baseURI);
-  /** The campaign running, and the worker explaining an opened run (each at most one). */
+  /** One worker for every job, made on first use and kept (its CPU's code gets faster as the engine optimises it). */
   let worker: Worker | undefined;
-  let explainer: Worker | undefined;
+  const handlers = new Map<number, (m: FromFuzzWorker) => void>();
+  let nextJob = 1;
+  /** The campaign running, and the explanation asked for last (an answer to an older one is dropped). */
+  let campaignJob: number | undefined;
+  let explainJob: number | undefined;
   let downloadUrl: string | undefined;
 
   const showError = (e: unknown) => {
@@ -91,30 +95,42 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     ui.error.hidden = false;
   };
 
-  const startWorker = (onMessage: (m: FromFuzzWorker) => void): Worker => {
+  const theWorker = (): Worker => {
+    if (worker) return worker;
     const w = new Worker(workerUrl, { type: 'module' });
-    w.addEventListener('message', (e: MessageEvent<FromFuzzWorker>) => onMessage(e.data));
+    w.addEventListener('message', (e: MessageEvent<FromFuzzWorker>) => handlers.get(e.data.job)?.(e.data));
     w.addEventListener('error', (e) => {
       e.preventDefault();
-      showError(new Error(`the fuzzing worker failed: ${e.message || 'it could not start'}`));
-      finish(w);
+      // The worker is gone: its jobs end with the error, and the next job starts a new one.
+      w.terminate();
+      if (worker === w) worker = undefined;
+      const message = `the fuzzing worker failed: ${e.message || 'it could not start'}`;
+      for (const [job, handler] of [...handlers]) handler({ job, type: 'error', message });
     });
+    worker = w;
     return w;
   };
 
-  const finish = (w: Worker) => {
-    w.terminate();
-    if (explainer === w) explainer = undefined;
-    if (worker !== w) return;
-    worker = undefined;
+  /** Starts a job in the worker; `handler` sees its messages until endJob. */
+  const startJob = (request: FuzzJobRequest, handler: (m: FromFuzzWorker) => void): number => {
+    const job = nextJob++;
+    handlers.set(job, handler);
+    theWorker().postMessage({ ...request, job } satisfies ToFuzzWorker);
+    return job;
+  };
+
+  const endJob = (job: number) => {
+    handlers.delete(job);
+    if (explainJob === job) explainJob = undefined;
+    if (campaignJob !== job) return;
+    campaignJob = undefined;
     ui.start.disabled = false;
     ui.stop.disabled = true;
   };
 
   /** A late explanation must not overwrite what the page opened since. */
-  const dropExplainer = () => {
-    explainer?.terminate();
-    explainer = undefined;
+  const dropExplanation = () => {
+    if (explainJob !== undefined) endJob(explainJob);
   };
 
   /** The failure's box: summary, schedule, explanation, the replay file to download. */
@@ -159,21 +175,20 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
 
   /** Explains a run opened from a file or a link (in a worker: the Runner's run of it). */
   const explainInWorker = (run: ScheduledRun, fileName?: string, replay?: object) => {
-    dropExplainer();
+    dropExplanation();
     const code = encodeSchedule(run.schedule);
     showFailure(run.expect ? `${run.expect.summary} (as found)` : 'Running the schedule…', code, [], replay, fileName);
-    const w = startWorker((m) => {
+    const job = startJob({ type: 'explain', target: run.target, schedule: code, wasm: host.wasmUrl.href }, (m) => {
       if (m.type === 'explained') {
         const summary = m.failure ?? 'This schedule does not fail with the page\'s program.';
         showFailure(summary, code, [...m.explanation, `trace hash of the whole run: ${m.traceHash} (Run to end from the stepper gives the same)`], replay, fileName);
-        finish(w);
+        endJob(job);
       } else if (m.type === 'error') {
         showError(new Error(m.message));
-        finish(w);
+        endJob(job);
       }
     });
-    explainer = w;
-    w.postMessage({ type: 'explain', target: run.target, schedule: code, wasm: host.wasmUrl.href } satisfies ToFuzzWorker);
+    explainJob = job;
   };
 
   const fuzz = async () => {
@@ -194,14 +209,14 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     }
     const total = spec.schedules!;
     const name = host.choices().name;
-    dropExplainer();
+    dropExplanation();
     ui.start.disabled = true;
     ui.stop.disabled = false;
     ui.failure.hidden = true;
     ui.progress.max = total;
     ui.progress.value = 0;
     ui.status.textContent = `Profiling ${name}…`;
-    const w = startWorker((m) => {
+    const job = startJob({ type: 'fuzz', spec, wasm: host.wasmUrl.href }, (m) => {
       switch (m.type) {
         case 'started':
           ui.status.textContent = `0 of ${total} schedules${m.staticFindings.length > 0 ? ` (static rseq ABI findings: ${m.staticFindings.join('; ')})` : ''}`;
@@ -218,7 +233,7 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
           ui.status.textContent = `Schedule ${m.k} failed: shrinking it (fewest events, shortest run)…`;
           break;
         case 'done':
-          finish(w);
+          endJob(job);
           void done(spec, m.result, m.stopped, m.ms);
           break;
         case 'explained':
@@ -226,12 +241,11 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
         case 'error':
           showError(new Error(m.message));
           ui.status.textContent = 'The fuzzer stopped with an error.';
-          finish(w);
+          endJob(job);
           break;
       }
     });
-    worker = w;
-    w.postMessage({ type: 'fuzz', spec, wasm: host.wasmUrl.href } satisfies ToFuzzWorker);
+    campaignJob = job;
   };
 
   /** The campaign's end: a line of numbers, and a failure opened in the stepper. */
@@ -259,8 +273,8 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
   };
 
   const stop = () => {
-    if (!worker) return;
-    worker.postMessage({ type: 'stop' } satisfies ToFuzzWorker);
+    if (campaignJob === undefined || !worker) return;
+    worker.postMessage({ type: 'stop', job: campaignJob } satisfies ToFuzzWorker);
     ui.stop.disabled = true;
     ui.status.textContent = 'Stopping after the schedule running now…';
   };
