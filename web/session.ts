@@ -176,7 +176,7 @@ export interface ScheduleOrigin {
 
 export class Session {
   private last?: RunResult;
-  /** Set by fromSchedule: the schedule it runs, and the instruction total its runs stop at (the Runner's budget). */
+  /** Set by fromSchedule: the schedule it runs, and the instruction total its runs stop at (the target's budget, as `rseqlab replay` runs it). */
   private origin?: ScheduleOrigin;
   private endAt?: number;
   private readonly log: LogEntry[] = [];
@@ -328,11 +328,16 @@ export class Session {
 
   /**
    * Everything up to the program's end (one run, so the schedule is the
-   * same as one Machine.run in Node; from a schedule, up to the Runner's
-   * budget, so a hang ends where the fuzzer's did).
+   * same as one Machine.run in Node; from a schedule, up to the target's
+   * budget, so a hang ends where `rseqlab replay`'s does).
    */
   runToEnd(): RunResult {
-    return this.runFor(this.endAt !== undefined ? Math.max(0, this.endAt - this.machine.retired) : RUN_TO_END_BUDGET);
+    return this.runFor(this.remaining);
+  }
+
+  /** Instructions a run may take from here: the quantum a run draws last is clipped to it, so it must be the one-run figure. */
+  private get remaining(): number {
+    return this.endAt !== undefined ? Math.max(0, this.endAt - this.machine.retired) : RUN_TO_END_BUDGET;
   }
 
   /**
@@ -342,8 +347,7 @@ export class Session {
    * still gives the one-run trace hash.
    */
   runToInjection(): RunResult {
-    const budget = this.endAt !== undefined ? Math.max(0, this.endAt - this.machine.retired) : RUN_TO_END_BUDGET;
-    return this.runFor(budget, (e) => e.kind === 'inject');
+    return this.runFor(this.remaining, (e) => e.kind === 'inject');
   }
 
   private runFor(maxInstructions: number, until?: (e: MachineEvent) => boolean): RunResult {
