@@ -159,9 +159,9 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     ui.pending.textContent = !s.scheduleOrigin
       ? ''
       : pending.length > 0
-        ? `The stepper is stopped just before the first injected event fires: ${pending.join('; ')}. Press “Run to the injected event”, then Step or “Step this thread” to watch what rseq does; Run to end finishes the run exactly as the fuzzer ran it.`
+        ? `Still to be injected: ${pending.join('; ')}. “Run to the injected event” runs until it is applied; then Step or “Step this thread” shows what rseq does. Run to end ends the run as the fuzzer ran it (after single steps the threads interleave differently).`
         : 'The injected events have fired: step on to watch what rseq does, or Run to end.';
-    ui.runToInjection.disabled = !s.scheduleOrigin || pending.length === 0 || s.view().ended;
+    ui.runToInjection.disabled = !s.scheduleOrigin || pending.length === 0 || s.ended;
     ui.runToInjection.hidden = !s.scheduleOrigin;
   };
 
