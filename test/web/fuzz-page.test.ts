@@ -54,6 +54,9 @@ describe('fuzzing, replay files and links (the page)', () => {
     expect(Date.now() - t0).toBeLessThan(500);
     await page.waitForFunction((was) => (document.getElementById('fuzz-progress') as HTMLProgressElement).value > was, first, { timeout: 60_000 });
     expect(await text('#fuzz-status')).toMatch(/^\d+ of 100000 schedules, 0 failures, [\d.]+ schedules\/s/);
+    const shot = join(pg.playground.dir, 'playground-fuzz-progress.png');
+    await page.locator('#fuzz').screenshot({ path: shot });
+    console.log(`screenshot: ${shot}`);
     await press('fuzz-stop');
     await page.waitForFunction(() => document.getElementById('fuzz-status')?.textContent?.startsWith('Stopped'), undefined, { timeout: 30_000 });
     const status = await text('#fuzz-status');
