@@ -25,6 +25,8 @@
 // 7. bench/web.ts: the playground in headless Chromium: navigation to the
 //    first step shown, beside the same step in Node, and the compressed
 //    size of what the page downloaded.
+// 8. bench/web-fuzz.ts: the page's fuzzer in its Web Worker beside the same
+//    campaign in Node on one thread (schedules/s).
 // Exits 1 if any emulated output differs from its native run, or the fuzz
 // section's runs fail or disagree, or it finds no failure in a buggy program.
 import { parseArgs } from 'node:util';
@@ -36,6 +38,7 @@ import { DEFAULT_STARTUP_REPEATS, startupBench } from './startup.js';
 import { DEFAULT_FUZZ_WINDOW_MS, fuzzBench, fuzzSummary } from './fuzz.js';
 import { memoryBench } from './memory.js';
 import { DEFAULT_WEB_REPEATS, webBench, webSummary } from './web.js';
+import { DEFAULT_WEB_FUZZ_REPEATS, webFuzzBench, webFuzzSummary } from './web-fuzz.js';
 
 const USAGE = 'npm run bench -- [cpubench rounds] [--pingpong K] [--rounds R] [--repeats N]';
 
@@ -68,6 +71,7 @@ async function main(): Promise<boolean> {
   const mem = await memoryBench({ repeats });
   const fz = await fuzzBench({ windowMs: DEFAULT_FUZZ_WINDOW_MS });
   const web = await webBench({ repeats: DEFAULT_WEB_REPEATS });
+  const webFuzz = await webFuzzBench({ repeats: DEFAULT_WEB_FUZZ_REPEATS });
 
   const p = th.pingpong;
   const t = th.threads;
@@ -97,11 +101,13 @@ async function main(): Promise<boolean> {
   );
   for (const line of fuzzSummary(fz)) console.log(line);
   console.log(`  playground:        ${webSummary(web)}`);
+  console.log(`  page fuzzing:      ${webFuzzSummary(webFuzz)}`);
   const ok = cpu.ok && th.ok && inj.rows.every((r) => r.ok) && st.ok && mem.ok;
   console.log(`  outputs:           ${ok ? 'every emulated run printed the same bytes as its native run' : 'SOME EMULATED OUTPUT DIFFERS FROM NATIVE'}`);
   if (!fz.ok) console.log('  fuzz:              A RUN FAILED OR DIFFERED WITHOUT SNAPSHOTS, OR A BUGGY PROGRAM WAS NOT FOUND (see the fuzzing tables)');
   if (!web.ok) console.log('  playground:        THE PAGE DID NOT STEP THE PROGRAM IT WAS MEANT TO (see the playground table)');
-  return ok && fz.ok && web.ok;
+  if (!webFuzz.ok) console.log('  page fuzzing:      THE PAGE AND NODE DID NOT RUN THE SAME CAMPAIGN (see the page fuzzing lines)');
+  return ok && fz.ok && web.ok && webFuzz.ok;
 }
 
 try {

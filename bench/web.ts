@@ -17,7 +17,7 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { createCpu } from '../emulator/index.js';
 import { Machine } from '../kernel-model/machine.js';
-import { serve, root } from '../test/web/browser.js';
+import { serve, root } from '../test/web/serve-page.js';
 import { BenchError, dur, fmt, isMain, mainWithRepeats, printTable } from './common.js';
 
 export const DEFAULT_WEB_REPEATS = 5;

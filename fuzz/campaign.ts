@@ -192,7 +192,10 @@ function sectionPoints(runner: Runner, start: number, postCommit: number): numbe
 }
 
 export async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', new Uint8Array(bytes));
+  // Web Crypto: Node's global, and a browser's only in a secure context (a page served over plain http from another host has none).
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) throw new Error('SHA-256 needs Web Crypto, which a browser gives only to pages served over https or from localhost');
+  const digest = await subtle.digest('SHA-256', new Uint8Array(bytes));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 

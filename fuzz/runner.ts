@@ -67,6 +67,28 @@ export function targetMachine(target: FuzzTarget, cpu: Cpu): Machine {
   });
 }
 
+/**
+ * Runs a fresh target machine through start-up, up to the main thread's
+ * first rseq registration (glibc's), where every run of a schedule begins,
+ * and returns the instructions retired to it. A program that never
+ * registers is put back at its first instruction (undefined): its runs
+ * begin there. The page's Session.fromSchedule starts the same way, so its
+ * run is the fuzzer's.
+ */
+export function runStartUp(m: Machine, target: FuzzTarget): number | undefined {
+  const fresh = m.snapshot();
+  const r = m.run({ maxInstructions: target.maxInstructions, until: (e) => e.kind === 'rseq' && e.what === 'register' && e.tid === MAIN_TID });
+  if (r.kind !== 'paused') m.restore(fresh);
+  m.releaseSnapshot(fresh);
+  return r.kind === 'paused' ? r.retired : undefined;
+}
+
+/** What a schedule changes at the start of its run: the scheduler's seed, and the events waiting to be injected. */
+export function beginSchedule(m: Machine, schedule: Schedule): void {
+  m.reseedScheduler(schedule.seed);
+  for (const e of schedule.events) m.inject(e);
+}
+
 /** A machine state runs restore to, and the instructions retired up to it (all threads). */
 interface Start {
   snapshot: MachineSnapshot;
@@ -108,16 +130,11 @@ export class Runner {
   /** Creates the machine on `cpu` and runs start-up once. */
   static create(target: FuzzTarget, cpu: Cpu): Runner {
     const m = targetMachine(target, cpu);
-    const fresh = m.snapshot();
-    const r = m.run({ maxInstructions: target.maxInstructions, until: (e) => e.kind === 'rseq' && e.what === 'register' && e.tid === MAIN_TID });
-    if (r.kind !== 'paused') {
-      // No registration at start-up: every run starts from the very beginning.
-      m.restore(fresh);
-      return new Runner(target, m, fresh, 0, undefined);
-    }
+    const retired = runStartUp(m, target);
     const start = m.snapshot();
-    m.releaseSnapshot(fresh);
-    return new Runner(target, m, start, r.retired, laterStart(m, { snapshot: start, retired: r.retired }));
+    // No registration at start-up: every run starts from the very beginning.
+    if (retired === undefined) return new Runner(target, m, start, 0, undefined);
+    return new Runner(target, m, start, retired, laterStart(m, { snapshot: start, retired }));
   }
 
   /** Instructions of the main thread before which no event is worth injecting: those of start-up up to the later start (or the registration). */
@@ -158,8 +175,7 @@ export class Runner {
     const m = this.machine;
     const from: Start = !observe && this.startsLater(schedule) ? this.later! : { snapshot: this.start, retired: this.startupInstructions };
     m.restore(from.snapshot);
-    m.reseedScheduler(schedule.seed);
-    for (const e of schedule.events) m.inject(e);
+    beginSchedule(m, schedule);
     const fired: RunOutcome['fired'] = [];
     const rseq: RunOutcome['rseq'] = [];
     const findings: RunOutcome['findings'] = [];

@@ -3,6 +3,8 @@
 //   index.html, style.css   copied from web/
 //   app.js                  web/main.ts bundled by esbuild for browsers (the
 //                           same emulator/ and kernel-model/ code as Node)
+//   fuzz-worker.js          web/fuzz-worker.ts: the page's fuzzer in a Web
+//                           Worker (fuzz/ with the same CPU and kernel model)
 //   emulator.wasm           the CPU (build/emulator.wasm)
 //   capstone/capstone.wasm  the disassembler's wasm (@alexaltea/capstone-js)
 //   keystone/keystone.js,   the assembly sandbox's assembler
@@ -40,7 +42,7 @@ mkdirSync(join(outdir, 'keystone'), { recursive: true });
 
 try {
   await build({
-    entryPoints: { app: join(root, 'web', 'main.ts') },
+    entryPoints: { app: join(root, 'web', 'main.ts'), 'fuzz-worker': join(root, 'web', 'fuzz-worker.ts') },
     outdir,
     bundle: true,
     platform: 'browser',

@@ -6,22 +6,25 @@
 // or Forward, jump to a moment on the per-vCPU timeline, walk a lesson
 // (web/lessons.ts) with Next, some of whose steps show the program's runs
 // under several kernel profiles side by side (web/compare.ts), or write a
-// critical section in assembly and run it (web/sandbox-panel.ts).
+// critical section in assembly and run it (web/sandbox-panel.ts), or fuzz
+// it in a Web Worker and open a failure, a replay file or a shared link in
+// the stepper (web/fuzz-panel.ts).
 // Everything runs here in the browser: the same wasm CPU and kernel model
 // as the CLI.
 
 import { createCpu } from '../emulator/index.js';
 import type { InjectAction } from '../kernel-model/injection.js';
-import { HISTORY_LIMIT, Session, type SessionView, type ThreadView } from './session.js';
+import { HISTORY_LIMIT, Session, splitArgs, type SessionView, type ThreadView } from './session.js';
 import { drawLegend, drawTimeline } from './timeline.js';
 import { disassembleOne, loadDecoder } from './disassemble.js';
 import type { CodeLine, SectionRole, ThreadMark } from './code-view.js';
 import type { PerCpuDataView } from './percpu-data.js';
 import { LESSONS, playAction, type Lesson } from './lessons.js';
 import { endingText, outputLines, runUnderKernels, type KernelRun } from './compare.js';
-import { CURRENT_PROFILE, type KernelProfileName } from '../kernel-model/kernel-profile.js';
+import { CURRENT_PROFILE, isKernelProfileName, type KernelProfileName } from '../kernel-model/kernel-profile.js';
 import { SANDBOX_ARGS, SANDBOX_PROGRAM } from './sandbox.js';
 import { mountSandbox } from './sandbox-panel.js';
+import { setupFuzzPanel, type FormChoices, type FuzzPanel } from './fuzz-panel.js';
 
 /** build/web/programs/index.json, written by scripts/build-web.mjs. */
 interface ProgramIndex {
@@ -115,6 +118,10 @@ let lessonTid: number | undefined;
  * undone with the step before it) and the lesson's thread before it.
  */
 const lessonDone: { backSteps: number; tid: number | undefined; compare: boolean }[] = [];
+/** The Fuzz section (set up once the program list is in). */
+let fuzzPanel: FuzzPanel | undefined;
+/** The program names the page bundles (programs/index.json). */
+const bundled = new Set<string>();
 
 function loadProgram(name: string): Promise<Uint8Array> {
   let p = programBytes.get(name);
@@ -145,9 +152,44 @@ async function newSession(): Promise<Session> {
     args: form.args.value,
     seed: readInteger(form.seed, 'The seed', 0, 2 ** 32 - 1),
     cpus: readInteger(form.cpus, 'vCPUs', 1, 64),
-    kernel: form.kernel.value as KernelProfileName,
+    kernel: kernelChoice(),
   };
   return Session.create(await createCpu(wasmUrl), choice);
+}
+
+function kernelChoice(): FormChoices['kernel'] {
+  const k = form.kernel.value;
+  if (!isKernelProfileName(k)) throw new Error(`no kernel profile '${k}'`);
+  return k;
+}
+
+/** The form's choices, for the Fuzz section and share links. */
+function formChoices(): FormChoices {
+  return {
+    name: form.program.value,
+    args: splitArgs(form.args.value),
+    seed: readInteger(form.seed, 'The seed', 0, 2 ** 32 - 1),
+    cpus: readInteger(form.cpus, 'vCPUs', 1, 64),
+    kernel: kernelChoice(),
+  };
+}
+
+function setFormChoices(c: FormChoices): void {
+  form.program.value = c.name;
+  form.args.value = c.args.join(' ');
+  form.seed.value = String(c.seed);
+  form.cpus.value = String(c.cpus);
+  form.kernel.value = c.kernel;
+}
+
+/** Puts a session made elsewhere (a fuzzer's failure, a replay, a link) in the stepper, as reset() puts a new one. */
+async function openSession(s: Session): Promise<void> {
+  clearLesson();
+  const old = session;
+  session = Promise.resolve(s);
+  void old?.then((o) => { if (o !== s) o.dispose(); }, () => undefined);
+  out.error.hidden = true;
+  await show(s);
 }
 
 function hex(n: bigint): string {
@@ -203,6 +245,7 @@ async function show(s: Session | undefined): Promise<void> {
   showThreads(s, v);
   showRegisters(v);
   showPerCpu(v?.perCpu);
+  if (s) fuzzPanel?.shown(s);
 }
 
 /** One cell: text, and a class when it changed (the highlight the rseq area uses). */
@@ -603,13 +646,18 @@ function showComparison(runs: KernelRun[] | undefined): void {
   }));
 }
 
-/** Starts a new machine for the form's choices and shows it at its first instruction. */
-function reset(): void {
+/** The lesson starts over (a new machine is on the stepper). */
+function clearLesson(): void {
   lessonStep = 0;
   lessonTid = undefined;
   lessonDone.length = 0;
   showComparison(undefined);
   showLesson();
+}
+
+/** Starts a new machine for the form's choices and shows it at its first instruction. */
+function reset(): void {
+  clearLesson();
   void session?.then((s) => s.dispose(), () => undefined);
   const next = newSession();
   session = next;
@@ -624,7 +672,10 @@ async function main(): Promise<void> {
   const res = await fetch(new URL('programs/index.json', document.baseURI));
   if (!res.ok) throw new Error(`could not load the program list: HTTP ${res.status}`);
   const index = (await res.json()) as ProgramIndex;
-  for (const p of index.programs) form.program.append(new Option(p.name, p.name, false, p.name === DEFAULT_PROGRAM));
+  for (const p of index.programs) {
+    form.program.append(new Option(p.name, p.name, false, p.name === DEFAULT_PROGRAM));
+    bundled.add(p.name);
+  }
   form.args.value = DEFAULT_ARGS[form.program.value] ?? '';
   form.program.addEventListener('change', () => {
     sandboxProgram = undefined;
@@ -700,8 +751,19 @@ async function main(): Promise<void> {
       return session!;
     },
   });
-  reset();
-  await session;
+  fuzzPanel = setupFuzzPanel({
+    choices: formChoices,
+    setChoices: setFormChoices,
+    reset,
+    program: (name) => (bundled.has(name) ? loadProgram(name) : Promise.resolve(undefined)),
+    open: openSession,
+    current: async () => session?.catch(() => undefined),
+    act,
+    wasmUrl,
+  });
+  // A shared link names the run to open; without one, the form's choices.
+  if (!(await fuzzPanel.openFromLocation())) reset();
+  await session?.catch(() => undefined);
   document.body.dataset.ready = 'true';
 }
 

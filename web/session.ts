@@ -5,13 +5,16 @@
 import type { Cpu } from '../emulator/api.js';
 import type { CriticalSection } from '../kernel-model/elf-rseq.js';
 import type { MachineEvent } from '../kernel-model/events.js';
-import type { InjectAction } from '../kernel-model/injection.js';
+import { describeInjection, type InjectAction } from '../kernel-model/injection.js';
 import type { KernelProfileName } from '../kernel-model/kernel-profile.js';
 import { Machine, type MachineSnapshot, type RunResult } from '../kernel-model/machine.js';
 import { RSEQ_CS_SIZE, RseqCsField, RseqField } from '../kernel-model/rseq.js';
 import { buildCodeView, type CodeView, type Decode } from './code-view.js';
 import { readPerCpuData, type PerCpuDataView } from './percpu-data.js';
 import { readRegisters, type RegisterView } from './registers.js';
+import { beginSchedule, runStartUp, targetMachine, type FuzzTarget } from '../fuzz/runner.js';
+import type { Schedule } from '../fuzz/schedule.js';
+import { eventsBeforeFirstInjection, runEvents } from './injection-pause.js';
 
 /** What the page's form chooses. */
 export interface SessionChoice {
@@ -155,7 +158,9 @@ type SessionAction =
   | { kind: 'run-to-section-end'; tid: number }
   | { kind: 'inject'; tid: number; action: InjectAction }
   /** Until the log gets an entry `what` of thread tid (any when undefined), within the same limit as 'run'. */
-  | { kind: 'run-to-event'; what: string; tid?: number; limit: number };
+  | { kind: 'run-to-event'; what: string; tid?: number; limit: number }
+  /** To the first turn after the run's n-th machine event (web/injection-pause.ts), within the limit. */
+  | { kind: 'run-events'; events: number; limit: number };
 
 /** The session as it was before one user action: the action, the machine's snapshot and what the session itself keeps. */
 interface HistoryEntry {
@@ -183,8 +188,19 @@ export function splitArgs(args: string): string[] {
   return args.split(/\s+/).filter((a) => a !== '');
 }
 
+/** A session opened from a fuzzer's schedule (Session.fromSchedule): what it runs, and where it stopped. */
+export interface ScheduleOrigin {
+  target: FuzzTarget;
+  schedule: Schedule;
+  /** True when it stopped just before the schedule's first injected event fires; false when none fires. */
+  beforeInjection: boolean;
+}
+
 export class Session {
   private last?: RunResult;
+  /** Set by fromSchedule: the schedule it runs, and the instruction total its runs stop at (the target's budget, as `rseqlab replay` runs it). */
+  private origin?: ScheduleOrigin;
+  private endAt?: number;
   private readonly log: LogEntry[] = [];
   /** Each thread's rseq field values before the last step or run ("tid:name" -> value). */
   private before = new Map<string, string>();
@@ -229,6 +245,39 @@ export class Session {
       debugRseq: choice.debugRseq,
     });
     return new Session(machine, choice);
+  }
+
+  /**
+   * The run `rseqlab replay` and the fuzzer's Runner make of this target and
+   * schedule, in the stepper: start-up from seed 1 up to the main thread's
+   * rseq registration, the scheduler reseeded with the schedule's seed, its
+   * events injected, sections stepped after them; then run on to the last
+   * point before the first event fires at which stopping changes nothing
+   * (web/injection-pause.ts), so Run to end gives the Runner's trace hash.
+   * Back returns to the registration. `name` is the bundled program's name.
+   */
+  static fromSchedule(cpu: Cpu, name: string, target: FuzzTarget, schedule: Schedule): Session {
+    const machine = targetMachine(target, cpu);
+    runStartUp(machine, target);
+    beginSchedule(machine, schedule);
+    const start = machine.snapshot();
+    const n = eventsBeforeFirstInjection(machine, start, target.maxInstructions);
+    machine.releaseSnapshot(start);
+    const s = new Session(machine, { name, program: target.program, args: target.args.join(' '), seed: schedule.seed, cpus: target.cpus, kernel: target.kernel, debugRseq: target.debugRseq });
+    s.origin = { target, schedule, beforeInjection: n !== undefined };
+    s.endAt = target.maxInstructions;
+    if (n) s.perform({ kind: 'run-events', events: n, limit: target.maxInstructions });
+    return s;
+  }
+
+  /** The schedule this session runs, when it came from one (fromSchedule). */
+  get scheduleOrigin(): ScheduleOrigin | undefined {
+    return this.origin;
+  }
+
+  /** Events waiting to be injected, in words ("preempt at 0x401b3c (hit 3)"). */
+  pendingInjections(): string[] {
+    return this.machine.pendingInjections().map((p) => describeInjection(p));
   }
 
   /** vCPU cpu's virtual clock (ns). */
@@ -352,7 +401,11 @@ export class Session {
     return this.last!;
   }
 
-  /** Everything up to the program's end (one run, so the schedule is the same as one Machine.run in Node). */
+  /**
+   * Everything up to the program's end (one run, so the schedule is the
+   * same as one Machine.run in Node; from a schedule, up to the target's
+   * budget, so a hang ends where `rseqlab replay`'s does).
+   */
   runToEnd(): RunResult {
     return this.run();
   }
@@ -371,11 +424,33 @@ export class Session {
       // Goes on with the same action (Back undoes the whole run).
       cut = this.execute(paused, pause);
     } else {
-      cut = this.perform({ kind: 'run', limit: this.machine.retired + RUN_TO_END_BUDGET }, pause);
+      cut = this.perform({ kind: 'run', limit: this.runLimit }, pause);
     }
     if (cut) this.paused = this.history.at(-1)!.action;
     return this.last!;
   }
+
+  /**
+   * The instruction total a run stops at: RUN_TO_END_BUDGET more, or from a
+   * schedule the target's budget (a hang ends where `rseqlab replay`'s
+   * does). The quantum a run draws last is clipped to it, so it must be
+   * the one-run figure.
+   */
+  private get runLimit(): number {
+    return this.endAt ?? this.machine.retired + RUN_TO_END_BUDGET;
+  }
+
+  /**
+   * Runs until the next injected event has been applied (the thread is
+   * still at its instruction; an abort happens when it next returns to user
+   * space). A pause between the machine's turns, so a later Run to end
+   * still gives the one-run trace hash.
+   */
+  runToInjection(): RunResult {
+    if (!this.ended) this.perform({ kind: 'run-to-event', what: 'inject', limit: this.runLimit });
+    return this.last!;
+  }
+
 
   /** Steps until thread tid has retired one more instruction (other threads may run meanwhile), or it is gone. */
   stepThread(tid: number): void {
@@ -420,7 +495,7 @@ export class Session {
   runToEvent(what: string, tid?: number): LogEntry | undefined {
     if (this.ended) return undefined;
     const from = this.log.length;
-    this.perform({ kind: 'run-to-event', what, tid, limit: this.machine.retired + RUN_TO_END_BUDGET });
+    this.perform({ kind: 'run-to-event', what, tid, limit: this.runLimit });
     return this.log.slice(from).find((e) => e.what === what && (tid === undefined || e.tid === tid));
   }
 
@@ -491,6 +566,9 @@ export class Session {
         if (!this.ended) this.last = this.machine.run({ maxInstructions: a.limit - this.machine.retired, until: (e) => logged(e) === a.what && (a.tid === undefined || ('tid' in e && e.tid === a.tid)), yieldWhen: halt });
         return;
       }
+      case 'run-events':
+        if (!this.ended) this.last = runEvents(this.machine, a.limit, a.events, halt) ?? this.last;
+        return;
       case 'inject': {
         const count = this.instructionsOf(a.tid)!;
         this.injected = this.machine.inject({ action: a.action, at: { kind: 'instructions', tid: a.tid, count } });

@@ -3,31 +3,18 @@
 // port and opens it in Debian's Chromium (playwright-core). Chromium
 // missing is a failure, not a skip (.ci/run installs it).
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
+import { root, serve } from './serve-page.js';
 
-export const root = join(import.meta.dirname, '..', '..');
+// In a module without vitest, which bench/ can import (vitest refuses to load outside a test run).
+export { root, serve };
+
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-
-/** Starts scripts/serve-web.mjs on a free port; resolves to its URL. */
-export function serve(dir: string): Promise<{ server: ChildProcess; url: string }> {
-  const server = spawn(process.execPath, [join(root, 'scripts', 'serve-web.mjs'), dir], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    server.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const port = /http:\/\/localhost:(\d+)\//.exec(out)?.[1];
-      if (port) resolve({ server, url: `http://127.0.0.1:${port}/` });
-    });
-    server.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
-    server.on('exit', (code) => reject(new Error(`serve-web exited (${code}) before printing its URL: ${err}`)));
-  });
-}
 
 /** The page, loaded and ready, with the console errors it logs; close() ends the browser and the server. */
 export interface Playground {

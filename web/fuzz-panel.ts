@@ -1,0 +1,372 @@
+// The page's Fuzz section (issue #13 item 6): fuzz the form's program in a
+// Web Worker with a progress bar and Stop; open a failure in the stepper
+// just before its first injected event fires (Session.fromSchedule); open
+// a replay file `rseqlab fuzz` wrote; copy a link that restores the run
+// in the stepper, and open such links. The stepper itself stays main.ts's:
+// this module hands it Sessions through FuzzPanelHost.
+
+import { createCpu } from '../emulator/index.js';
+import type { CampaignSpec, FuzzResult } from '../fuzz/campaign.js';
+import { decodeSchedule, encodeSchedule } from '../fuzz/schedule.js';
+import type { FromFuzzWorker, FuzzJobRequest, ToFuzzWorker } from './fuzz-protocol.js';
+import { fuzzTargetOf, scheduledRunFromLink, scheduledRunFromReplay, sharedRunOf, type ScheduledRun } from './scheduled-run.js';
+import { Session } from './session.js';
+import { decodeSharedRun, encodeSharedRun, type SharedRun } from './share-link.js';
+
+/** The form's choices, as the stepper's form holds them. */
+export interface FormChoices {
+  name: string;
+  args: string[];
+  seed: number;
+  cpus: number;
+  kernel: SharedRun['kernel'];
+}
+
+/** What the panel needs from the page around it (main.ts). */
+export interface FuzzPanelHost {
+  /** The form's choices now (throws with a message for a bad field). */
+  choices(): FormChoices;
+  /** Puts choices into the form without starting a new machine. */
+  setChoices(c: FormChoices): void;
+  /** A new machine for the form's choices (what Reset does). */
+  reset(): void;
+  /** The bytes of a bundled program, or undefined when there is none of that name. */
+  program(name: string): Promise<Uint8Array | undefined>;
+  /** Shows this session in the stepper, replacing the one there. */
+  open(s: Session): Promise<void>;
+  /** The session in the stepper, if any. */
+  current(): Promise<Session | undefined>;
+  /** Runs an action on the stepper's session as its buttons do (one at a time, errors shown), then redraws it. */
+  act(what: (s: Session) => unknown): Promise<void>;
+  wasmUrl: URL;
+}
+
+function element<T extends HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`the page has no #${id}`);
+  return e as T;
+}
+
+function readCount(input: HTMLInputElement, what: string, min: number, max: number): number {
+  const n = input.value.trim() === '' ? NaN : Number(input.value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${what} must be a whole number from ${min} to ${max}, not '${input.value}'`);
+  return n;
+}
+
+export interface FuzzPanel {
+  /** Opens the run the page's URL hash names, if it names one; false when it names none or could not be opened (the error is shown). */
+  openFromLocation(): Promise<boolean>;
+  /** The stepper drew this session (after any action): the failure box says where its run is. */
+  shown(s: Session): void;
+}
+
+export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
+  const ui = {
+    seed: element<HTMLInputElement>('fuzz-seed'),
+    schedules: element<HTMLInputElement>('fuzz-schedules'),
+    start: element<HTMLButtonElement>('fuzz-start'),
+    stop: element<HTMLButtonElement>('fuzz-stop'),
+    progress: element<HTMLProgressElement>('fuzz-progress'),
+    status: element('fuzz-status'),
+    error: element('fuzz-error'),
+    replayFile: element<HTMLInputElement>('replay-file'),
+    copyLink: element<HTMLButtonElement>('copy-link'),
+    shareUrl: element<HTMLInputElement>('share-url'),
+    failure: element('failure'),
+    summary: element('failure-summary'),
+    schedule: element('failure-schedule'),
+    explanation: element<HTMLOListElement>('failure-explanation'),
+    download: element<HTMLAnchorElement>('failure-download'),
+    pending: element('failure-pending'),
+    runToInjection: element<HTMLButtonElement>('run-to-injection'),
+  };
+  const workerUrl = new URL('fuzz-worker.js', document.baseURI);
+  /** One worker for every job, made on first use and kept (its CPU's code gets faster as the engine optimises it). */
+  let worker: Worker | undefined;
+  const handlers = new Map<number, (m: FromFuzzWorker) => void>();
+  let nextJob = 1;
+  /** The campaign running, and the explanation asked for last (an answer to an older one is dropped). */
+  let campaignJob: number | undefined;
+  let explainJob: number | undefined;
+  let downloadUrl: string | undefined;
+
+  const showError = (e: unknown) => {
+    ui.error.textContent = e instanceof Error ? e.message : String(e);
+    ui.error.hidden = false;
+  };
+
+  const theWorker = (): Worker => {
+    if (worker) return worker;
+    const w = new Worker(workerUrl, { type: 'module' });
+    w.addEventListener('message', (e: MessageEvent<FromFuzzWorker>) => handlers.get(e.data.job)?.(e.data));
+    w.addEventListener('error', (e) => {
+      e.preventDefault();
+      // The worker is gone: its jobs end with the error, and the next job starts a new one.
+      w.terminate();
+      if (worker === w) worker = undefined;
+      const message = `the fuzzing worker failed: ${e.message || 'it could not start'}`;
+      for (const [job, handler] of [...handlers]) handler({ job, type: 'error', message });
+    });
+    worker = w;
+    return w;
+  };
+
+  /** Starts a job in the worker; `handler` sees its messages until endJob. */
+  const startJob = (request: FuzzJobRequest, handler: (m: FromFuzzWorker) => void): number => {
+    const job = nextJob++;
+    handlers.set(job, handler);
+    theWorker().postMessage({ ...request, job } satisfies ToFuzzWorker);
+    return job;
+  };
+
+  const endJob = (job: number) => {
+    handlers.delete(job);
+    if (explainJob === job) explainJob = undefined;
+    if (campaignJob !== job) return;
+    campaignJob = undefined;
+    ui.start.disabled = false;
+    ui.stop.disabled = true;
+  };
+
+  /** A late explanation must not overwrite what the page opened since. */
+  const dropExplanation = () => {
+    if (explainJob !== undefined) endJob(explainJob);
+  };
+
+  /** The failure's box: summary, schedule, explanation, the replay file to download. */
+  const showFailure = (summary: string, schedule: string, explanation: readonly string[], replay?: object, fileName?: string) => {
+    ui.summary.textContent = summary;
+    ui.schedule.textContent = schedule;
+    ui.explanation.replaceChildren(...explanation.map((line) => {
+      const li = document.createElement('li');
+      li.textContent = line;
+      return li;
+    }));
+    if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+    downloadUrl = undefined;
+    ui.download.hidden = !replay;
+    if (replay) {
+      downloadUrl = URL.createObjectURL(new Blob([JSON.stringify(replay, null, 2) + '\n'], { type: 'application/json' }));
+      ui.download.href = downloadUrl;
+      ui.download.download = fileName ?? 'rseqlab.replay.json';
+    }
+    ui.failure.hidden = false;
+  };
+
+  /** What the failure box says the stepper is at: the pending event, or that it has fired. */
+  const showPending = (s: Session) => {
+    const pending = s.pendingInjections();
+    ui.pending.textContent = !s.scheduleOrigin
+      ? ''
+      : pending.length > 0
+        ? `Still to be injected: ${pending.join('; ')}. “Run to the injected event” runs until it is applied; then Step or “Step this thread” shows what rseq does. Run to end ends the run as the fuzzer ran it (after single steps the threads interleave differently).`
+        : 'The injected events have fired: step on to watch what rseq does, or Run to end.';
+    ui.runToInjection.disabled = !s.scheduleOrigin || pending.length === 0 || s.ended;
+    ui.runToInjection.hidden = !s.scheduleOrigin;
+  };
+
+  /** Opens a scheduled run in the stepper, with the form showing its choices. */
+  const openRun = async (run: ScheduledRun, seed: number): Promise<Session> => {
+    const s = Session.fromSchedule(await createCpu(host.wasmUrl), run.name, run.target, run.schedule);
+    host.setChoices({ name: run.name, args: run.target.args, seed, cpus: run.target.cpus, kernel: run.target.kernel });
+    await host.open(s);
+    return s;
+  };
+
+  /** Explains a run opened from a file or a link (in a worker: the Runner's run of it). */
+  const explainInWorker = (run: ScheduledRun, fileName?: string, replay?: object) => {
+    dropExplanation();
+    const code = encodeSchedule(run.schedule);
+    showFailure(run.expect ? `${run.expect.summary} (as found)` : 'Running the schedule…', code, [], replay, fileName);
+    const job = startJob({ type: 'explain', target: run.target, schedule: code, wasm: host.wasmUrl.href }, (m) => {
+      if (m.type === 'explained') {
+        const summary = m.failure ?? 'This schedule does not fail with the page\'s program.';
+        showFailure(summary, code, [...m.explanation, `trace hash of the whole run: ${m.traceHash} (Run to end from the stepper gives the same)`], replay, fileName);
+        endJob(job);
+      } else if (m.type === 'error') {
+        showError(new Error(m.message));
+        endJob(job);
+      }
+    });
+    explainJob = job;
+  };
+
+  const fuzz = async () => {
+    ui.error.hidden = true;
+    let spec: CampaignSpec;
+    try {
+      const c = host.choices();
+      const program = await host.program(c.name);
+      if (!program) throw new Error(`the page has no program called ${c.name}`);
+      spec = {
+        target: fuzzTargetOf(c.name, program, { args: c.args, cpus: c.cpus, kernel: c.kernel, debugRseq: false }),
+        seed: readCount(ui.seed, 'The campaign seed', 0, 2 ** 32 - 1),
+        schedules: readCount(ui.schedules, 'Schedules', 1, 1_000_000),
+      };
+    } catch (e) {
+      showError(e);
+      return;
+    }
+    const total = spec.schedules!;
+    const name = host.choices().name;
+    dropExplanation();
+    ui.start.disabled = true;
+    ui.stop.disabled = false;
+    ui.failure.hidden = true;
+    ui.progress.max = total;
+    ui.progress.value = 0;
+    ui.status.textContent = `Profiling ${name}…`;
+    const job = startJob({ type: 'fuzz', spec, wasm: host.wasmUrl.href }, (m) => {
+      switch (m.type) {
+        case 'started':
+          ui.status.textContent = `0 of ${total} schedules${m.staticFindings.length > 0 ? ` (static rseq ABI findings: ${m.staticFindings.join('; ')})` : ''}`;
+          break;
+        case 'progress': {
+          const p = m.progress;
+          ui.progress.value = p.schedules;
+          if (ui.stop.disabled) break;
+          ui.status.textContent = `${p.schedules} of ${total} schedules, ${p.failures} failure${p.failures === 1 ? '' : 's'}, ${p.perSecond.toFixed(1)} schedules/s, covered ${p.covered} of ${p.coverable} points`;
+          break;
+        }
+        case 'shrinking':
+          ui.stop.disabled = true;
+          ui.status.textContent = `Schedule ${m.k} failed: shrinking it (fewest events, shortest run)…`;
+          break;
+        case 'done':
+          endJob(job);
+          void done(spec, m.result, m.stopped, m.ms);
+          break;
+        case 'explained':
+          break;
+        case 'error':
+          showError(new Error(m.message));
+          ui.status.textContent = 'The fuzzer stopped with an error.';
+          endJob(job);
+          break;
+      }
+    });
+    campaignJob = job;
+  };
+
+  /** The campaign's end: a line of numbers, and a failure opened in the stepper. */
+  const done = async (spec: CampaignSpec, r: FuzzResult, stopped: boolean, ms: number) => {
+    ui.progress.value = r.schedules;
+    // For tools reading the page (bench/web-fuzz.ts): the figures unrounded.
+    Object.assign(ui.status.dataset, { schedules: String(r.schedules), ms: String(ms), covered: String(r.coverage.covered) });
+    const took = ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`;
+    const rate = `${r.schedules} schedule${r.schedules === 1 ? '' : 's'} in ${took} (${(r.schedules / Math.max(ms / 1000, 1e-3)).toFixed(1)} schedules/s)`;
+    const covered = `covered ${r.coverage.covered} of ${r.coverage.coverable} points`;
+    const f = r.failure;
+    if (!f) {
+      ui.status.textContent = `${stopped ? 'Stopped' : 'Done'}: no failure in ${rate}; ${covered}.`;
+      return;
+    }
+    ui.status.textContent = f.k < 0
+      ? `Failed with no injected event: ${f.summary}`
+      : `Failure at schedule ${f.k} of seed ${r.seed} after ${rate}; ${covered}. Opened in the stepper.`;
+    showFailure(f.summary, f.schedule, f.explanation, f.replay, `${r.program.path.replace(/^\//, '')}.seed${r.seed}.k${f.k}.replay.json`);
+    try {
+      await openRun({ name: r.program.path.replace(/^\//, ''), target: spec.target, schedule: decodeSchedule(f.schedule) }, host.choices().seed);
+    } catch (e) {
+      showError(e);
+    }
+  };
+
+  const stop = () => {
+    if (campaignJob === undefined || !worker) return;
+    worker.postMessage({ type: 'stop', job: campaignJob } satisfies ToFuzzWorker);
+    ui.stop.disabled = true;
+    ui.status.textContent = 'Stopping after the schedule running now…';
+  };
+
+  const loadReplay = async () => {
+    const file = ui.replayFile.files?.[0];
+    if (!file) return;
+    ui.error.hidden = true;
+    try {
+      const text = await file.text();
+      const run = await scheduledRunFromReplay(text, host.program);
+      await openRun(run, host.choices().seed);
+      ui.status.textContent = `Opened ${file.name}: ${run.name}, schedule ${encodeSchedule(run.schedule)}.`;
+      explainInWorker(run, file.name, JSON.parse(text) as object);
+    } catch (e) {
+      // The stepper and the form are as they were: nothing is opened until the file checks out.
+      showError(e);
+    } finally {
+      // The same file chosen again opens again.
+      ui.replayFile.value = '';
+    }
+  };
+
+  /** The link of the run in the stepper: its schedule when it has one, else the form's choices. */
+  const linkNow = async (): Promise<string> => {
+    const s = await host.current();
+    const c = host.choices();
+    const origin = s?.scheduleOrigin;
+    const shared: SharedRun = origin
+      ? sharedRunOf({ name: s!.choice.name, target: origin.target }, encodeSchedule(origin.schedule), c.seed)
+      : { program: c.name, args: c.args, seed: c.seed, cpus: c.cpus, kernel: c.kernel, debugRseq: false };
+    return new URL(encodeSharedRun(shared), document.baseURI).href;
+  };
+
+  const copyLink = async () => {
+    ui.error.hidden = true;
+    try {
+      const link = await linkNow();
+      ui.shareUrl.value = link;
+      ui.shareUrl.hidden = false;
+      history.replaceState(null, '', link);
+      try {
+        await navigator.clipboard.writeText(link);
+        ui.status.textContent = 'Link copied: opening it restores this run.';
+      } catch {
+        // No clipboard (permission, an insecure origin): the link is shown, selected, to copy by hand.
+        ui.shareUrl.select();
+        ui.status.textContent = 'The clipboard is not available here: copy the link shown.';
+      }
+    } catch (e) {
+      showError(e);
+    }
+  };
+
+  const openFromLocation = async (): Promise<boolean> => {
+    let shared: SharedRun | undefined;
+    try {
+      shared = decodeSharedRun(location.hash);
+    } catch (e) {
+      showError(e);
+      return false;
+    }
+    if (!shared) return false;
+    ui.error.hidden = true;
+    const c: FormChoices = { name: shared.program, args: shared.args, seed: shared.seed, cpus: shared.cpus, kernel: shared.kernel };
+    if (shared.schedule === undefined) {
+      if (!(await host.program(shared.program).catch(() => undefined))) {
+        showError(new Error(`The link names ${JSON.stringify(shared.program)}, and the page has no program of that name.`));
+        return false;
+      }
+      host.setChoices(c);
+      host.reset();
+      return true;
+    }
+    try {
+      const run = await scheduledRunFromLink({ ...shared, schedule: shared.schedule }, host.program);
+      await openRun(run, shared.seed);
+      ui.status.textContent = `Opened the linked run: ${run.name}, schedule ${shared.schedule}.`;
+      explainInWorker(run);
+      return true;
+    } catch (e) {
+      showError(e);
+      return false;
+    }
+  };
+
+  ui.start.addEventListener('click', () => void fuzz());
+  ui.stop.addEventListener('click', stop);
+  ui.replayFile.addEventListener('change', () => void loadReplay());
+  ui.copyLink.addEventListener('click', () => void copyLink());
+  ui.runToInjection.addEventListener('click', () => void host.act((s) => s.runToInjection()));
+  element('fuzz-form').addEventListener('submit', (e) => e.preventDefault());
+  window.addEventListener('hashchange', () => void openFromLocation());
+  return { openFromLocation, shown: showPending };
+}
