@@ -199,7 +199,8 @@ function annotate(lines: CodeLine[], sections: readonly CriticalSection[], symbo
       const s = sections[line.section!];
       out.push({
         kind: 'section', address: line.address, size: 0, section: line.section, threads: [], current: false,
-        text: `critical section #${line.section}: ${hex(s.start)} … ${hex(s.postCommit)}, abort ${hex(s.abort)}, descriptor ${hex(s.descriptorAddress)}`,
+        // Start and end are the band itself; the caption names what the band does not show.
+        text: `critical section #${line.section} · abort ${hex(s.abort)} · rseq_cs ${hex(s.descriptorAddress)}`,
       });
     }
     out.push(line);
