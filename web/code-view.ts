@@ -20,17 +20,19 @@ export const SIGNATURE_SIZE = 4;
 
 /**
  * The role of [address, address + size) in the program's critical
- * sections, or undefined. Inside a section wins (a section's first
- * instruction may be another's post-commit), then the abort handler's
- * first instruction, then overlapping a signature, then post-commit.
+ * sections, or undefined. A section's first instruction comes first, then
+ * an abort handler's first instruction and a signature (both may lie inside
+ * a section, which is a bug worth seeing: rseq_bug_abort_inside), then
+ * inside and commit, then post-commit (a section's post-commit may be
+ * another's start).
  */
 export function sectionRole(sections: readonly CriticalSection[], address: number, size: number): SectionRole | undefined {
-  for (const s of sections) {
-    if (address === s.start) return 'start';
-    if (address > s.start && address < s.postCommit) return address + size >= s.postCommit ? 'commit' : 'inside';
-  }
+  for (const s of sections) if (address === s.start) return 'start';
   for (const s of sections) if (address === s.abort) return 'abort';
   for (const s of sections) if (address < s.abort && address + size > s.abort - SIGNATURE_SIZE) return 'signature';
+  for (const s of sections) {
+    if (address > s.start && address < s.postCommit) return address + size >= s.postCommit ? 'commit' : 'inside';
+  }
   for (const s of sections) if (address === s.postCommit) return 'post-commit';
   return undefined;
 }
@@ -62,6 +64,8 @@ export interface CodeLine {
   note?: string;
   /** Index in the program's critical sections of the section this line belongs to (band, post-commit, abort, signature). */
   section?: number;
+  /** Index of the section whose band [start, post_commit) covers this line, whatever its role. */
+  band?: number;
   /** Threads whose next instruction this is. */
   threads: ThreadMark[];
   /** The viewed thread's next instruction. */
@@ -193,6 +197,8 @@ function annotate(lines: CodeLine[], sections: readonly CriticalSection[], symbo
   const out: CodeLine[] = [];
   for (const line of lines) {
     line.section = sectionOf(sections, line);
+    const band = line.kind === 'label' || line.kind === 'section' ? -1 : sections.findIndex((x) => line.address >= x.start && line.address < x.postCommit);
+    if (band >= 0) line.band = band;
     const sym = line.kind === 'instruction' ? symbols?.symbolize(line.address) : undefined;
     if (sym && sym.offset === 0) out.push({ kind: 'label', address: line.address, size: 0, text: `${sym.symbol.name}:`, threads: [], current: false });
     if (line.role === 'start') {
@@ -244,9 +250,9 @@ export function buildCodeView(input: CodeViewInput): CodeView {
   let first = Math.max(0, at - CODE_BEFORE);
   // The function's label when its start is only a few lines further back.
   if (fn && fn.offset <= FUNCTION_REACH && at <= CODE_BEFORE + 8) first = 0;
-  const inSection = swept[at]?.role === 'inside' || swept[at]?.role === 'commit';
+  const inSection = sections.find((x) => rip > x.start && rip < x.postCommit);
   if (inSection) {
-    const s = sections.find((x) => rip > x.start && rip < x.postCommit)!;
+    const s = inSection;
     const startAt = swept.findIndex((l) => l.address === s.start);
     if (startAt >= 0 && at - startAt <= 40) first = Math.min(first, startAt);
   }
@@ -268,7 +274,7 @@ export function buildCodeView(input: CodeViewInput): CodeView {
 
   // Abort handlers live apart (rseq-abi.h puts them in __rseq_failure): show each section's that is not in view.
   const shown = (a: number) => blocks.some((b) => b.lines.some((l) => l.address === a && l.kind === 'instruction'));
-  const bands = [...new Set(main.filter((l) => l.role === 'start' || l.role === 'inside' || l.role === 'commit').map((l) => l.section!))];
+  const bands = [...new Set(main.filter((l) => l.band !== undefined).map((l) => l.band!))];
   for (const i of bands) {
     const s = sections[i];
     if (shown(s.abort)) continue;

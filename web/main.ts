@@ -321,7 +321,7 @@ function codeLine(line: CodeLine, selected: number): HTMLLIElement {
   li.dataset.kind = line.kind;
   if (line.role) li.dataset.role = line.role;
   if (line.section !== undefined) li.dataset.section = String(line.section);
-  const band = line.role === 'start' || line.role === 'inside' || line.role === 'commit';
+  const band = line.band !== undefined;
   li.className = [line.kind, band ? 'in-section' : '', line.role === 'abort' ? 'abort' : '', line.role ?? '', line.current ? 'current' : ''].filter(Boolean).join(' ');
   if (line.current) li.setAttribute('aria-current', 'true');
   if (line.kind === 'label' || line.kind === 'section') {

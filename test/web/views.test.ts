@@ -239,3 +239,22 @@ describe('the code view', () => {
     expect(seen).toBe(true);
   });
 });
+
+describe('the code view of a broken section', () => {
+  it('rseq_bug_abort_inside: the abort handler and its signature are marked inside the band, the signature still as data', async () => {
+    const s = await session('rseq_bug_abort_inside', '');
+    const tid = s.runToSection()!;
+    const cs = s.machine.criticalSections[0];
+    expect(cs.abort > cs.start && cs.abort < cs.postCommit).toBe(true);
+    const lines = s.codeView(tid, decode)!.blocks.flatMap((b) => b.lines);
+    const abort = lines.find((l) => l.role === 'abort')!;
+    const sig = lines.find((l) => l.role === 'signature')!;
+    expect(abort).toMatchObject({ address: cs.abort, kind: 'instruction', band: 0 });
+    expect(sig).toMatchObject({ address: cs.abort - 4, kind: 'data', band: 0 });
+    // The band still runs from start to commit, unbroken.
+    const band = lines.filter((l) => l.band === 0);
+    expect(band[0].role).toBe('start');
+    expect(band.at(-1)!.role).toBe('commit');
+    expect(band.every((l, i) => i === 0 || l.address === band[i - 1].address + band[i - 1].size)).toBe(true);
+  });
+});
