@@ -77,7 +77,8 @@ describe('per-CPU data', () => {
       expect(data.described, name).toBe(true);
       if (!data.described) continue;
       for (const a of data.arrays) expect(a.problem, `${name} ${a.symbol}`).toBeUndefined();
-      expect(data.arrays.map((a) => a.symbol)).toEqual(arrays.map((a) => a.symbol));
+      // A two-dimensional array is shown as one table per outer index.
+      expect(data.arrays.map((a) => a.symbol)).toEqual(arrays.flatMap((a) => a.outer ? [...Array(a.outer).keys()].map((k) => `${a.symbol}[${k}]`) : [a.symbol]));
     }
   });
 
@@ -119,6 +120,21 @@ describe('per-CPU data', () => {
       expect(total).toBe(Number(printed));
       expect(total).toBe(args.split(' ').map(Number).reduce((a, b) => a * b));
     }
+  });
+
+  it('rseq_membarrier: the five arrays, read as arrays[k][cpu], add up to the additions the workers counted (total_additions)', async () => {
+    const s = await session('rseq_membarrier', '2');
+    s.runToEnd();
+    const v = s.view();
+    expect(v.kind).toBe('exited');
+    expect(v.exitCode).toBe(0);
+    if (!v.perCpu.described) throw new Error(v.perCpu.reason);
+    expect(v.perCpu.arrays.map((a) => a.symbol)).toEqual(['arrays[0]', 'arrays[1]', 'arrays[2]', 'arrays[3]', 'arrays[4]']);
+    expect(v.perCpu.arrays[4].rows.map((r) => r.label)).toEqual(['arrays[4][0]', 'arrays[4][1]']);
+    const all = v.perCpu.arrays.flatMap((a) => a.rows).reduce((sum, r) => sum + Number(r.values[0].value), 0);
+    const b = s.machine.readSymbol('total_additions', 8);
+    expect(all).toBe(Number(new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0, true)));
+    expect(all).toBeGreaterThan(0);
   });
 
   it("rseq_counter: the commit adds one to the counter of the thread's CPU, and only that value is marked", async () => {
