@@ -221,6 +221,9 @@ describe('the code view', () => {
     s.injectHere(tid, { kind: 'preempt' });
     const cs = s.machine.criticalSections[0];
     const v = s.codeView(tid, decode)!;
+    // No symbol covers __rseq_failure: the thread's place is named after the handler.
+    const t = s.view().threads.find((x) => x.tid === tid)!;
+    expect(t.symbol).toBe('abort handler #0');
     const current = v.blocks[0].lines.find((l) => l.current)!;
     expect(current).toMatchObject({ address: cs.abort, role: 'abort' });
     expect(v.blocks[0].lines.find((l) => l.role === 'signature')?.text).toBe(`.long 0x${RSEQ_SIG.toString(16)}`);
