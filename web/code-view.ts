@@ -178,7 +178,7 @@ function sweep(bytes: Uint8Array, address: number, sections: readonly CriticalSe
   return lines;
 }
 
-/** The index of the section a line belongs to, for band drawing and captions. */
+/** The index of the section a line's role refers to (its band, post-commit, abort handler or signature), for captions and data attributes. */
 function sectionOf(sections: readonly CriticalSection[], line: CodeLine): number | undefined {
   const i = sections.findIndex((s) => {
     switch (line.role) {

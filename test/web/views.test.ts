@@ -69,6 +69,28 @@ describe('registers', () => {
   });
 });
 
+describe('the rseq area', () => {
+  it('names the section rseq_cs points to, and marks rseq_cs only when an action changed it', async () => {
+    const s = await session('rseq_counter', '2 300');
+    const tid = s.runToSection()!;
+    const cs = s.machine.criticalSections[0];
+    const f = (name: string) => s.view().threads.find((t) => t.tid === tid)!.rseq!.fields.find((x) => x.name === name);
+    expect(f('rseq_cs')).toMatchObject({ value: '0x' + cs.descriptorAddress.toString(16), changed: true });
+    expect(f('rseq_cs.section')!.value).toBe(`#0 at ${cs.symbol}`);
+    expect(cs.symbol).toMatch(/^rseq_addv\+/);
+    expect(f('rseq_cs.abort_ip')!.value).toBe('0x' + cs.abort.toString(16));
+    // The cmp inside the section changes no field.
+    s.stepThread(tid);
+    expect(f('rseq_cs')!.changed).toBe(false);
+    expect(f('rseq_cs.section')!.changed).toBe(false);
+    expect(f('cpu_id')!.changed).toBe(false);
+    // The abort clears rseq_cs: changed, and no descriptor is shown any more.
+    s.injectHere(tid, { kind: 'preempt' });
+    expect(f('rseq_cs')).toMatchObject({ value: '0x0', changed: true });
+    expect(f('rseq_cs.section')).toBeUndefined();
+  });
+});
+
 describe('per-CPU data', () => {
   it('describes arrays that exist in each bundled program with the size the description says', async () => {
     for (const [name, arrays] of Object.entries(PERCPU_DATA)) {
