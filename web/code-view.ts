@@ -17,6 +17,8 @@ export type SectionRole = 'start' | 'inside' | 'commit' | 'post-commit' | 'abort
 
 /** The bytes of a signature: the u32 the kernel reads at abort_ip - 4. */
 export const SIGNATURE_SIZE = 4;
+/** ud1 with a rip-relative operand, less its displacement: rseq-abi.h (after the selftests) writes it in front of the signature. */
+const UD1_PREFIX = [0x0f, 0xb9, 0x3d] as const;
 
 /**
  * The role of [address, address + size) in the program's critical
@@ -132,8 +134,8 @@ function decodeOrNone(decode: Decode, bytes: Uint8Array, address: number, max: n
 /**
  * A linear sweep of bytes at address that never decodes across a
  * signature: each signature becomes a `.long` data line, bytes that do not
- * decode (the ud1 opcode bytes in front of a signature, or garbage) become
- * `.byte` lines.
+ * decode, and the ud1 opcode bytes in front of a signature, become `.byte`
+ * lines.
  */
 function sweep(bytes: Uint8Array, address: number, sections: readonly CriticalSection[], decode: Decode): CodeLine[] {
   const end = address + bytes.length;
@@ -146,7 +148,7 @@ function sweep(bytes: Uint8Array, address: number, sections: readonly CriticalSe
       ? `.long ${hex(new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true))}`
       : `.byte ${[...b].map((x) => hex(x)).join(', ')}`;
     // rseq-abi.h (after the selftests) puts 0f b9 3d in front so that a disassembler reads ud1 with the signature as displacement.
-    const ud1 = signatures.includes(to) && b.length === 3 && b[0] === 0x0f && b[1] === 0xb9 && b[2] === 0x3d;
+    const ud1 = signatures.includes(to) && b.length === UD1_PREFIX.length && UD1_PREFIX.every((x, k) => b[k] === x);
     const note = isSignature ? 'rseq signature (abort_ip - 4)' : ud1 ? 'ud1 opcode: the signature is its displacement' : undefined;
     lines.push({ kind: 'data', address: at, size: to - at, text, role: sectionRole(sections, at, to - at), note, threads: [], current: false });
   };
@@ -158,7 +160,14 @@ function sweep(bytes: Uint8Array, address: number, sections: readonly CriticalSe
       at = sig + SIGNATURE_SIZE;
       continue;
     }
-    const stop = sig ?? end;
+    // The ud1 opcode bytes in front of a signature are data too: decoded alone, capstone reads `0f b9` as a 2-byte ud1.
+    const prefix = sig !== undefined && sig - UD1_PREFIX.length >= address && UD1_PREFIX.every((x, k) => bytes[sig - UD1_PREFIX.length - address + k] === x) ? sig - UD1_PREFIX.length : undefined;
+    if (prefix !== undefined && at >= prefix) {
+      data(at, sig!);
+      at = sig!;
+      continue;
+    }
+    const stop = prefix ?? sig ?? end;
     const run = decodeOrNone(decode, bytes.subarray(at - address, stop - address), at, 64);
     for (const i of run) lines.push({ kind: 'instruction', address: i.address, size: i.size, text: i.text, role: sectionRole(sections, i.address, i.size), threads: [], current: false });
     const next = run.length ? run[run.length - 1].address + run[run.length - 1].size : at;
@@ -169,10 +178,9 @@ function sweep(bytes: Uint8Array, address: number, sections: readonly CriticalSe
     } else if (stop === end && end - next < 15) {
       break; // the window ends inside an instruction
     } else {
-      // Not an instruction: up to the signature it stands in front of (ud1's opcode bytes), or one byte.
-      const to = sig !== undefined && sig - next <= 3 ? sig : next + 1;
-      data(next, to);
-      at = to;
+      // Not an instruction: one byte of data, and decoding goes on after it.
+      data(next, next + 1);
+      at = next + 1;
     }
   }
   return lines;

@@ -291,7 +291,9 @@ describe('the code view of a broken section', () => {
     const abort = lines.find((l) => l.role === 'abort')!;
     const sig = lines.find((l) => l.role === 'signature')!;
     expect(abort).toMatchObject({ address: cs.abort, kind: 'instruction', band: 0 });
-    expect(sig).toMatchObject({ address: cs.abort - 4, kind: 'data', band: 0 });
+    expect(sig).toMatchObject({ address: cs.abort - 4, kind: 'data', band: 0, text: `.long 0x${RSEQ_SIG.toString(16)}` });
+    // In front of it, the ud1 opcode bytes the program writes so that disassemblers read a trap: data too, and named.
+    expect(lines[lines.indexOf(sig) - 1]).toMatchObject({ kind: 'data', address: cs.abort - 7, text: '.byte 0xf, 0xb9, 0x3d', note: 'ud1 opcode: the signature is its displacement' });
     // The band still runs from start to commit, unbroken.
     const band = lines.filter((l) => l.band === 0);
     expect(band[0].role).toBe('start');
