@@ -62,6 +62,8 @@ export interface CodeLine {
   /** "mov rax, qword ptr [rip + 0x1234]", ".long 0x53053053", "percpu_add:", … */
   text: string;
   role?: SectionRole;
+  /** A direct jump's or call's target, named: "abort handler #0", "section #1", "malloc+16". */
+  target?: string;
   /** What a data line is, when it is known (the ud1 opcode bytes in front of a signature). */
   note?: string;
   /** Index in the program's critical sections of the section this line belongs to (band, post-commit, abort, signature). */
@@ -200,6 +202,18 @@ function sectionOf(sections: readonly CriticalSection[], line: CodeLine): number
   return i < 0 ? undefined : i;
 }
 
+/** A direct branch's target as objdump names it (<symbol+offset>), and rseq's own places by their role. */
+function targetName(text: string, sections: readonly CriticalSection[], symbols: SymbolTable | undefined): string | undefined {
+  const m = /^(?:j[a-z]+|call|loop[a-z]*)\s+0x([0-9a-f]+)$/.exec(text);
+  if (!m) return undefined;
+  const target = parseInt(m[1], 16);
+  const abort = sections.findIndex((s) => s.abort === target);
+  if (abort >= 0) return `abort handler #${abort}`;
+  const start = sections.findIndex((s) => s.start === target);
+  if (start >= 0) return `section #${start}`;
+  return symbols?.describe(target);
+}
+
 /** Adds symbol labels and section captions in front of the lines they start, and the section index of each line. */
 function annotate(lines: CodeLine[], sections: readonly CriticalSection[], symbols: SymbolTable | undefined): CodeLine[] {
   const out: CodeLine[] = [];
@@ -209,6 +223,7 @@ function annotate(lines: CodeLine[], sections: readonly CriticalSection[], symbo
     if (band >= 0) line.band = band;
     const sym = line.kind === 'instruction' ? symbols?.symbolize(line.address) : undefined;
     if (sym && sym.offset === 0) out.push({ kind: 'label', address: line.address, size: 0, text: `${sym.symbol.name}:`, threads: [], current: false });
+    if (line.kind === 'instruction') line.target = targetName(line.text, sections, symbols);
     if (line.role === 'start') {
       const s = sections[line.section!];
       out.push({

@@ -329,7 +329,7 @@ function codeLine(line: CodeLine, selected: number): HTMLLIElement {
     return li;
   }
   const note = line.note ?? (line.role ? ROLE_TEXT[line.role] : '');
-  li.textContent = `${line.current ? '→' : ' '} ${hex(BigInt(line.address))}  ${line.text}${note ? `   ; ${note}` : ''}`;
+  li.textContent = `${line.current ? '→' : ' '} ${hex(BigInt(line.address))}  ${line.text}${line.target ? ` <${line.target}>` : ''}${note ? `   ; ${note}` : ''}`;
   for (const t of line.threads) {
     const span = document.createElement('span');
     span.className = t.tid === selected ? 'thread selected' : 'thread';

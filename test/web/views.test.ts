@@ -220,6 +220,8 @@ describe('the code view', () => {
     expect(band.at(-1)!.role).toBe('commit');
     expect(band.slice(1, -1).every((l) => l.role === 'inside')).toBe(true);
     expect(band.every((l) => l.section === 0)).toBe(true);
+    // The section's cpu_id check branches to the abort handler, and says so.
+    expect(band.find((l) => /^jne /.test(l.text))?.target).toBe('abort handler #0');
     expect(lines.find((l) => l.kind === 'section')?.text).toContain(`abort 0x${cs.abort.toString(16)}`);
     // The abort handler is elsewhere (__rseq_failure): its own block, the signature as a .long, never decoded.
     const handler = v.blocks.find((b) => b.title === 'abort handler of critical section #0')!;
