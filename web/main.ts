@@ -63,6 +63,7 @@ const out = {
   code: element('code'),
   codeElsewhere: element('code-elsewhere'),
   registers: element<HTMLTableElement>('registers'),
+  registersNone: element('registers-none'),
   perCpu: element('percpu'),
   events: element<HTMLOListElement>('events'),
   timeline: element('timeline'),
@@ -220,6 +221,8 @@ function showRegisters(v: SessionView | undefined): void {
     }));
     return [tr, flags];
   }).flat();
+  out.registers.hidden = threads.length === 0;
+  out.registersNone.hidden = !v || threads.length > 0;
   out.registers.tHead!.replaceChildren(head);
   out.registers.tBodies[0].replaceChildren(...rows);
 }

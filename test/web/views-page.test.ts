@@ -99,8 +99,19 @@ describe('the machine and code views (the page)', () => {
     console.log(`screenshot: ${shot}`);
   });
 
-  it('says plainly when a program has no per-CPU data described', async () => {
+  it('after the end: the counters add up to what the program prints, and no registers are left to show', async () => {
     await pg.page.setViewportSize({ width: 1280, height: 800 });
+    await press('run');
+    await pg.page.waitForFunction(() => document.getElementById('exit-status')?.textContent !== '—', undefined, { timeout: 60_000 });
+    expect(await text('#stdout')).toContain('= 600');
+    const values = await pg.page.locator('#percpu td[data-cell^="counts["]').allInnerTexts();
+    expect(values.length).toBe(2);
+    expect(values.reduce((sum, v) => sum + Number(v), 0)).toBe(600);
+    expect(await pg.page.isHidden('#registers')).toBe(true);
+    expect(await pg.page.isVisible('#registers-none')).toBe(true);
+  });
+
+  it('says plainly when a program has no per-CPU data described', async () => {
     await pg.page.selectOption('#program', 'hello');
     await pg.page.waitForFunction(() => document.getElementById('percpu')?.textContent?.includes('No per-CPU data is described for hello'));
   });
