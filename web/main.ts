@@ -1,7 +1,9 @@
 // The playground page (issue #13, first four slices): pick a bundled
 // program, give it arguments, a seed and a number of vCPUs, then step it one
-// instruction at a time or run it to the end; pick a thread to see its rseq
-// area and code, run it to a critical section and preempt, migrate or
+// instruction at a time or run it to the end; watch every thread's
+// registers and the program's per-CPU data change; pick a thread to see its
+// rseq area and code (section bands, every thread's place), run it to a
+// critical section and preempt, migrate or
 // signal it at exactly its current instruction, go Back to before the last
 // action and choose again, watch a per-vCPU timeline, or walk a lesson
 // (web/lessons.ts) with Next. Everything runs here in the
