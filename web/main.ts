@@ -359,6 +359,7 @@ async function showCode(s: Session, t: ThreadView): Promise<void> {
     title.textContent = b.title;
     const ol = document.createElement('ol');
     ol.className = 'code';
+    ol.setAttribute('aria-label', `code ${b.title}`);
     ol.append(...b.lines.map((l) => codeLine(l, t.tid)));
     block.append(title, ol);
     return block;
