@@ -17,20 +17,24 @@ export type SectionRole = 'start' | 'inside' | 'commit' | 'post-commit' | 'abort
 
 /** The bytes of a signature: the u32 the kernel reads at abort_ip - 4. */
 export const SIGNATURE_SIZE = 4;
+/** ud1 with a rip-relative operand, less its displacement: rseq-abi.h (after the selftests) writes it in front of the signature. */
+const UD1_PREFIX = [0x0f, 0xb9, 0x3d] as const;
 
 /**
  * The role of [address, address + size) in the program's critical
- * sections, or undefined. Inside a section wins (a section's first
- * instruction may be another's post-commit), then the abort handler's
- * first instruction, then overlapping a signature, then post-commit.
+ * sections, or undefined. A section's first instruction comes first, then
+ * an abort handler's first instruction and a signature (both may lie inside
+ * a section, which is a bug worth seeing: rseq_bug_abort_inside), then
+ * inside and commit, then post-commit (a section's post-commit may be
+ * another's start).
  */
 export function sectionRole(sections: readonly CriticalSection[], address: number, size: number): SectionRole | undefined {
-  for (const s of sections) {
-    if (address === s.start) return 'start';
-    if (address > s.start && address < s.postCommit) return address + size >= s.postCommit ? 'commit' : 'inside';
-  }
+  for (const s of sections) if (address === s.start) return 'start';
   for (const s of sections) if (address === s.abort) return 'abort';
   for (const s of sections) if (address < s.abort && address + size > s.abort - SIGNATURE_SIZE) return 'signature';
+  for (const s of sections) {
+    if (address > s.start && address < s.postCommit) return address + size >= s.postCommit ? 'commit' : 'inside';
+  }
   for (const s of sections) if (address === s.postCommit) return 'post-commit';
   return undefined;
 }
@@ -58,10 +62,14 @@ export interface CodeLine {
   /** "mov rax, qword ptr [rip + 0x1234]", ".long 0x53053053", "percpu_add:", … */
   text: string;
   role?: SectionRole;
+  /** A direct jump's or call's target, named: "abort handler #0", "section #1", "malloc+16". */
+  target?: string;
   /** What a data line is, when it is known (the ud1 opcode bytes in front of a signature). */
   note?: string;
   /** Index in the program's critical sections of the section this line belongs to (band, post-commit, abort, signature). */
   section?: number;
+  /** Index of the section whose band [start, post_commit) covers this line, whatever its role. */
+  band?: number;
   /** Threads whose next instruction this is. */
   threads: ThreadMark[];
   /** The viewed thread's next instruction. */
@@ -128,8 +136,8 @@ function decodeOrNone(decode: Decode, bytes: Uint8Array, address: number, max: n
 /**
  * A linear sweep of bytes at address that never decodes across a
  * signature: each signature becomes a `.long` data line, bytes that do not
- * decode (the ud1 opcode bytes in front of a signature, or garbage) become
- * `.byte` lines.
+ * decode, and the ud1 opcode bytes in front of a signature, become `.byte`
+ * lines.
  */
 function sweep(bytes: Uint8Array, address: number, sections: readonly CriticalSection[], decode: Decode): CodeLine[] {
   const end = address + bytes.length;
@@ -142,7 +150,7 @@ function sweep(bytes: Uint8Array, address: number, sections: readonly CriticalSe
       ? `.long ${hex(new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true))}`
       : `.byte ${[...b].map((x) => hex(x)).join(', ')}`;
     // rseq-abi.h (after the selftests) puts 0f b9 3d in front so that a disassembler reads ud1 with the signature as displacement.
-    const ud1 = signatures.includes(to) && b.length === 3 && b[0] === 0x0f && b[1] === 0xb9 && b[2] === 0x3d;
+    const ud1 = signatures.includes(to) && b.length === UD1_PREFIX.length && UD1_PREFIX.every((x, k) => b[k] === x);
     const note = isSignature ? 'rseq signature (abort_ip - 4)' : ud1 ? 'ud1 opcode: the signature is its displacement' : undefined;
     lines.push({ kind: 'data', address: at, size: to - at, text, role: sectionRole(sections, at, to - at), note, threads: [], current: false });
   };
@@ -154,7 +162,14 @@ function sweep(bytes: Uint8Array, address: number, sections: readonly CriticalSe
       at = sig + SIGNATURE_SIZE;
       continue;
     }
-    const stop = sig ?? end;
+    // The ud1 opcode bytes in front of a signature are data too: decoded alone, capstone reads `0f b9` as a 2-byte ud1.
+    const prefix = sig !== undefined && sig - UD1_PREFIX.length >= address && UD1_PREFIX.every((x, k) => bytes[sig - UD1_PREFIX.length - address + k] === x) ? sig - UD1_PREFIX.length : undefined;
+    if (prefix !== undefined && at >= prefix) {
+      data(at, sig!);
+      at = sig!;
+      continue;
+    }
+    const stop = prefix ?? sig ?? end;
     const run = decodeOrNone(decode, bytes.subarray(at - address, stop - address), at, 64);
     for (const i of run) lines.push({ kind: 'instruction', address: i.address, size: i.size, text: i.text, role: sectionRole(sections, i.address, i.size), threads: [], current: false });
     const next = run.length ? run[run.length - 1].address + run[run.length - 1].size : at;
@@ -165,16 +180,15 @@ function sweep(bytes: Uint8Array, address: number, sections: readonly CriticalSe
     } else if (stop === end && end - next < 15) {
       break; // the window ends inside an instruction
     } else {
-      // Not an instruction: up to the signature it stands in front of (ud1's opcode bytes), or one byte.
-      const to = sig !== undefined && sig - next <= 3 ? sig : next + 1;
-      data(next, to);
-      at = to;
+      // Not an instruction: one byte of data, and decoding goes on after it.
+      data(next, next + 1);
+      at = next + 1;
     }
   }
   return lines;
 }
 
-/** The index of the section a line belongs to, for band drawing and captions. */
+/** The index of the section a line's role refers to (its band, post-commit, abort handler or signature), for captions and data attributes. */
 function sectionOf(sections: readonly CriticalSection[], line: CodeLine): number | undefined {
   const i = sections.findIndex((s) => {
     switch (line.role) {
@@ -188,18 +202,34 @@ function sectionOf(sections: readonly CriticalSection[], line: CodeLine): number
   return i < 0 ? undefined : i;
 }
 
+/** A direct branch's target as objdump names it (<symbol+offset>), and rseq's own places by their role. */
+function targetName(text: string, sections: readonly CriticalSection[], symbols: SymbolTable | undefined): string | undefined {
+  const m = /^(?:j[a-z]+|call|loop[a-z]*)\s+0x([0-9a-f]+)$/.exec(text);
+  if (!m) return undefined;
+  const target = parseInt(m[1], 16);
+  const abort = sections.findIndex((s) => s.abort === target);
+  if (abort >= 0) return `abort handler #${abort}`;
+  const start = sections.findIndex((s) => s.start === target);
+  if (start >= 0) return `section #${start}`;
+  return symbols?.describe(target);
+}
+
 /** Adds symbol labels and section captions in front of the lines they start, and the section index of each line. */
 function annotate(lines: CodeLine[], sections: readonly CriticalSection[], symbols: SymbolTable | undefined): CodeLine[] {
   const out: CodeLine[] = [];
   for (const line of lines) {
     line.section = sectionOf(sections, line);
+    const band = line.kind === 'label' || line.kind === 'section' ? -1 : sections.findIndex((x) => line.address >= x.start && line.address < x.postCommit);
+    if (band >= 0) line.band = band;
     const sym = line.kind === 'instruction' ? symbols?.symbolize(line.address) : undefined;
     if (sym && sym.offset === 0) out.push({ kind: 'label', address: line.address, size: 0, text: `${sym.symbol.name}:`, threads: [], current: false });
+    if (line.kind === 'instruction') line.target = targetName(line.text, sections, symbols);
     if (line.role === 'start') {
       const s = sections[line.section!];
       out.push({
         kind: 'section', address: line.address, size: 0, section: line.section, threads: [], current: false,
-        text: `critical section #${line.section}: ${hex(s.start)} … ${hex(s.postCommit)}, abort ${hex(s.abort)}, descriptor ${hex(s.descriptorAddress)}`,
+        // Start and end are the band itself; the caption names what the band does not show.
+        text: `critical section #${line.section} · abort ${hex(s.abort)} · rseq_cs ${hex(s.descriptorAddress)}`,
       });
     }
     out.push(line);
@@ -243,9 +273,9 @@ export function buildCodeView(input: CodeViewInput): CodeView {
   let first = Math.max(0, at - CODE_BEFORE);
   // The function's label when its start is only a few lines further back.
   if (fn && fn.offset <= FUNCTION_REACH && at <= CODE_BEFORE + 8) first = 0;
-  const inSection = swept[at]?.role === 'inside' || swept[at]?.role === 'commit';
+  const inSection = sections.find((x) => rip > x.start && rip < x.postCommit);
   if (inSection) {
-    const s = sections.find((x) => rip > x.start && rip < x.postCommit)!;
+    const s = inSection;
     const startAt = swept.findIndex((l) => l.address === s.start);
     if (startAt >= 0 && at - startAt <= 40) first = Math.min(first, startAt);
   }
@@ -267,7 +297,7 @@ export function buildCodeView(input: CodeViewInput): CodeView {
 
   // Abort handlers live apart (rseq-abi.h puts them in __rseq_failure): show each section's that is not in view.
   const shown = (a: number) => blocks.some((b) => b.lines.some((l) => l.address === a && l.kind === 'instruction'));
-  const bands = [...new Set(main.filter((l) => l.role === 'start' || l.role === 'inside' || l.role === 'commit').map((l) => l.section!))];
+  const bands = [...new Set(main.filter((l) => l.band !== undefined).map((l) => l.band!))];
   for (const i of bands) {
     const s = sections[i];
     if (shown(s.abort)) continue;

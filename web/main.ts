@@ -77,6 +77,7 @@ const out = {
   code: element('code'),
   codeElsewhere: element('code-elsewhere'),
   registers: element<HTMLTableElement>('registers'),
+  registersNone: element('registers-none'),
   perCpu: element('percpu'),
   events: element<HTMLOListElement>('events'),
   timeline: element('timeline'),
@@ -294,6 +295,8 @@ function showRegisters(v: SessionView | undefined): void {
     }));
     return [tr, flags];
   }).flat();
+  out.registers.hidden = threads.length === 0;
+  out.registersNone.hidden = !v || threads.length > 0;
   out.registers.tHead!.replaceChildren(head);
   out.registers.tBodies[0].replaceChildren(...rows);
 }
@@ -396,7 +399,7 @@ function codeLine(line: CodeLine, selected: number): HTMLLIElement {
   li.dataset.kind = line.kind;
   if (line.role) li.dataset.role = line.role;
   if (line.section !== undefined) li.dataset.section = String(line.section);
-  const band = line.role === 'start' || line.role === 'inside' || line.role === 'commit';
+  const band = line.band !== undefined;
   li.className = [line.kind, band ? 'in-section' : '', line.role === 'abort' ? 'abort' : '', line.role ?? '', line.current ? 'current' : ''].filter(Boolean).join(' ');
   if (line.current) li.setAttribute('aria-current', 'true');
   if (line.kind === 'label' || line.kind === 'section') {
@@ -404,7 +407,7 @@ function codeLine(line: CodeLine, selected: number): HTMLLIElement {
     return li;
   }
   const note = line.note ?? (line.role ? ROLE_TEXT[line.role] : '');
-  li.textContent = `${line.current ? '→' : ' '} ${hex(BigInt(line.address))}  ${line.text}${note ? `   ; ${note}` : ''}`;
+  li.textContent = `${line.current ? '→' : ' '} ${hex(BigInt(line.address))}  ${line.text}${line.target ? ` <${line.target}>` : ''}${note ? `   ; ${note}` : ''}`;
   for (const t of line.threads) {
     const span = document.createElement('span');
     span.className = t.tid === selected ? 'thread selected' : 'thread';
@@ -429,6 +432,7 @@ async function showCode(s: Session, t: ThreadView): Promise<void> {
     title.textContent = b.title;
     const ol = document.createElement('ol');
     ol.className = 'code';
+    ol.setAttribute('aria-label', `code ${b.title}`);
     ol.append(...b.lines.map((l) => codeLine(l, t.tid)));
     block.append(title, ol);
     return block;

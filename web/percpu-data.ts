@@ -39,6 +39,8 @@ export interface PerCpuArray {
   /** What selects the element: the CPU number (cpu_id_start) or the concurrency ID (mm_cid). */
   index: 'cpu' | 'mm_cid';
   fields: PerCpuField[];
+  /** For a two-dimensional `T symbol[outer][MAX_CPUS]`: how many per-CPU arrays follow each other (shown as symbol[0], symbol[1], …). */
+  outer?: number;
 }
 
 /** struct percpu_word (rseq-prog.h): one intptr_t alone on a cache line. */
@@ -70,6 +72,8 @@ export const PERCPU_DATA: Readonly<Record<string, readonly PerCpuArray[]>> = {
     ],
   }],
   rseq_signal: [percpuWord('main_counts'), percpuWord('handler_counts')],
+  // arrays[SWITCHES + 1][MAX_CPUS]: main switches the workers to the next array, with a membarrier fence, four times.
+  rseq_membarrier: [{ ...percpuWord('arrays'), outer: 5 }],
   rseq_slice: [percpuWord('counts')],
   rseq_bug_abort_inside: [percpuWord('counts')],
   rseq_bug_bad_signature: [percpuWord('counts')],
@@ -153,25 +157,35 @@ function listLength(read: ReadMemory, head: bigint, next: number): string {
 export function readPerCpuData(program: string, symbols: SymbolTable, cpus: number, read: ReadMemory): PerCpuDataView {
   const arrays = PERCPU_DATA[program];
   if (!arrays) return { described: false, reason: `No per-CPU data is described for ${program} (web/percpu-data.ts describes the bundled rseq programs' arrays).` };
-  return {
-    described: true,
-    arrays: arrays.map((a) => {
-      const base = { symbol: a.symbol, type: a.type, index: a.index, stride: a.stride, fields: a.fields.map((f) => f.name), rows: [] };
-      const s = symbols.lookup(a.symbol);
-      if (!s) return { ...base, problem: `${program} has no symbol ${a.symbol}` };
-      if (s.size !== a.stride * PROGRAM_MAX_CPUS) {
-        return { ...base, address: s.address, problem: `${a.symbol} is ${s.size} bytes, not ${PROGRAM_MAX_CPUS} × ${a.stride}: the program changed and web/percpu-data.ts did not` };
+  return { described: true, arrays: arrays.flatMap((a) => readArray(program, a, symbols, cpus, read)) };
+}
+
+/** One described array read now: one view, or one per outer index of a two-dimensional array. */
+function readArray(program: string, a: PerCpuArray, symbols: SymbolTable, cpus: number, read: ReadMemory): PerCpuArrayView[] {
+  const base = { symbol: a.symbol, type: a.type, index: a.index, stride: a.stride, fields: a.fields.map((f) => f.name), rows: [] };
+  const s = symbols.lookup(a.symbol);
+  if (!s) return [{ ...base, problem: `${program} has no symbol ${a.symbol}` }];
+  const outer = a.outer ?? 1;
+  const bytes = outer * PROGRAM_MAX_CPUS * a.stride;
+  if (s.size !== bytes) {
+    const shape = `${outer > 1 ? `${outer} × ` : ''}${PROGRAM_MAX_CPUS} × ${a.stride}`;
+    return [{ ...base, address: s.address, problem: `${a.symbol} is ${s.size} bytes, not ${shape}: the program changed and web/percpu-data.ts did not` }];
+  }
+  const views: PerCpuArrayView[] = [];
+  for (let k = 0; k < outer; k++) {
+    const name = a.outer === undefined ? a.symbol : `${a.symbol}[${k}]`;
+    const address = s.address + k * PROGRAM_MAX_CPUS * a.stride;
+    const rows: PerCpuRow[] = [];
+    try {
+      for (let i = 0; i < Math.min(cpus, PROGRAM_MAX_CPUS); i++) {
+        const at = address + i * a.stride;
+        rows.push({ label: `${name}[${i}]`, index: i, values: a.fields.map((f) => ({ field: f.name, value: readField(read, at + f.offset, f), changed: false })) });
       }
-      const rows: PerCpuRow[] = [];
-      try {
-        for (let i = 0; i < Math.min(cpus, PROGRAM_MAX_CPUS); i++) {
-          const at = s.address + i * a.stride;
-          rows.push({ label: `${a.symbol}[${i}]`, index: i, values: a.fields.map((f) => ({ field: f.name, value: readField(read, at + f.offset, f), changed: false })) });
-        }
-      } catch {
-        return { ...base, address: s.address, problem: `${a.symbol} at 0x${s.address.toString(16)} is not readable` };
-      }
-      return { ...base, address: s.address, rows };
-    }),
-  };
+    } catch {
+      views.push({ ...base, symbol: name, address, problem: `${name} at 0x${address.toString(16)} is not readable` });
+      continue;
+    }
+    views.push({ ...base, symbol: name, address, rows });
+  }
+  return views;
 }

@@ -712,6 +712,19 @@ export class Session {
     return { address: reg.address, length: reg.length, fields: fields.map((f) => ({ ...f, changed: this.changed(`${tid}:${f.name}`, f.value) })) };
   }
 
+  /**
+   * "main+20" (the first program's symbols only: another process may run
+   * another program), or "abort handler #0" for out-of-line handler code
+   * that no symbol covers (rseq-abi.h puts handlers in __rseq_failure).
+   */
+  private placeOf(tid: number, pid: number, rip: number): string | undefined {
+    const symbol = pid === this.machine.process.tgid ? this.machine.symbols.describe(rip) : undefined;
+    if (symbol) return symbol;
+    const sections = this.sectionsOf(tid);
+    const i = sections.findIndex((s) => rip >= s.abort && rip < s.abort + 64);
+    return i < 0 ? undefined : `abort handler #${i}${rip > sections[i].abort ? `+${rip - sections[i].abort}` : ''}`;
+  }
+
   private markPerCpu(data: PerCpuDataView): PerCpuDataView {
     if (data.described) for (const a of data.arrays) for (const row of a.rows) for (const v of row.values) v.changed = this.changed(`percpu:${row.label}.${v.field}`, v.value);
     return data;
@@ -759,19 +772,18 @@ export class Session {
       vcpus: m.vcpus().map((v) => {
         const t = threads.get(v.current);
         if (!t) return { id: v.id, tid: 0, pid: 0, queued: v.queued };
-        const symbol = t.pid === m.process.tgid ? m.symbols.describe(Number(t.rip)) : undefined;
+        const symbol = this.placeOf(t.tid, t.pid, Number(t.rip));
         return { id: v.id, tid: t.tid, pid: t.pid, rip: t.rip, symbol, queued: v.queued };
       }),
       threads: m.threads().filter((t) => t.state !== 'dead').map((t) => {
         const task = m.kernel.tasks.get(t.tid)!;
-        const mine = t.pid === m.process.tgid;
         return {
           tid: t.tid,
           pid: t.pid,
           cpu: t.cpu,
           state: t.state,
           rip: t.rip,
-          symbol: mine ? m.symbols.describe(Number(t.rip)) : undefined,
+          symbol: this.placeOf(t.tid, t.pid, Number(t.rip)),
           instructions: Number(task.cpuNs),
           rseq: this.rseqFields(t.tid),
           section: this.sectionsOf(t.tid).find((s) => Number(t.rip) >= s.start && Number(t.rip) < s.postCommit),

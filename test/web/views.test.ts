@@ -69,6 +69,28 @@ describe('registers', () => {
   });
 });
 
+describe('the rseq area', () => {
+  it('names the section rseq_cs points to, and marks rseq_cs only when an action changed it', async () => {
+    const s = await session('rseq_counter', '2 300');
+    const tid = s.runToSection()!;
+    const cs = s.machine.criticalSections[0];
+    const f = (name: string) => s.view().threads.find((t) => t.tid === tid)!.rseq!.fields.find((x) => x.name === name);
+    expect(f('rseq_cs')).toMatchObject({ value: '0x' + cs.descriptorAddress.toString(16), changed: true });
+    expect(f('rseq_cs.section')!.value).toBe(`#0 at ${cs.symbol}`);
+    expect(cs.symbol).toMatch(/^rseq_addv\+/);
+    expect(f('rseq_cs.abort_ip')!.value).toBe('0x' + cs.abort.toString(16));
+    // The cmp inside the section changes no field.
+    s.stepThread(tid);
+    expect(f('rseq_cs')!.changed).toBe(false);
+    expect(f('rseq_cs.section')!.changed).toBe(false);
+    expect(f('cpu_id')!.changed).toBe(false);
+    // The abort clears rseq_cs: changed, and no descriptor is shown any more.
+    s.injectHere(tid, { kind: 'preempt' });
+    expect(f('rseq_cs')).toMatchObject({ value: '0x0', changed: true });
+    expect(f('rseq_cs.section')).toBeUndefined();
+  });
+});
+
 describe('per-CPU data', () => {
   it('describes arrays that exist in each bundled program with the size the description says', async () => {
     for (const [name, arrays] of Object.entries(PERCPU_DATA)) {
@@ -77,7 +99,8 @@ describe('per-CPU data', () => {
       expect(data.described, name).toBe(true);
       if (!data.described) continue;
       for (const a of data.arrays) expect(a.problem, `${name} ${a.symbol}`).toBeUndefined();
-      expect(data.arrays.map((a) => a.symbol)).toEqual(arrays.map((a) => a.symbol));
+      // A two-dimensional array is shown as one table per outer index.
+      expect(data.arrays.map((a) => a.symbol)).toEqual(arrays.flatMap((a) => a.outer ? [...Array(a.outer).keys()].map((k) => `${a.symbol}[${k}]`) : [a.symbol]));
     }
   });
 
@@ -119,6 +142,21 @@ describe('per-CPU data', () => {
       expect(total).toBe(Number(printed));
       expect(total).toBe(args.split(' ').map(Number).reduce((a, b) => a * b));
     }
+  });
+
+  it('rseq_membarrier: the five arrays, read as arrays[k][cpu], add up to the additions the workers counted (total_additions)', async () => {
+    const s = await session('rseq_membarrier', '2');
+    s.runToEnd();
+    const v = s.view();
+    expect(v.kind).toBe('exited');
+    expect(v.exitCode).toBe(0);
+    if (!v.perCpu.described) throw new Error(v.perCpu.reason);
+    expect(v.perCpu.arrays.map((a) => a.symbol)).toEqual(['arrays[0]', 'arrays[1]', 'arrays[2]', 'arrays[3]', 'arrays[4]']);
+    expect(v.perCpu.arrays[4].rows.map((r) => r.label)).toEqual(['arrays[4][0]', 'arrays[4][1]']);
+    const all = v.perCpu.arrays.flatMap((a) => a.rows).reduce((sum, r) => sum + Number(r.values[0].value), 0);
+    const b = s.machine.readSymbol('total_additions', 8);
+    expect(all).toBe(Number(new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0, true)));
+    expect(all).toBeGreaterThan(0);
   });
 
   it("rseq_counter: the commit adds one to the counter of the thread's CPU, and only that value is marked", async () => {
@@ -182,6 +220,8 @@ describe('the code view', () => {
     expect(band.at(-1)!.role).toBe('commit');
     expect(band.slice(1, -1).every((l) => l.role === 'inside')).toBe(true);
     expect(band.every((l) => l.section === 0)).toBe(true);
+    // The section's cpu_id check branches to the abort handler, and says so.
+    expect(band.find((l) => /^jne /.test(l.text))?.target).toBe('abort handler #0');
     expect(lines.find((l) => l.kind === 'section')?.text).toContain(`abort 0x${cs.abort.toString(16)}`);
     // The abort handler is elsewhere (__rseq_failure): its own block, the signature as a .long, never decoded.
     const handler = v.blocks.find((b) => b.title === 'abort handler of critical section #0')!;
@@ -205,6 +245,9 @@ describe('the code view', () => {
     s.injectHere(tid, { kind: 'preempt' });
     const cs = s.machine.criticalSections[0];
     const v = s.codeView(tid, decode)!;
+    // No symbol covers __rseq_failure: the thread's place is named after the handler.
+    const t = s.view().threads.find((x) => x.tid === tid)!;
+    expect(t.symbol).toBe('abort handler #0');
     const current = v.blocks[0].lines.find((l) => l.current)!;
     expect(current).toMatchObject({ address: cs.abort, role: 'abort' });
     expect(v.blocks[0].lines.find((l) => l.role === 'signature')?.text).toBe(`.long 0x${RSEQ_SIG.toString(16)}`);
@@ -237,5 +280,26 @@ describe('the code view', () => {
     }
     // Both workers run the same few instructions: at some step both are in view at once.
     expect(seen).toBe(true);
+  });
+});
+
+describe('the code view of a broken section', () => {
+  it('rseq_bug_abort_inside: the abort handler and its signature are marked inside the band, the signature still as data', async () => {
+    const s = await session('rseq_bug_abort_inside', '');
+    const tid = s.runToSection()!;
+    const cs = s.machine.criticalSections[0];
+    expect(cs.abort > cs.start && cs.abort < cs.postCommit).toBe(true);
+    const lines = s.codeView(tid, decode)!.blocks.flatMap((b) => b.lines);
+    const abort = lines.find((l) => l.role === 'abort')!;
+    const sig = lines.find((l) => l.role === 'signature')!;
+    expect(abort).toMatchObject({ address: cs.abort, kind: 'instruction', band: 0 });
+    expect(sig).toMatchObject({ address: cs.abort - 4, kind: 'data', band: 0, text: `.long 0x${RSEQ_SIG.toString(16)}` });
+    // In front of it, the ud1 opcode bytes the program writes so that disassemblers read a trap: data too, and named.
+    expect(lines[lines.indexOf(sig) - 1]).toMatchObject({ kind: 'data', address: cs.abort - 7, text: '.byte 0xf, 0xb9, 0x3d', note: 'ud1 opcode: the signature is its displacement' });
+    // The band still runs from start to commit, unbroken.
+    const band = lines.filter((l) => l.band === 0);
+    expect(band[0].role).toBe('start');
+    expect(band.at(-1)!.role).toBe('commit');
+    expect(band.every((l, i) => i === 0 || l.address === band[i - 1].address + band[i - 1].size)).toBe(true);
   });
 });
