@@ -15,6 +15,7 @@ import { judge } from '../fuzz/judge.js';
 import { Runner, type FuzzTarget } from '../fuzz/runner.js';
 import { decodeSchedule } from '../fuzz/schedule.js';
 import type { FromFuzzWorker, ToFuzzWorker } from './fuzz-protocol.js';
+import { wallMs } from './wall-clock.js';
 
 /** The worker's global scope, as far as this file uses it (the page's tsconfig has the DOM's types, not the worker's). */
 const scope = globalThis as unknown as {
@@ -43,16 +44,16 @@ async function runCampaign(job: number, spec: CampaignSpec, wasm: URL): Promise<
     },
     limit: (k) => void (limit = Math.min(limit, k)),
   };
-  const began = performance.now();
+  const began = wallMs();
   // Stop is a time limit that has arrived: the campaign's own way to stop starting schedules.
-  const now = () => (stopped.has(job) ? Infinity : performance.now());
+  const now = () => (stopped.has(job) ? Infinity : wallMs());
   const drive = await driveCampaign(spec, campaign.header, [worker], {
     timeMs: Infinity,
     now,
     chunkSize: CHUNK,
     onProgress: (progress) => post({ job, type: 'progress', progress }),
   });
-  const ms = performance.now() - began;
+  const ms = wallMs() - began;
   const k = failingSchedule(campaign.header, drive.chunks);
   if (k !== undefined) post({ job, type: 'shrinking', k });
   const result = mergeCampaign(spec, campaign.header, drive, k !== undefined ? campaign.failureAt(k) : undefined);

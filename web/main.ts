@@ -25,6 +25,7 @@ import { CURRENT_PROFILE, isKernelProfileName, type KernelProfileName } from '..
 import { SANDBOX_ARGS, SANDBOX_PROGRAM } from './sandbox.js';
 import { mountSandbox } from './sandbox-panel.js';
 import { setupFuzzPanel, type FormChoices, type FuzzPanel } from './fuzz-panel.js';
+import { wallMs } from './wall-clock.js';
 
 /** build/web/programs/index.json, written by scripts/build-web.mjs. */
 interface ProgramIndex {
@@ -512,8 +513,8 @@ async function runOrPause(): Promise<void> {
       out.status.textContent = `Running… (${s.machine.retired} instructions; press Pause or r to stop)`;
       out.retired.textContent = String(s.machine.retired);
       await new Promise((resolve) => setTimeout(resolve, 0));
-      const until = performance.now() + RUN_SLICE_MS;
-      const r = s.run(() => pauseAsked || performance.now() > until);
+      const until = wallMs() + RUN_SLICE_MS;
+      const r = s.run(() => pauseAsked || wallMs() > until);
       if (r.kind !== 'paused' || pauseAsked) break;
     }
     await show(s);
