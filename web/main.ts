@@ -224,7 +224,7 @@ async function show(s: Session | undefined): Promise<void> {
   form.back.textContent = s && s.backSteps > 0 ? `Back (${s.backSteps})` : 'Back';
   form.forward.disabled = !s || s.forwardSteps === 0;
   form.forward.textContent = s && s.forwardSteps > 0 ? `Forward (${s.forwardSteps})` : 'Forward';
-  out.timeline.replaceChildren(...(s ? [drawTimeline(s.timeline(), (text) => { out.timelineInfo.textContent = text; }, jumpTo)] : []));
+  out.timeline.replaceChildren(...(s ? [drawTimeline(s.timeline(), (text) => { out.timelineInfo.textContent = text; }, jumpTo, out.timeline.clientWidth || undefined)] : []));
   out.timelineInfo.textContent = '';
   const rows: HTMLTableRowElement[] = [];
   for (const c of v?.vcpus ?? []) {

@@ -9,7 +9,9 @@
 import type { MarkKind, Timeline, TimelineMark } from './session.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
+/** The drawing's width when its container's is not known (it is never drawn narrower than MIN_WIDTH). */
 const WIDTH = 960;
+const MIN_WIDTH = 320;
 const LEFT = 60;
 const LANE = 28;
 const BAR = 16;
@@ -80,14 +82,16 @@ export function spread(xs: readonly number[], max: number): number[] {
 }
 
 /**
- * The drawing; `inform` gets a mark's description when it is hovered or
- * focused, `jump` a vCPU and a time when a lane is clicked or Enter is
- * pressed on a mark.
+ * The drawing, `width` pixels wide (its container's, so text keeps its size
+ * and the end of the run is in view); `inform` gets a mark's description
+ * when it is hovered or focused, `jump` a vCPU and a time when a lane is
+ * clicked or Enter is pressed on a mark.
  */
-export function drawTimeline(tl: Timeline, inform: (text: string) => void, jump?: (cpu: number, t: number) => void): SVGSVGElement {
+export function drawTimeline(tl: Timeline, inform: (text: string) => void, jump?: (cpu: number, t: number) => void, width = WIDTH): SVGSVGElement {
+  const drawn = Math.max(MIN_WIDTH, Math.floor(width));
   const height = tl.cpus * LANE + 20;
-  const svg = node('svg', { width: WIDTH, height, viewBox: `0 0 ${WIDTH} ${height}`, role: 'group', 'aria-label': `timeline of ${tl.cpus} vCPUs up to t=${tl.end}` });
-  const x = (t: number) => LEFT + ((WIDTH - LEFT - 10) * t) / tl.end;
+  const svg = node('svg', { width: drawn, height, viewBox: `0 0 ${drawn} ${height}`, role: 'group', 'aria-label': `timeline of ${tl.cpus} vCPUs up to t=${tl.end}` });
+  const x = (t: number) => LEFT + ((drawn - LEFT - 10) * t) / tl.end;
   for (let cpu = 0; cpu < tl.cpus; cpu++) {
     const lane = node('g', { class: 'lane', 'data-cpu': cpu });
     const y = cpu * LANE + 4;
@@ -95,14 +99,14 @@ export function drawTimeline(tl: Timeline, inform: (text: string) => void, jump?
       lane.addEventListener('click', (e) => {
         // From the click's x in the drawing's own units (it may be scaled to fit).
         const box = svg.getBoundingClientRect();
-        const at = ((e.clientX - box.left) * WIDTH) / box.width;
-        if (at >= LEFT) jump(cpu, Math.round(((at - LEFT) * tl.end) / (WIDTH - LEFT - 10)));
+        const at = ((e.clientX - box.left) * drawn) / box.width;
+        if (at >= LEFT) jump(cpu, Math.round(((at - LEFT) * tl.end) / (drawn - LEFT - 10)));
       });
-      lane.append(node('rect', { class: 'hit-lane', x: LEFT, y: y - 4, width: WIDTH - LEFT, height: LANE }));
+      lane.append(node('rect', { class: 'hit-lane', x: LEFT, y: y - 4, width: drawn - LEFT, height: LANE }));
     }
     const label = node('text', { x: 4, y: y + BAR - 3 });
     label.textContent = `vCPU ${cpu}`;
-    lane.append(label, node('line', { x1: LEFT, x2: WIDTH - 10, y1: y + BAR / 2, y2: y + BAR / 2, class: 'axis' }));
+    lane.append(label, node('line', { x1: LEFT, x2: drawn - 10, y1: y + BAR / 2, y2: y + BAR / 2, class: 'axis' }));
     for (const s of tl.segments.filter((s) => s.cpu === cpu)) {
       const bar = node('rect', { class: 'run', x: x(s.from), y, width: Math.max(1, x(s.to) - x(s.from)), height: BAR, fill: COLOURS[s.tid % COLOURS.length], 'data-tid': s.tid });
       const title = node('title', {});
@@ -126,7 +130,7 @@ export function drawTimeline(tl: Timeline, inform: (text: string) => void, jump?
       band.append(title);
       lane.append(band);
     });
-    const at = spread(marks.map((m) => x(m.t)), WIDTH - 8);
+    const at = spread(marks.map((m) => x(m.t)), drawn - 8);
     marks.forEach((m, i) => {
       const cx = at[i];
       const cy = y + BAR / 2;
