@@ -103,8 +103,8 @@ let session: Promise<Session> | undefined;
 let sandboxProgram: Uint8Array | undefined;
 /** The thread the picker shows next (set by Run to next critical section). */
 let pickThread: number | undefined;
-/** Ignores clicks while one is being handled. */
-let busy = false;
+/** The last action asked for: each runs after the one before, in the order asked (a key pressed during a step waits its turn, it is not lost). */
+let turns: Promise<void> = Promise.resolve();
 /** A run is going on (in slices, the page painting in between); pressing Run again sets pauseAsked. */
 let running = false;
 let pauseAsked = false;
@@ -471,10 +471,19 @@ function showError(e: unknown): void {
   out.error.hidden = false;
 }
 
-/** Runs one button's action: one at a time, errors shown on the page. */
-async function act(what: (s: Session) => unknown | Promise<unknown>): Promise<void> {
-  if (busy) return;
-  busy = true;
+/** Runs job after every action asked before it. */
+function inTurn(job: () => Promise<void>): Promise<void> {
+  const mine = turns.then(job);
+  turns = mine.catch(() => undefined);
+  return mine;
+}
+
+/** Runs one button's action in its turn, errors shown on the page. */
+function act(what: (s: Session) => unknown | Promise<unknown>): Promise<void> {
+  return inTurn(() => actNow(what));
+}
+
+async function actNow(what: (s: Session) => unknown | Promise<unknown>): Promise<void> {
   out.error.hidden = true;
   out.threadOutcome.textContent = '';
   try {
@@ -486,8 +495,6 @@ async function act(what: (s: Session) => unknown | Promise<unknown>): Promise<vo
     await show(s);
   } catch (e) {
     showError(e);
-  } finally {
-    busy = false;
   }
 }
 
@@ -496,14 +503,18 @@ async function act(what: (s: Session) => unknown | Promise<unknown>): Promise<vo
  * count in between, until the program ends or Pause is pressed. The slices
  * cut no quantum (Session.run), so the trace is the one Run to end in Node makes.
  */
-async function runOrPause(): Promise<void> {
+function runOrPause(): Promise<void> {
   if (running) {
     pauseAsked = true;
-    return;
+    return turns;
   }
-  if (busy) return;
-  busy = running = true;
+  // Running from the moment it is asked for: Run pressed again before it starts pauses it at once.
+  running = true;
   pauseAsked = false;
+  return inTurn(runSlices);
+}
+
+async function runSlices(): Promise<void> {
   out.error.hidden = true;
   form.run.textContent = 'Pause';
   form.run.disabled = false;
@@ -521,7 +532,7 @@ async function runOrPause(): Promise<void> {
   } catch (e) {
     showError(e);
   } finally {
-    busy = running = false;
+    running = false;
     form.run.textContent = 'Run';
   }
 }
@@ -689,26 +700,40 @@ async function main(): Promise<void> {
   });
   for (const input of [form.args, form.seed, form.cpus]) input.addEventListener('input', reset);
   form.kernel.addEventListener('change', reset);
-  form.run.addEventListener('click', () => void runOrPause());
-  form.step.addEventListener('click', () => void act((s) => s.step()));
   form.reset.addEventListener('click', reset);
-  form.back.addEventListener('click', () => void act((s) => s.back()));
-  form.forward.addEventListener('click', () => void act((s) => s.forward()));
-  form.runToSectionEnd.addEventListener('click', () => void act((s) => {
-    const how = s.runToSectionEnd(selectedThread());
-    out.threadOutcome.textContent = `Thread ${form.thread.value} left its section: ${how === 'committed' ? 'it reached post_commit_ip (committed)' : how === 'aborted' ? 'the kernel moved it to abort_ip (aborted)' : 'it ended'}.`;
-  }));
-  // One-letter keys (outside text fields) press the buttons (index.html lists them; aria-keyshortcuts on each).
-  const keys: Record<string, HTMLButtonElement> = {
-    s: form.step, r: form.run, b: form.back, f: form.forward,
-    n: form.runToSection, t: form.stepThread, e: form.runToSectionEnd, p: form.preempt, m: form.migrate, g: form.signal,
-  };
+  // Each stepping control: its button and its one-letter key (outside text
+  // fields; index.html lists them, aria-keyshortcuts on each). A key pressed
+  // while an action runs waits its turn, so "n t p" typed quickly is three
+  // actions, each on what the one before left.
+  const controls: [string, HTMLButtonElement, () => void][] = [
+    ['s', form.step, () => void act((s) => s.step())],
+    ['r', form.run, () => void runOrPause()],
+    ['b', form.back, () => void act((s) => s.back())],
+    ['f', form.forward, () => void act((s) => s.forward())],
+    ['n', form.runToSection, () => void act((s) => {
+      const tid = s.runToSection();
+      if (tid === undefined) throw new Error('No thread reached a critical section');
+      // show() keeps the picker on this thread.
+      form.thread.value = String(tid);
+      pickThread = tid;
+    })],
+    ['t', form.stepThread, () => void act((s) => s.stepThread(selectedThread()))],
+    ['e', form.runToSectionEnd, () => void act((s) => {
+      const how = s.runToSectionEnd(selectedThread());
+      out.threadOutcome.textContent = `Thread ${form.thread.value} left its section: ${how === 'committed' ? 'it reached post_commit_ip (committed)' : how === 'aborted' ? 'the kernel moved it to abort_ip (aborted)' : 'it ended'}.`;
+    })],
+    ['p', form.preempt, () => inject(() => ({ kind: 'preempt' }))],
+    ['m', form.migrate, () => inject(() => ({ kind: 'migrate', cpu: readInteger(form.migrateCpu, 'The vCPU', 0, 63) }))],
+    ['g', form.signal, () => inject(() => ({ kind: 'signal', sig: readInteger(form.signalNumber, 'The signal', 1, 64), scope: 'thread' }))],
+  ];
+  for (const [, button, action] of controls) button.addEventListener('click', action);
   document.addEventListener('keydown', (e) => {
     const t = e.target as HTMLElement | null;
-    const button = keys[e.key];
-    if (!button || e.ctrlKey || e.metaKey || e.altKey || t?.closest('input, select, textarea')) return;
+    const control = controls.find(([key]) => key === e.key);
+    if (!control || e.ctrlKey || e.metaKey || e.altKey || t?.closest('input, select, textarea')) return;
     e.preventDefault();
-    if (!button.disabled) button.click();
+    // Not the button's disabled state: an action still waiting its turn may change it.
+    control[2]();
   });
   form.ownElf.addEventListener('change', () => {
     const file = form.ownElf.files?.[0];
@@ -725,17 +750,6 @@ async function main(): Promise<void> {
     openOwnProgram(file).catch(showError);
   });
   form.thread.addEventListener('change', () => void session?.then((s) => show(s)));
-  form.runToSection.addEventListener('click', () => void act((s) => {
-    const tid = s.runToSection();
-    if (tid === undefined) throw new Error('No thread reached a critical section');
-    // show() keeps the picker on this thread.
-    form.thread.value = String(tid);
-    pickThread = tid;
-  }));
-  form.stepThread.addEventListener('click', () => void act((s) => s.stepThread(selectedThread())));
-  form.preempt.addEventListener('click', () => inject(() => ({ kind: 'preempt' })));
-  form.migrate.addEventListener('click', () => inject(() => ({ kind: 'migrate', cpu: readInteger(form.migrateCpu, 'The vCPU', 0, 63) })));
-  form.signal.addEventListener('click', () => inject(() => ({ kind: 'signal', sig: readInteger(form.signalNumber, 'The signal', 1, 64), scope: 'thread' })));
   element('thread-controls').addEventListener('submit', (e) => e.preventDefault());
   element('lesson-form').addEventListener('submit', (e) => e.preventDefault());
   element('timeline-legend').replaceChildren(drawLegend());

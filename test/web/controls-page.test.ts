@@ -78,6 +78,78 @@ describe('Run controls, the timeline jump and your own program (the page)', () =
     expect(await pg.page.isDisabled('#run-to-section-end')).toBe(true);
   });
 
+  it('m migrates the thread inside its section (abort), b undoes it, g sends SIGUSR1 there (no handler: the process dies, no fixup)', async () => {
+    const s = await nodeSession();
+    const tid = s.runToSection()!;
+    s.stepThread(tid);
+    const cpu = s.view().threads.find((t) => t.tid === tid)!.cpu;
+    s.injectHere(tid, { kind: 'migrate', cpu: 1 - cpu });
+    const migrated = s.view();
+    s.back();
+    s.injectHere(tid, { kind: 'signal', sig: 10, scope: 'thread' });
+    // rseq_counter has no handler: the default action kills the process before it returns to user space, so no abort.
+    const signalled = s.view();
+    const abortOf = (v: typeof migrated) => v.events.find((e) => e.what === 'abort')!.detail;
+    expect(abortOf(migrated)).toMatch(/migrate/);
+    expect(signalled).toMatchObject({ kind: 'killed', signal: 'SIGUSR1', ended: true });
+    expect(signalled.events.some((e) => e.what === 'abort')).toBe(false);
+
+    await pg.page.click('#reset');
+    await retiredIs(0);
+    await pg.page.focus('#step');
+    await pg.page.keyboard.press('n');
+    await pg.page.waitForSelector('#code li[aria-current="true"][data-role="start"]');
+    await pg.page.keyboard.press('t');
+    await pg.page.fill('#migrate-cpu', String(1 - cpu));
+    await pg.page.focus('#step');
+    await pg.page.keyboard.press('m');
+    await retiredIs(migrated.retired);
+    expect(await text('#events li.abort')).toBe(`#${migrated.retired} thread ${tid}: abort: ${abortOf(migrated)}`);
+    expect(await text('#trace-hash')).toBe(migrated.traceHash);
+    expect(await pg.page.inputValue('#thread')).toBe(String(tid));
+    expect(await pg.page.locator('#thread option:checked').innerText()).toContain(`on vCPU ${1 - cpu}`);
+
+    await pg.page.keyboard.press('b');
+    await pg.page.waitForFunction(() => !document.querySelector('#events li.abort'));
+    expect(await pg.page.inputValue('#signal-number')).toBe('10');
+    await pg.page.keyboard.press('g');
+    await exited();
+    expect(await text('#retired')).toBe(String(signalled.retired));
+    expect(await text('#status')).toMatch(/^Killed by SIGUSR1 \(exit status 138\)/);
+    expect(await text('#trace-hash')).toBe(signalled.traceHash);
+    expect(await pg.page.locator('#events li.abort').count()).toBe(0);
+    await pg.page.screenshot({ path: join(pg.playground.dir, 'playground-signal.png'), fullPage: true });
+  });
+
+  it('g on a program with a SIGUSR1 handler (rseq_signal): the signal inside the section aborts it, then the handler runs', async () => {
+    const s = await nodeSession({ name: 'rseq_signal', args: '5' });
+    const tid = s.runToSection()!;
+    s.stepThread(tid);
+    s.injectHere(tid, { kind: 'signal', sig: 10, scope: 'thread' });
+    const signalled = s.view();
+    const abort = signalled.events.find((e) => e.what === 'abort' && e.tid === tid)!;
+    expect(abort.detail).toMatch(/signal/);
+    const end = s.runToEnd();
+    expect(end.kind).toBe('exited');
+
+    await pg.page.selectOption('#program', 'rseq_signal');
+    await pg.page.fill('#args', '5');
+    await retiredIs(0);
+    await pg.page.focus('#step');
+    await pg.page.keyboard.press('n');
+    await pg.page.waitForSelector('#code li[aria-current="true"][data-role="start"]');
+    expect(await pg.page.inputValue('#thread')).toBe(String(tid));
+    await pg.page.keyboard.press('t');
+    await pg.page.keyboard.press('g');
+    await retiredIs(signalled.retired);
+    expect(await text('#events li.abort')).toBe(`#${abort.retired} thread ${tid}: abort: ${abort.detail}`);
+    expect(await text('#trace-hash')).toBe(signalled.traceHash);
+    await pg.page.keyboard.press('r');
+    await exited();
+    expect(await text('#exit-status')).toBe('0');
+    expect(await text('#trace-hash')).toBe(end.traceHash);
+  });
+
   it('runs a program you pick from disk, and one you drop on the page', async () => {
     const hello = join(root, 'build', 'programs', 'hello');
     await pg.page.setInputFiles('#own-elf', hello);
