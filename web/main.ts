@@ -17,11 +17,10 @@ import type { InjectAction } from '../kernel-model/injection.js';
 import { HISTORY_LIMIT, Session, splitArgs, type SessionView, type ThreadView } from './session.js';
 import { drawLegend, drawTimeline } from './timeline.js';
 import { disassembleOne, loadDecoder } from './disassemble.js';
-import type { CodeLine, SectionRole, ThreadMark } from './code-view.js';
-import type { PerCpuDataView } from './percpu-data.js';
+import { codeBlocks, comparisonColumns, eventItems, perCpuTables, registerRows, rseqFieldItems } from './views-dom.js';
 import { LESSONS, playAction, type Lesson } from './lessons.js';
-import { endingText, outputLines, runUnderKernels, type KernelRun } from './compare.js';
-import { CURRENT_PROFILE, isKernelProfileName, type KernelProfileName } from '../kernel-model/kernel-profile.js';
+import { runUnderKernels, type KernelRun } from './compare.js';
+import { CURRENT_PROFILE, isKernelProfileName } from '../kernel-model/kernel-profile.js';
 import { SANDBOX_ARGS, SANDBOX_PROGRAM } from './sandbox.js';
 import { mountSandbox } from './sandbox-panel.js';
 import { setupFuzzPanel, type FormChoices, type FuzzPanel } from './fuzz-panel.js';
@@ -245,106 +244,14 @@ async function show(s: Session | undefined): Promise<void> {
   }
   out.vcpus.replaceChildren(...rows);
   showThreads(s, v);
-  showRegisters(v);
-  showPerCpu(v?.perCpu);
-  if (s) fuzzPanel?.shown(s);
-}
-
-/** One cell: text, and a class when it changed (the highlight the rseq area uses). */
-function td(text: string, changed = false): HTMLTableCellElement {
-  const c = document.createElement('td');
-  c.textContent = text;
-  if (changed) c.className = 'changed';
-  return c;
-}
-
-function th(text: string, scope: 'col' | 'row'): HTMLTableCellElement {
-  const c = document.createElement('th');
-  c.textContent = text;
-  c.scope = scope;
-  return c;
-}
-
-/** Every live thread's registers, one column each, the selected thread's column marked; changed values highlighted. */
-function showRegisters(v: SessionView | undefined): void {
   const threads = v?.threads ?? [];
-  const head = document.createElement('tr');
-  head.append(th('', 'col'), ...threads.map((t) => {
-    const c = th(`t${t.tid} · vCPU ${t.cpu}`, 'col');
-    if (String(t.tid) === form.thread.value) c.className = 'selected';
-    return c;
-  }));
-  const rows = (threads[0]?.registers ?? []).map((r, i) => {
-    const tr = document.createElement('tr');
-    tr.dataset.register = r.name;
-    tr.append(th(r.name, 'row'), ...threads.map((t) => {
-      const reg = t.registers[i];
-      const c = td(reg.value, reg.changed);
-      c.dataset.tid = String(t.tid);
-      if (reg.decoded !== undefined) c.title = reg.decoded || '(no flags set)';
-      return c;
-    }));
-    if (r.decoded === undefined) return [tr];
-    // rflags: the flags that are set, on a row of their own so the columns stay narrow.
-    const flags = document.createElement('tr');
-    flags.dataset.register = 'flags';
-    flags.append(th('flags', 'row'), ...threads.map((t) => {
-      const reg = t.registers[i];
-      const c = td(reg.decoded || '—', reg.changed);
-      c.dataset.tid = String(t.tid);
-      return c;
-    }));
-    return [tr, flags];
-  }).flat();
+  const registers = registerRows(threads, Number(form.thread.value));
   out.registers.hidden = threads.length === 0;
   out.registersNone.hidden = !v || threads.length > 0;
-  out.registers.tHead!.replaceChildren(head);
-  out.registers.tBodies[0].replaceChildren(...rows);
-}
-
-/** The program's per-CPU arrays (web/percpu-data.ts), one table each, or why there are none. */
-function showPerCpu(data: PerCpuDataView | undefined): void {
-  if (!data) {
-    out.perCpu.replaceChildren();
-    return;
-  }
-  if (!data.described) {
-    const p = document.createElement('p');
-    p.textContent = data.reason;
-    out.perCpu.replaceChildren(p);
-    return;
-  }
-  out.perCpu.replaceChildren(...data.arrays.map((a) => {
-    const wrap = document.createElement('div');
-    wrap.className = 'scroll';
-    if (a.problem) {
-      const p = document.createElement('p');
-      p.className = 'problem';
-      p.textContent = a.problem;
-      wrap.append(p);
-      return wrap;
-    }
-    const table = document.createElement('table');
-    table.dataset.symbol = a.symbol;
-    table.createCaption().textContent = a.symbol;
-    const about = document.createElement('p');
-    about.className = 'note';
-    about.textContent = `${a.type} ${a.symbol}[256] at ${hex(BigInt(a.address!))}, ${a.stride} bytes each, indexed by ${a.index === 'cpu' ? 'CPU' : 'mm_cid'}; the first ${a.rows.length} shown.`;
-    wrap.append(about);
-    const head = table.createTHead().insertRow();
-    head.append(th(a.index === 'cpu' ? 'CPU' : 'mm_cid', 'col'), ...a.fields.map((f) => th(f, 'col')));
-    const body = table.createTBody();
-    for (const r of a.rows) {
-      const tr = body.insertRow();
-      tr.append(th(r.label, 'row'), ...r.values.map((x) => {
-        const c = td(x.value, x.changed);
-        c.dataset.cell = `${r.label}.${x.field}`;
-        return c;
-      }));
-    }
-    wrap.append(table);
-    return wrap;
-  }));
+  out.registers.tHead!.replaceChildren(registers.head);
+  out.registers.tBodies[0].replaceChildren(...registers.rows);
+  out.perCpu.replaceChildren(...perCpuTables(v?.perCpu));
+  if (s) fuzzPanel?.shown(s);
 }
 
 /** The thread picker, and the selected thread's rseq area, code and the event log. */
@@ -358,12 +265,7 @@ function showThreads(s: Session | undefined, v: SessionView | undefined): void {
   for (const b of [form.runToSection, form.stepThread, form.preempt, form.migrate, form.signal]) b.disabled = !t || (v?.ended ?? false);
   form.runToSectionEnd.disabled = !t?.section || (v?.ended ?? false);
   showRseq(t);
-  out.events.replaceChildren(...(v?.events ?? []).map((e) => {
-    const li = document.createElement('li');
-    li.className = e.what;
-    li.textContent = `#${e.retired} thread ${e.tid}: ${e.what}: ${e.detail}`;
-    return li;
-  }));
+  out.events.replaceChildren(...eventItems(v?.events ?? []));
   out.code.replaceChildren();
   out.codeElsewhere.textContent = '';
   if (s && t && !v!.ended) showCode(s, t).catch(showError);
@@ -371,52 +273,7 @@ function showThreads(s: Session | undefined, v: SessionView | undefined): void {
 
 function showRseq(t: ThreadView | undefined): void {
   out.rseqAddress.textContent = t?.rseq ? `at ${hex(BigInt(t.rseq.address))}, ${t.rseq.length} bytes` : t ? '(not registered)' : '';
-  const items: HTMLElement[] = [];
-  for (const f of t?.rseq?.fields ?? []) {
-    const dt = document.createElement('dt');
-    const dd = document.createElement('dd');
-    dt.textContent = f.name;
-    dd.textContent = f.value;
-    dd.dataset.field = f.name;
-    if (f.changed) dt.className = dd.className = 'changed';
-    items.push(dt, dd);
-  }
-  out.rseqFields.replaceChildren(...items);
-}
-
-/** What each role is called at the end of a code line. */
-const ROLE_TEXT: Record<SectionRole, string> = {
-  start: 'section start', inside: '', commit: 'commit', 'post-commit': 'post-commit', abort: 'abort handler', signature: 'signature',
-};
-
-/** "← t1001 (vCPU 0)", and the state when the thread is not running. */
-function markText(t: ThreadMark): string {
-  return `← t${t.tid} (vCPU ${t.cpu}${t.state === 'running' ? '' : `, ${t.state}`})`;
-}
-
-function codeLine(line: CodeLine, selected: number): HTMLLIElement {
-  const li = document.createElement('li');
-  li.dataset.address = hex(BigInt(line.address));
-  li.dataset.kind = line.kind;
-  if (line.role) li.dataset.role = line.role;
-  if (line.section !== undefined) li.dataset.section = String(line.section);
-  const band = line.band !== undefined;
-  li.className = [line.kind, band ? 'in-section' : '', line.role === 'abort' ? 'abort' : '', line.role ?? '', line.current ? 'current' : ''].filter(Boolean).join(' ');
-  if (line.current) li.setAttribute('aria-current', 'true');
-  if (line.kind === 'label' || line.kind === 'section') {
-    li.textContent = line.text;
-    return li;
-  }
-  const note = line.note ?? (line.role ? ROLE_TEXT[line.role] : '');
-  li.textContent = `${line.current ? '→' : ' '} ${hex(BigInt(line.address))}  ${line.text}${line.target ? ` <${line.target}>` : ''}${note ? `   ; ${note}` : ''}`;
-  for (const t of line.threads) {
-    const span = document.createElement('span');
-    span.className = t.tid === selected ? 'thread selected' : 'thread';
-    span.dataset.tid = String(t.tid);
-    span.textContent = `  ${markText(t)}`;
-    li.append(span);
-  }
-  return li;
+  out.rseqFields.replaceChildren(...rseqFieldItems(t?.rseq?.fields ?? []));
 }
 
 /** The disassembly around the thread's instruction (web/code-view.ts): section bands, labels, the signature as data, every thread's place. */
@@ -425,19 +282,7 @@ async function showCode(s: Session, t: ThreadView): Promise<void> {
   const view = s.codeView(t.tid, decode);
   // A later show() may have picked another thread while capstone loaded.
   if (!view || form.thread.value !== String(t.tid)) return;
-  out.code.replaceChildren(...view.blocks.map((b) => {
-    const block = document.createElement('div');
-    block.className = 'code-block';
-    const title = document.createElement('p');
-    title.className = 'code-title';
-    title.textContent = b.title;
-    const ol = document.createElement('ol');
-    ol.className = 'code';
-    ol.setAttribute('aria-label', `code ${b.title}`);
-    ol.append(...b.lines.map((l) => codeLine(l, t.tid)));
-    block.append(title, ol);
-    return block;
-  }));
+  out.code.replaceChildren(...codeBlocks(view, t.tid));
   out.codeElsewhere.textContent = view.elsewhere.length === 0 ? '' : `Elsewhere: ${view.elsewhere.map((m) => {
     const symbol = s.machine.kernel.tasks.get(m.tid)?.group.tgid === s.machine.process.tgid ? s.machine.symbols.describe(m.rip) : undefined;
     return `t${m.tid} (vCPU ${m.cpu}, ${m.state}) at ${hex(BigInt(m.rip))}${symbol ? ` ${symbol}` : ''}`;
@@ -626,40 +471,10 @@ function nextLessonStep(): void {
   }).then(showLesson);
 }
 
-/** A lesson's comparison: one column per kernel profile, the lines that differ marked, the checker's findings below (undefined hides it). */
+/** A lesson's comparison under the lesson text (undefined hides it). */
 function showComparison(runs: KernelRun[] | undefined): void {
   lessonUi.compare.hidden = !runs;
-  lessonUi.compareColumns.replaceChildren(...(runs ?? []).map((r) => {
-    const column = document.createElement('div');
-    column.className = 'run';
-    column.dataset.kernel = r.kernel;
-    const title = document.createElement('h4');
-    title.textContent = `Linux ${r.kernel}`;
-    const ending = document.createElement('p');
-    ending.className = 'ending';
-    ending.textContent = endingText(r);
-    const output = document.createElement('pre');
-    output.setAttribute('aria-label', `output under Linux ${r.kernel}`);
-    const differing = new Set(r.differing);
-    output.append(...outputLines(r).flatMap((line) => {
-      const span = document.createElement(differing.has(line) ? 'mark' : 'span');
-      span.textContent = line;
-      return [span, document.createTextNode('\n')];
-    }));
-    const findings = document.createElement('p');
-    findings.className = 'findings-title';
-    findings.textContent = `rseq ABI checker: ${r.findings.length === 0 ? 'no findings' : `${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}`}`;
-    const list = document.createElement('ol');
-    list.className = 'events findings';
-    list.append(...r.findings.map((e) => {
-      const li = document.createElement('li');
-      li.className = 'finding';
-      li.textContent = `#${e.retired} thread ${e.tid}: ${e.detail}`;
-      return li;
-    }));
-    column.append(title, ending, output, findings, list);
-    return column;
-  }));
+  lessonUi.compareColumns.replaceChildren(...comparisonColumns(runs ?? []));
 }
 
 /** The lesson starts over (a new machine is on the stepper). */

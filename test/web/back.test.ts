@@ -3,7 +3,7 @@
 // user can rewind and try another choice. Also the timeline it draws from.
 
 import { describe, expect, it } from 'vitest';
-import { HISTORY_LIMIT, Session } from '../../web/session.js';
+import { HISTORY_LIMIT } from '../../web/session.js';
 import { nodeSession, shown } from './node-session.js';
 
 describe('Session.back', () => {
