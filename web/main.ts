@@ -15,7 +15,7 @@
 import { createCpu } from '../emulator/index.js';
 import type { InjectAction } from '../kernel-model/injection.js';
 import { HISTORY_LIMIT, Session, splitArgs, type SessionView, type ThreadView } from './session.js';
-import { drawLegend, drawTimeline } from './timeline.js';
+import { drawLegend, drawTimeline, marksWindow, panWindow, zoomWindow, type TimeWindow } from './timeline.js';
 import { disassembleOne, loadDecoder } from './disassemble.js';
 import { codeBlocks, comparisonColumns, eventItems, perCpuTables, registerRows, rseqFieldItems } from './views-dom.js';
 import { LESSONS, playAction, type Lesson } from './lessons.js';
@@ -185,6 +185,7 @@ function setFormChoices(c: FormChoices): void {
 
 /** Puts a session made elsewhere (a fuzzer's failure, a replay, a link) in the stepper, as reset() puts a new one. */
 async function openSession(s: Session): Promise<void> {
+  timelineWindow = timelineFocus = undefined;
   clearLesson();
   const old = session;
   session = Promise.resolve(s);
@@ -223,8 +224,7 @@ async function show(s: Session | undefined): Promise<void> {
   form.back.textContent = s && s.backSteps > 0 ? `Back (${s.backSteps})` : 'Back';
   form.forward.disabled = !s || s.forwardSteps === 0;
   form.forward.textContent = s && s.forwardSteps > 0 ? `Forward (${s.forwardSteps})` : 'Forward';
-  out.timeline.replaceChildren(...(s ? [drawTimeline(s.timeline(), (text) => { out.timelineInfo.textContent = text; }, jumpTo, out.timeline.clientWidth || undefined)] : []));
-  out.timelineInfo.textContent = '';
+  showTimeline(s);
   const rows: HTMLTableRowElement[] = [];
   for (const c of v?.vcpus ?? []) {
     const tr = document.createElement('tr');
@@ -382,6 +382,35 @@ async function runSlices(): Promise<void> {
   }
 }
 
+/** The stretch of the timeline shown (undefined: the whole run, growing with it), and the time of the mark last focused or hovered (what Zoom in centres on). */
+let timelineWindow: TimeWindow | undefined;
+let timelineFocus: number | undefined;
+
+function showTimeline(s: Session | undefined): void {
+  out.timelineInfo.textContent = '';
+  if (!s) {
+    out.timeline.replaceChildren();
+    return;
+  }
+  const tl = s.timeline();
+  // A window past the end (after Back) shows what is left of it.
+  const w = timelineWindow && timelineWindow.from < tl.end ? { from: timelineWindow.from, to: Math.min(timelineWindow.to, tl.end) } : undefined;
+  const inform = (text: string, mark: { t: number }) => {
+    out.timelineInfo.textContent = text;
+    timelineFocus = mark.t;
+  };
+  out.timeline.replaceChildren(drawTimeline(tl, inform, jumpTo, out.timeline.clientWidth || undefined, w));
+}
+
+/** Zoom and pan: a new window from the current one (or the whole run) and the timeline's length. */
+function zoomTimeline(next: (w: TimeWindow, end: number) => TimeWindow | undefined): void {
+  void session?.then((s) => {
+    const end = s.timeline().end;
+    timelineWindow = next(timelineWindow ?? { from: 0, to: end }, end);
+    showTimeline(s);
+  }, () => undefined);
+}
+
 /** A click on the timeline: the machine as it was when vCPU cpu's clock reached t. */
 function jumpTo(cpu: number, t: number): void {
   void act((s) => {
@@ -489,6 +518,7 @@ function clearLesson(): void {
 /** Starts a new machine for the form's choices and shows it at its first instruction. */
 function reset(): void {
   clearLesson();
+  timelineWindow = timelineFocus = undefined;
   void session?.then((s) => s.dispose(), () => undefined);
   const next = newSession();
   session = next;
@@ -568,6 +598,15 @@ async function main(): Promise<void> {
   element('thread-controls').addEventListener('submit', (e) => e.preventDefault());
   element('lesson-form').addEventListener('submit', (e) => e.preventDefault());
   element('timeline-legend').replaceChildren(drawLegend());
+  element('zoom-in').addEventListener('click', () => zoomTimeline((w, end) => zoomWindow(w, 0.5, timelineFocus !== undefined && timelineFocus >= w.from && timelineFocus <= w.to ? timelineFocus : (w.from + w.to) / 2, end)));
+  element('zoom-out').addEventListener('click', () => zoomTimeline((w, end) => zoomWindow(w, 2, (w.from + w.to) / 2, end)));
+  element('zoom-earlier').addEventListener('click', () => zoomTimeline((w, end) => panWindow(w, -0.5, end)));
+  element('zoom-later').addEventListener('click', () => zoomTimeline((w, end) => panWindow(w, 0.5, end)));
+  element('zoom-marks').addEventListener('click', () => void session?.then((s) => {
+    timelineWindow = marksWindow(s.timeline());
+    showTimeline(s);
+  }, () => undefined));
+  element('zoom-whole').addEventListener('click', () => zoomTimeline(() => undefined));
   for (const l of LESSONS) lessonUi.picker.append(new Option(l.title, l.id));
   lessonUi.picker.addEventListener('change', pickLesson);
   lessonUi.next.addEventListener('click', nextLessonStep);

@@ -81,17 +81,57 @@ export function spread(xs: readonly number[], max: number): number[] {
   return out;
 }
 
+/** The stretch of virtual time the drawing shows, [from, to). */
+export interface TimeWindow {
+  from: number;
+  to: number;
+}
+
+/** The smallest stretch a zoom shows (ns): a few instructions per pixel at most. */
+export const MIN_WINDOW = 64;
+/** Time shown either side of the marks (ns): about two scheduling quanta, so the runs around them are in view. */
+const MARKS_CONTEXT = 2000;
+
+/** The window zoomed by `factor` (< 1 in, > 1 out) around time `at`, kept inside [0, end] and at least MIN_WINDOW long. */
+export function zoomWindow(w: TimeWindow, factor: number, at: number, end: number): TimeWindow {
+  const span = Math.min(end, Math.max(MIN_WINDOW, (w.to - w.from) * factor));
+  return clampWindow(at - (at - w.from) * (span / (w.to - w.from)), span, end);
+}
+
+/** The window moved by `by` of its own length (-0.5: half a window earlier), kept inside [0, end]. */
+export function panWindow(w: TimeWindow, by: number, end: number): TimeWindow {
+  return clampWindow(w.from + (w.to - w.from) * by, w.to - w.from, end);
+}
+
+/** The stretch from the first mark to the last, with a margin (the whole run when there are none). */
+export function marksWindow(tl: Timeline): TimeWindow {
+  if (tl.marks.length === 0) return { from: 0, to: tl.end };
+  const first = Math.min(...tl.marks.map((m) => m.t));
+  const last = Math.max(...tl.marks.map((m) => m.t));
+  const margin = Math.max(MARKS_CONTEXT, (last - first) / 4);
+  return clampWindow(first - margin, last - first + 2 * margin, tl.end);
+}
+
+function clampWindow(from: number, span: number, end: number): TimeWindow {
+  const length = Math.min(end, span);
+  const start = Math.min(Math.max(0, from), end - length);
+  return { from: Math.round(start), to: Math.round(start + length) };
+}
+
 /**
  * The drawing, `width` pixels wide (its container's, so text keeps its size
- * and the end of the run is in view); `inform` gets a mark's description
- * when it is hovered or focused, `jump` a vCPU and a time when a lane is
- * clicked or Enter is pressed on a mark.
+ * and the end of the run is in view), of `window` (default the whole run);
+ * `inform` gets a mark's description (and the mark) when it is hovered or
+ * focused, `jump` a vCPU and a time when a lane is clicked or Enter is
+ * pressed on a mark.
  */
-export function drawTimeline(tl: Timeline, inform: (text: string) => void, jump?: (cpu: number, t: number) => void, width = WIDTH): SVGSVGElement {
+export function drawTimeline(tl: Timeline, inform: (text: string, mark: TimelineMark) => void, jump?: (cpu: number, t: number) => void, width = WIDTH, window: TimeWindow = { from: 0, to: tl.end }): SVGSVGElement {
   const drawn = Math.max(MIN_WIDTH, Math.floor(width));
   const height = tl.cpus * LANE + 20;
-  const svg = node('svg', { width: drawn, height, viewBox: `0 0 ${drawn} ${height}`, role: 'group', 'aria-label': `timeline of ${tl.cpus} vCPUs up to t=${tl.end}` });
-  const x = (t: number) => LEFT + ((drawn - LEFT - 10) * t) / tl.end;
+  const { from, to } = window;
+  const svg = node('svg', { width: drawn, height, viewBox: `0 0 ${drawn} ${height}`, role: 'group', 'aria-label': `timeline of ${tl.cpus} vCPUs, t=${from} to t=${to} of ${tl.end}` });
+  const x = (t: number) => LEFT + ((drawn - LEFT - 10) * (Math.min(Math.max(t, from), to) - from)) / Math.max(1, to - from);
+  const shown = (a: number, b: number) => b >= from && a <= to;
   for (let cpu = 0; cpu < tl.cpus; cpu++) {
     const lane = node('g', { class: 'lane', 'data-cpu': cpu });
     const y = cpu * LANE + 4;
@@ -100,14 +140,14 @@ export function drawTimeline(tl: Timeline, inform: (text: string) => void, jump?
         // From the click's x in the drawing's own units (it may be scaled to fit).
         const box = svg.getBoundingClientRect();
         const at = ((e.clientX - box.left) * drawn) / box.width;
-        if (at >= LEFT) jump(cpu, Math.round(((at - LEFT) * tl.end) / (drawn - LEFT - 10)));
+        if (at >= LEFT) jump(cpu, Math.round(from + ((at - LEFT) * (to - from)) / (drawn - LEFT - 10)));
       });
       lane.append(node('rect', { class: 'hit-lane', x: LEFT, y: y - 4, width: drawn - LEFT, height: LANE }));
     }
     const label = node('text', { x: 4, y: y + BAR - 3 });
     label.textContent = `vCPU ${cpu}`;
     lane.append(label, node('line', { x1: LEFT, x2: drawn - 10, y1: y + BAR / 2, y2: y + BAR / 2, class: 'axis' }));
-    for (const s of tl.segments.filter((s) => s.cpu === cpu)) {
+    for (const s of tl.segments.filter((s) => s.cpu === cpu && shown(s.from, s.to))) {
       const bar = node('rect', { class: 'run', x: x(s.from), y, width: Math.max(1, x(s.to) - x(s.from)), height: BAR, fill: COLOURS[s.tid % COLOURS.length], 'data-tid': s.tid });
       const title = node('title', {});
       title.textContent = `thread ${s.tid} on vCPU ${cpu}, t=${s.from}..${s.to}`;
@@ -120,18 +160,20 @@ export function drawTimeline(tl: Timeline, inform: (text: string) => void, jump?
       }
     }
     const marks = tl.marks.filter((m) => m.cpu === cpu);
+    const inView = marks.filter((m) => shown(m.t, m.t));
     // A band from each grant to its end (yield, revocation, or the lane's last time when it has none yet).
     marks.forEach((m, i) => {
       if (m.what !== 'slice-grant') return;
       const end = marks.slice(i + 1).find((e) => e.tid === m.tid && (e.what === 'slice-yield' || e.what === 'slice-revoke'))?.t ?? tl.end;
+      if (!shown(m.t, end)) return;
       const band = node('rect', { class: 'extension', x: x(m.t), y: y - 3, width: Math.max(2, x(end) - x(m.t)), height: 4, 'data-tid': m.tid });
       const title = node('title', {});
       title.textContent = `thread ${m.tid} on a granted time slice extension, t=${m.t}..${end}`;
       band.append(title);
       lane.append(band);
     });
-    const at = spread(marks.map((m) => x(m.t)), drawn - 8);
-    marks.forEach((m, i) => {
+    const at = spread(inView.map((m) => x(m.t)), drawn - 8);
+    inView.forEach((m, i) => {
       const cx = at[i];
       const cy = y + BAR / 2;
       const shape = markShape(m.what, cx, cy);
@@ -140,8 +182,8 @@ export function drawTimeline(tl: Timeline, inform: (text: string) => void, jump?
       const title = node('title', {});
       title.textContent = text;
       g.append(node('circle', { cx, cy, r: 8, class: 'hit' }), shape, title);
-      g.addEventListener('focus', () => inform(text));
-      g.addEventListener('mouseenter', () => inform(text));
+      g.addEventListener('focus', () => inform(text, m));
+      g.addEventListener('mouseenter', () => inform(text, m));
       if (jump) {
         g.addEventListener('keydown', (e) => {
           if (e.key !== 'Enter') return;
@@ -154,5 +196,12 @@ export function drawTimeline(tl: Timeline, inform: (text: string) => void, jump?
     });
     svg.append(lane);
   }
+  // The window's ends, under the lanes.
+  const y = tl.cpus * LANE + 14;
+  const start = node('text', { x: LEFT, y, class: 'tick' });
+  start.textContent = `t=${from}`;
+  const stop = node('text', { x: drawn - 10, y, class: 'tick', 'text-anchor': 'end' });
+  stop.textContent = `t=${to}`;
+  svg.append(start, stop);
   return svg;
 }

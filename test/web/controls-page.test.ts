@@ -78,6 +78,48 @@ describe('Run controls, the timeline jump and your own program (the page)', () =
     expect(await pg.page.isDisabled('#run-to-section-end')).toBe(true);
   });
 
+  it('zooms the timeline around the marks, in on a focused mark, earlier, and back to the whole run', async () => {
+    await pg.page.click('#reset');
+    await retiredIs(0);
+    await pg.page.focus('#step');
+    for (const key of ['n', 't', 'p', 'r']) await pg.page.keyboard.press(key);
+    await exited();
+    const ticks = async () => (await pg.page.locator('#timeline text.tick').allTextContents()).map((t) => Number(t.replace('t=', '')));
+    const [from0, end] = await ticks();
+    expect(from0).toBe(0);
+    expect(await pg.page.locator('#timeline .mark').count()).toBe(2);
+    const markT = Number(/at t=(\d+)/.exec((await pg.page.locator('#timeline .mark.abort').getAttribute('aria-label'))!)![1]);
+
+    await pg.page.click('#zoom-marks');
+    await pg.page.waitForFunction(() => document.querySelector('#timeline text.tick')?.textContent !== 't=0');
+    const [from1, to1] = await ticks();
+    expect(from1).toBeGreaterThan(0);
+    expect(to1).toBeLessThan(end);
+    expect(from1).toBeLessThanOrEqual(markT);
+    expect(to1).toBeGreaterThanOrEqual(markT);
+    expect(await pg.page.locator('#timeline .mark').count()).toBe(2);
+
+    await pg.page.focus('#timeline .mark.abort');
+    expect(await text('#timeline-info')).toContain(`rseq abort at t=${markT}`);
+    await pg.page.click('#zoom-in');
+    await pg.page.waitForFunction((f) => document.querySelector('#timeline text.tick')?.textContent !== f, `t=${from1}`);
+    const [from2, to2] = await ticks();
+    expect(to2 - from2).toBeLessThan(to1 - from1);
+    expect(from2).toBeLessThanOrEqual(markT);
+    expect(to2).toBeGreaterThanOrEqual(markT);
+    await pg.page.screenshot({ path: join(pg.playground.dir, 'playground-timeline-zoomed.png'), fullPage: true });
+
+    await pg.page.click('#zoom-earlier');
+    await pg.page.waitForFunction((f) => document.querySelector('#timeline text.tick')?.textContent !== f, `t=${from2}`);
+    const [from3, to3] = await ticks();
+    expect(from3).toBeLessThan(from2);
+    expect(to3 - from3).toBe(to2 - from2);
+
+    await pg.page.click('#zoom-whole');
+    await pg.page.waitForFunction(() => document.querySelector('#timeline text.tick')?.textContent === 't=0');
+    expect(await ticks()).toEqual([0, end]);
+  });
+
   it('m migrates the thread inside its section (abort), b undoes it, g sends SIGUSR1 there (no handler: the process dies, no fixup)', async () => {
     const s = await nodeSession();
     const tid = s.runToSection()!;
