@@ -6,9 +6,11 @@
 // this module hands it Sessions through FuzzPanelHost.
 
 import { createCpu } from '../emulator/index.js';
-import type { CampaignSpec, FuzzResult } from '../fuzz/campaign.js';
+import type { CampaignSpec } from '../fuzz/campaign.js';
 import { decodeSchedule, encodeSchedule } from '../fuzz/schedule.js';
-import type { FromFuzzWorker, FuzzJobRequest, ToFuzzWorker } from './fuzz-protocol.js';
+import { replyOf } from './fuzz-link.js';
+import { FuzzWorkerPool } from './fuzz-pool.js';
+import { PageCampaign, type PageCampaignEnd } from './page-campaign.js';
 import { fuzzTargetOf, scheduledRunFromLink, scheduledRunFromReplay, sharedRunOf, type ScheduledRun } from './scheduled-run.js';
 import { Session } from './session.js';
 import { decodeSharedRun, encodeSharedRun, type SharedRun } from './share-link.js';
@@ -53,6 +55,14 @@ function readCount(input: HTMLInputElement, what: string, min: number, max: numb
   return n;
 }
 
+/** The most workers the form accepts (each holds its own CPUs and the program's memory). */
+const MAX_WORKERS = 8;
+
+/** As many workers as the machine has cores, up to 4 (more rarely pays: the page and the browser need a core too). */
+function defaultWorkers(): number {
+  return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 4));
+}
+
 export interface FuzzPanel {
   /** Opens the run the page's URL hash names, if it names one; false when it names none or could not be opened (the error is shown). */
   openFromLocation(): Promise<boolean>;
@@ -63,6 +73,7 @@ export interface FuzzPanel {
 export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
   const ui = {
     seed: element<HTMLInputElement>('fuzz-seed'),
+    workers: element<HTMLInputElement>('fuzz-workers'),
     schedules: element<HTMLInputElement>('fuzz-schedules'),
     start: element<HTMLButtonElement>('fuzz-start'),
     stop: element<HTMLButtonElement>('fuzz-stop'),
@@ -80,57 +91,22 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     pending: element('failure-pending'),
     runToInjection: element<HTMLButtonElement>('run-to-injection'),
   };
-  const workerUrl = new URL('fuzz-worker.js', document.baseURI);
-  /** One worker for every job, made on first use and kept (its CPU's code gets faster as the engine optimises it). */
-  let worker: Worker | undefined;
-  const handlers = new Map<number, (m: FromFuzzWorker) => void>();
-  let nextJob = 1;
-  /** The campaign running, and the explanation asked for last (an answer to an older one is dropped). */
-  let campaignJob: number | undefined;
-  let explainJob: number | undefined;
+  const pool = new FuzzWorkerPool(new URL('fuzz-worker.js', document.baseURI));
+  /** The campaign running, if any. */
+  let campaign: PageCampaign | undefined;
+  /** The explanation asked for last (an answer to an older one is dropped). */
+  let explanation = 0;
   let downloadUrl: string | undefined;
+  ui.workers.value = String(defaultWorkers());
 
   const showError = (e: unknown) => {
     ui.error.textContent = e instanceof Error ? e.message : String(e);
     ui.error.hidden = false;
   };
 
-  const theWorker = (): Worker => {
-    if (worker) return worker;
-    const w = new Worker(workerUrl, { type: 'module' });
-    w.addEventListener('message', (e: MessageEvent<FromFuzzWorker>) => handlers.get(e.data.job)?.(e.data));
-    w.addEventListener('error', (e) => {
-      e.preventDefault();
-      // The worker is gone: its jobs end with the error, and the next job starts a new one.
-      w.terminate();
-      if (worker === w) worker = undefined;
-      const message = `the fuzzing worker failed: ${e.message || 'it could not start'}`;
-      for (const [job, handler] of [...handlers]) handler({ job, type: 'error', message });
-    });
-    worker = w;
-    return w;
-  };
-
-  /** Starts a job in the worker; `handler` sees its messages until endJob. */
-  const startJob = (request: FuzzJobRequest, handler: (m: FromFuzzWorker) => void): number => {
-    const job = nextJob++;
-    handlers.set(job, handler);
-    theWorker().postMessage({ ...request, job } satisfies ToFuzzWorker);
-    return job;
-  };
-
-  const endJob = (job: number) => {
-    handlers.delete(job);
-    if (explainJob === job) explainJob = undefined;
-    if (campaignJob !== job) return;
-    campaignJob = undefined;
-    ui.start.disabled = false;
-    ui.stop.disabled = true;
-  };
-
   /** A late explanation must not overwrite what the page opened since. */
   const dropExplanation = () => {
-    if (explainJob !== undefined) endJob(explainJob);
+    explanation++;
   };
 
   /** The failure's box: summary, schedule, explanation, the replay file to download. */
@@ -178,17 +154,14 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     dropExplanation();
     const code = encodeSchedule(run.schedule);
     showFailure(run.expect ? `${run.expect.summary} (as found)` : 'Running the schedule…', code, [], replay, fileName);
-    const job = startJob({ type: 'explain', target: run.target, schedule: code, wasm: host.wasmUrl.href }, (m) => {
-      if (m.type === 'explained') {
-        const summary = m.failure ?? 'This schedule does not fail with the page\'s program.';
-        showFailure(summary, code, [...m.explanation, `trace hash of the whole run: ${m.traceHash} (Run to end from the stepper gives the same)`], replay, fileName);
-        endJob(job);
-      } else if (m.type === 'error') {
-        showError(new Error(m.message));
-        endJob(job);
-      }
+    const asked = ++explanation;
+    void replyOf(pool.take(1)[0].ask({ type: 'explain', target: run.target, schedule: code, wasm: host.wasmUrl.href }).answer, 'explained').then((m) => {
+      if (asked !== explanation) return;
+      const summary = m.failure ?? 'This schedule does not fail with the page\'s program.';
+      showFailure(summary, code, [...m.explanation, `trace hash of the whole run: ${m.traceHash} (Run to end from the stepper gives the same)`], replay, fileName);
+    }, (e: unknown) => {
+      if (asked === explanation) showError(e);
     });
-    explainJob = job;
   };
 
   const fuzz = async () => {
@@ -207,6 +180,13 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
       showError(e);
       return;
     }
+    let workers: number;
+    try {
+      workers = PageCampaign.workersFor(spec, readCount(ui.workers, 'Workers', 1, MAX_WORKERS));
+    } catch (e) {
+      showError(e);
+      return;
+    }
     const total = spec.schedules!;
     const name = host.choices().name;
     dropExplanation();
@@ -215,46 +195,45 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     ui.failure.hidden = true;
     ui.progress.max = total;
     ui.progress.value = 0;
-    ui.status.textContent = `Profiling ${name}…`;
-    const job = startJob({ type: 'fuzz', spec, wasm: host.wasmUrl.href }, (m) => {
-      switch (m.type) {
-        case 'started':
-          ui.status.textContent = `0 of ${total} schedules${m.staticFindings.length > 0 ? ` (static rseq ABI findings: ${m.staticFindings.join('; ')})` : ''}`;
-          break;
-        case 'progress': {
-          const p = m.progress;
-          ui.progress.value = p.schedules;
-          if (ui.stop.disabled) break;
-          ui.status.textContent = `${p.schedules} of ${total} schedules, ${p.failures} failure${p.failures === 1 ? '' : 's'}, ${p.perSecond.toFixed(1)} schedules/s, covered ${p.covered} of ${p.coverable} points`;
-          break;
-        }
-        case 'shrinking':
-          ui.stop.disabled = true;
-          ui.status.textContent = `Schedule ${m.k} failed: shrinking it (fewest events, shortest run)…`;
-          break;
-        case 'done':
-          endJob(job);
-          void done(spec, m.result, m.stopped, m.ms);
-          break;
-        case 'explained':
-          break;
-        case 'error':
-          showError(new Error(m.message));
-          ui.status.textContent = 'The fuzzer stopped with an error.';
-          endJob(job);
-          break;
-      }
+    ui.status.textContent = `Profiling ${name} in ${workers} worker${workers === 1 ? '' : 's'}…`;
+    const running = new PageCampaign(spec, host.wasmUrl.href, {
+      started: (header, n) => {
+        ui.status.textContent = `0 of ${total} schedules on ${n} worker${n === 1 ? '' : 's'}${header.staticFindings.length > 0 ? ` (static rseq ABI findings: ${header.staticFindings.join('; ')})` : ''}`;
+      },
+      progress: (p) => {
+        ui.progress.value = p.schedules;
+        if (ui.stop.disabled) return;
+        ui.status.textContent = `${p.schedules} of ${total} schedules, ${p.failures} failure${p.failures === 1 ? '' : 's'}, ${p.perSecond.toFixed(1)} schedules/s, covered ${p.covered} of ${p.coverable} points`;
+      },
+      shrinking: (k) => {
+        ui.stop.disabled = true;
+        ui.status.textContent = `Schedule ${k} failed: shrinking it (fewest events, shortest run)…`;
+      },
     });
-    campaignJob = job;
+    campaign = running;
+    try {
+      const end = await running.run(pool.take(workers));
+      campaign = undefined;
+      ui.start.disabled = false;
+      ui.stop.disabled = true;
+      await done(spec, end);
+    } catch (e) {
+      showError(e);
+      ui.status.textContent = 'The fuzzer stopped with an error.';
+    } finally {
+      if (campaign === running) campaign = undefined;
+      ui.start.disabled = false;
+      ui.stop.disabled = true;
+    }
   };
 
   /** The campaign's end: a line of numbers, and a failure opened in the stepper. */
-  const done = async (spec: CampaignSpec, r: FuzzResult, stopped: boolean, ms: number) => {
+  const done = async (spec: CampaignSpec, { result: r, stopped, ms, workers }: PageCampaignEnd) => {
     ui.progress.value = r.schedules;
     // For tools reading the page (bench/web-fuzz.ts): the figures unrounded.
-    Object.assign(ui.status.dataset, { schedules: String(r.schedules), ms: String(ms), covered: String(r.coverage.covered) });
+    Object.assign(ui.status.dataset, { schedules: String(r.schedules), ms: String(ms), covered: String(r.coverage.covered), workers: String(workers), failure: r.failure ? String(r.failure.k) : '' });
     const took = ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`;
-    const rate = `${r.schedules} schedule${r.schedules === 1 ? '' : 's'} in ${took} (${(r.schedules / Math.max(ms / 1000, 1e-3)).toFixed(1)} schedules/s)`;
+    const rate = `${r.schedules} schedule${r.schedules === 1 ? '' : 's'} in ${took} on ${workers} worker${workers === 1 ? '' : 's'} (${(r.schedules / Math.max(ms / 1000, 1e-3)).toFixed(1)} schedules/s)`;
     const covered = `covered ${r.coverage.covered} of ${r.coverage.coverable} points`;
     const f = r.failure;
     if (!f) {
@@ -273,10 +252,10 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
   };
 
   const stop = () => {
-    if (campaignJob === undefined || !worker) return;
-    worker.postMessage({ type: 'stop', job: campaignJob } satisfies ToFuzzWorker);
+    if (!campaign) return;
+    campaign.stop();
     ui.stop.disabled = true;
-    ui.status.textContent = 'Stopping after the schedule running now…';
+    ui.status.textContent = 'Stopping after the schedules running now…';
   };
 
   const loadReplay = async () => {

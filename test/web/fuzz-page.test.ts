@@ -108,6 +108,33 @@ describe('fuzzing, replay files and links (the page)', () => {
     expect(await text('#exit-status')).toBe(String(outcome.exitCode));
   });
 
+  it('one worker and two find the same failure with the same coverage, and Node\'s', async () => {
+    const page = pg.page;
+    const name = 'rseq_bug_no_cpu_check';
+    const node = await fuzz({ target: fuzzTargetOf(name, await bytes(name), { args: ['4', '500'], cpus: 2, kernel: 'current', debugRseq: false }), seed: 3, schedules: 300, cpu: await createCpu() });
+    expect(node.failure).toBeDefined();
+    // Headless Chromium here has 2 cores: the form's default is min(cores, 4).
+    expect(await page.inputValue('#fuzz-workers')).toBe(String(Math.min(await page.evaluate(() => navigator.hardwareConcurrency), 4)));
+    await choose(page, name, '4 500');
+    await page.fill('#fuzz-seed', '3');
+    await page.fill('#fuzz-schedules', '300');
+    const seen: Record<string, string>[] = [];
+    for (const workers of ['1', '2']) {
+      await page.fill('#fuzz-workers', workers);
+      await page.evaluate(() => { delete document.getElementById('fuzz-status')!.dataset.ms; });
+      await press('fuzz-start');
+      await page.waitForFunction(() => document.getElementById('fuzz-status')!.dataset.ms !== undefined, undefined, { timeout: 120_000 });
+      const d = await page.$eval('#fuzz-status', (e) => ({ ...(e as HTMLElement).dataset }) as Record<string, string>);
+      expect(d.workers).toBe(workers);
+      expect(await text('#fuzz-status')).toContain(`Failure at schedule ${node.failure!.k} of seed 3 after ${node.schedules} schedules in`);
+      expect(await text('#fuzz-status')).toContain(`on ${workers} worker`);
+      expect(await text('#failure-schedule')).toBe(node.failure!.schedule);
+      seen.push({ failure: d.failure, schedules: d.schedules, covered: d.covered });
+    }
+    const want = { failure: String(node.failure!.k), schedules: String(node.schedules), covered: String(node.coverage.covered) };
+    expect(seen).toEqual([want, want]);
+  });
+
   it('opens a replay file the CLI wrote, chosen from the keyboard', async () => {
     const page = pg.page;
     const out = mkdtempSync(join(pg.playground.dir, 'replay-'));
