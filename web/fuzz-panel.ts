@@ -6,7 +6,8 @@
 // this module hands it Sessions through FuzzPanelHost.
 
 import { createCpu } from '../emulator/index.js';
-import type { CampaignSpec } from '../fuzz/campaign.js';
+import type { CampaignSpec, KernelName } from '../fuzz/campaign.js';
+import { CURRENT_PROFILE, type KernelProfileName } from '../kernel-model/kernel-profile.js';
 import { decodeSchedule, encodeSchedule } from '../fuzz/schedule.js';
 import { replyOf } from './fuzz-link.js';
 import { FuzzWorkerPool } from './fuzz-pool.js';
@@ -63,6 +64,18 @@ function defaultWorkers(): number {
   return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 4));
 }
 
+/**
+ * The kernels of a campaign: the form's, then each one ticked that is
+ * another profile ('current' is 7.0, so ticking 7.0 beside it adds
+ * nothing). One kernel is a plain campaign; more are a differential.
+ */
+export function kernelsOf(form: SharedRun['kernel'], ticked: readonly KernelProfileName[]): KernelName[] {
+  const profile = (k: KernelName) => (k === 'current' ? CURRENT_PROFILE : k);
+  const out: KernelName[] = [form];
+  for (const k of ticked) if (!out.some((o) => profile(o) === profile(k))) out.push(k);
+  return out;
+}
+
 export interface FuzzPanel {
   /** Opens the run the page's URL hash names, if it names one; false when it names none or could not be opened (the error is shown). */
   openFromLocation(): Promise<boolean>;
@@ -74,6 +87,8 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
   const ui = {
     seed: element<HTMLInputElement>('fuzz-seed'),
     workers: element<HTMLInputElement>('fuzz-workers'),
+    kernels: element<HTMLFieldSetElement>('fuzz-kernels'),
+    difference: element('failure-difference'),
     schedules: element<HTMLInputElement>('fuzz-schedules'),
     start: element<HTMLButtonElement>('fuzz-start'),
     stop: element<HTMLButtonElement>('fuzz-stop'),
@@ -173,6 +188,7 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
       if (!program) throw new Error(`the page has no program called ${c.name}`);
       spec = {
         target: fuzzTargetOf(c.name, program, { args: c.args, cpus: c.cpus, kernel: c.kernel, debugRseq: false }),
+        kernels: kernelsOf(c.kernel, Array.from(ui.kernels.querySelectorAll<HTMLInputElement>('input[type=checkbox]:checked'), (b) => b.value as KernelProfileName)),
         seed: readCount(ui.seed, 'The campaign seed', 0, 2 ** 32 - 1),
         schedules: readCount(ui.schedules, 'Schedules', 1, 1_000_000),
       };
@@ -193,6 +209,7 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     ui.start.disabled = true;
     ui.stop.disabled = false;
     ui.failure.hidden = true;
+    ui.difference.hidden = true;
     ui.progress.max = total;
     ui.progress.value = 0;
     ui.status.textContent = `Profiling ${name} in ${workers} worker${workers === 1 ? '' : 's'}…`;
@@ -235,17 +252,24 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     const took = ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`;
     const rate = `${r.schedules} schedule${r.schedules === 1 ? '' : 's'} in ${took} on ${workers} worker${workers === 1 ? '' : 's'} (${(r.schedules / Math.max(ms / 1000, 1e-3)).toFixed(1)} schedules/s)`;
     const covered = `covered ${r.coverage.covered} of ${r.coverage.coverable} points`;
+    const under = r.kernels.length > 1 ? ` under each of kernels ${r.kernels.join(', ')}` : '';
     const f = r.failure;
     if (!f) {
-      ui.status.textContent = `${stopped ? 'Stopped' : 'Done'}: no failure in ${rate}; ${covered}.`;
+      ui.status.textContent = `${stopped ? 'Stopped' : 'Done'}: no failure in ${rate}${under}; ${covered}.`;
       return;
     }
+    const program = r.program.path.replace(/^\//, '');
+    // With several kernels the failure is shown, and opened, under the first where it fails (as the CLI reports it).
+    const kernel = (f.kernel ?? spec.target.kernel) as SharedRun['kernel'];
+    const inKernel = r.kernels.length > 1 ? ` under kernel ${kernel}` : '';
     ui.status.textContent = f.k < 0
-      ? `Failed with no injected event: ${f.summary}`
-      : `Failure at schedule ${f.k} of seed ${r.seed} after ${rate}; ${covered}. Opened in the stepper.`;
-    showFailure(f.summary, f.schedule, f.explanation, f.replay, `${r.program.path.replace(/^\//, '')}.seed${r.seed}.k${f.k}.replay.json`);
+      ? `Failed with no injected event${inKernel}${under ? ` (run${under})` : ''}: ${f.summary}. Opened in the stepper${inKernel}.`
+      : `Failure at schedule ${f.k} of seed ${r.seed} after ${rate}${under}; ${covered}. Opened in the stepper${inKernel}.`;
+    showFailure(f.summary, f.schedule, f.explanation, f.replay, `${program}.seed${r.seed}.k${f.k}${r.kernels.length > 1 ? `.kernel${kernel}` : ''}.replay.json`);
+    ui.difference.textContent = f.difference ? `Kernels differ: ${f.difference}` : '';
+    ui.difference.hidden = !f.difference;
     try {
-      await openRun({ name: r.program.path.replace(/^\//, ''), target: spec.target, schedule: decodeSchedule(f.schedule) }, host.choices().seed);
+      await openRun({ name: program, target: { ...spec.target, kernel }, schedule: decodeSchedule(f.schedule) }, host.choices().seed);
     } catch (e) {
       showError(e);
     }

@@ -230,6 +230,59 @@ describe('fuzzing, replay files and links (the page)', () => {
     }
   });
 
+  it('a kernel differential (4.18 in the form, 7.0 ticked): the finding as the CLI shows it, opened under the kernel where it fails', async () => {
+    const page = pg.page;
+    const name = 'rseq_bug_two_stores';
+    const target = fuzzTargetOf(name, await bytes(name), { args: [], cpus: 2, kernel: '4.18', debugRseq: false });
+    const node = await fuzz({ target, kernels: ['4.18', '7.0'], seed: 1, schedules: 100, cpu: await createCpu(), newCpu: () => createCpu() });
+    const f = node.failure!;
+    // 4.18 passes the schedule, 7.0 fails it: the failure is 7.0's, and the stepper opens under 7.0.
+    expect(f.difference).toMatch(/^4\.18: passes: exited with status 0; 7\.0: fails: exited with status 1/);
+    expect(f.kernel).toBe('7.0');
+    expect(f.k).toBeGreaterThanOrEqual(0);
+    const under = { ...target, kernel: '7.0' as const };
+    const schedule = decodeSchedule(f.schedule);
+    const opened = Session.fromSchedule(await createCpu(), name, under, schedule).view();
+    const outcome = Runner.create(under, await createCpu()).run(schedule);
+
+    await choose(page, name, '');
+    await page.selectOption('#kernel', '4.18');
+    await page.fill('#fuzz-seed', '1');
+    await page.fill('#fuzz-schedules', '100');
+    // Ticked from the keyboard.
+    await page.focus('#fuzz-kernels input[value="7.0"]');
+    await page.keyboard.press('Space');
+    expect(await page.isChecked('#fuzz-kernels input[value="7.0"]')).toBe(true);
+    await press('fuzz-start');
+    await page.waitForFunction(() => document.getElementById('fuzz-status')?.textContent?.includes('Opened in the stepper'), undefined, { timeout: 120_000 });
+    const status = await text('#fuzz-status');
+    expect(status).toContain(`Failure at schedule ${f.k} of seed 1 after ${node.schedules} schedules in`);
+    expect(status).toContain('under each of kernels 4.18, 7.0');
+    expect(status).toContain(`covered ${node.coverage.covered} of ${node.coverage.coverable} points. Opened in the stepper under kernel 7.0.`);
+    expect(await text('#failure-difference')).toBe(`Kernels differ: ${f.difference}`);
+    expect(await text('#failure-summary')).toBe(f.summary);
+    expect(await text('#failure-schedule')).toBe(f.schedule);
+    expect(await text('#failure-explanation')).toContain('the kernel profiles disagree on this schedule');
+    expect(await page.getAttribute('#failure-download', 'download')).toBe(`${name}.seed1.k${f.k}.kernel7.0.replay.json`);
+    // The stepper: under 7.0, stopped where Node's Session stops, and Run ends as 7.0's Runner does.
+    expect(await page.inputValue('#kernel')).toBe('7.0');
+    await retiredIs(opened.retired);
+    await press('run');
+    await retiredIs(outcome.retired);
+    expect(await text('#trace-hash')).toBe(outcome.traceHash);
+    expect(await text('#exit-status')).toBe('1');
+
+    // Untick it: the next campaign is under the form's kernel alone, and the difference line goes.
+    await page.focus('#fuzz-kernels input[value="7.0"]');
+    await page.keyboard.press('Space');
+    await page.fill('#fuzz-schedules', '8');
+    await press('fuzz-start');
+    await page.waitForFunction(() => document.getElementById('fuzz-status')?.textContent?.startsWith('Done'), undefined, { timeout: 60_000 });
+    expect(await text('#fuzz-status')).not.toContain('under each of kernels');
+    expect(await page.locator('#failure-difference').isHidden()).toBe(true);
+    await page.selectOption('#kernel', 'current');
+  });
+
   it('logged no console errors', () => {
     expect(pg.playground.consoleErrors).toEqual([]);
   });

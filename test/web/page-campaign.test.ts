@@ -13,6 +13,7 @@ import { judge } from '../../fuzz/judge.js';
 import { Runner } from '../../fuzz/runner.js';
 import { decodeSchedule } from '../../fuzz/schedule.js';
 import { FuzzWorkerLink } from '../../web/fuzz-link.js';
+import { kernelsOf } from '../../web/fuzz-panel.js';
 import type { ToFuzzWorker } from '../../web/fuzz-protocol.js';
 import { fuzzWorkerCore } from '../../web/fuzz-worker-core.js';
 import { PageCampaign, type PageCampaignHooks } from '../../web/page-campaign.js';
@@ -86,5 +87,12 @@ describe('the page\'s campaign on several workers', () => {
     expect(judge(out)?.class).toBe(judge(Runner.create(spec.target, await createCpu()).run(decodeSchedule(full.original)))?.class);
     expect(f.replay.schedule).toBe(f.schedule);
     expect(f.explanation.at(-1)).toBe(`result: ${f.summary}`);
+  });
+
+  it('the kernels of the form: its own first, then each ticked one that is another profile', () => {
+    expect(kernelsOf('current', [])).toEqual(['current']);
+    expect(kernelsOf('6.19', ['7.0'])).toEqual(['6.19', '7.0']);
+    expect(kernelsOf('current', ['4.18', '7.0'])).toEqual(['current', '4.18']);
+    expect(kernelsOf('6.3', ['4.18', '6.3', '6.19'])).toEqual(['6.3', '4.18', '6.19']);
   });
 });
