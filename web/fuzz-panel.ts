@@ -6,7 +6,7 @@
 // this module hands it Sessions through FuzzPanelHost.
 
 import { createCpu } from '../emulator/index.js';
-import type { CampaignSpec, KernelName } from '../fuzz/campaign.js';
+import type { CampaignSpec, FuzzFailure, KernelName } from '../fuzz/campaign.js';
 import { CURRENT_PROFILE, type KernelProfileName } from '../kernel-model/kernel-profile.js';
 import { decodeSchedule, encodeSchedule } from '../fuzz/schedule.js';
 import { replyOf } from './fuzz-link.js';
@@ -64,6 +64,12 @@ function defaultWorkers(): number {
   return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 4));
 }
 
+/** What the status says of a shrink Stop ended (nothing for one that ran to its end). */
+function notShrunk(f: FuzzFailure): string {
+  if (!f.shrinkStopped) return '';
+  return ` Stop ended its shrink after ${f.shrinkRuns} run${f.shrinkRuns === 1 ? '' : 's'}: the schedule shown (${f.events} event${f.events === 1 ? '' : 's'}) is the smallest failing one found by then, not fully shrunk (first: ${f.original}).`;
+}
+
 /**
  * The kernels of a campaign: the form's, then each one ticked that is
  * another profile ('current' is 7.0, so ticking 7.0 beside it adds
@@ -109,6 +115,8 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
   const pool = new FuzzWorkerPool(new URL('fuzz-worker.js', document.baseURI));
   /** The campaign running, if any. */
   let campaign: PageCampaign | undefined;
+  /** Its failure is being shrunk (Stop then ends the shrink). */
+  let shrinking = false;
   /** The explanation asked for last (an answer to an older one is dropped). */
   let explanation = 0;
   let downloadUrl: string | undefined;
@@ -223,11 +231,14 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
         ui.status.textContent = `${p.schedules} of ${total} schedules, ${p.failures} failure${p.failures === 1 ? '' : 's'}, ${p.perSecond.toFixed(1)} schedules/s, covered ${p.covered} of ${p.coverable} points`;
       },
       shrinking: (k) => {
-        ui.stop.disabled = true;
-        ui.status.textContent = `Schedule ${k} failed: shrinking it (fewest events, shortest run)…`;
+        shrinking = true;
+        // Stop stays usable: a long run's shrink can take a while, and what it found so far already fails.
+        ui.stop.disabled = false;
+        ui.status.textContent = `Schedule ${k} failed: shrinking it (fewest events, shortest run)… Stop ends the shrink with the smallest failing schedule found so far.`;
       },
     });
     campaign = running;
+    shrinking = false;
     try {
       const end = await running.run(pool.take(workers));
       campaign = undefined;
@@ -264,8 +275,8 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     const inKernel = r.kernels.length > 1 ? ` under kernel ${kernel}` : '';
     ui.status.textContent = f.k < 0
       ? `Failed with no injected event${inKernel}${under ? ` (run${under})` : ''}: ${f.summary}. Opened in the stepper${inKernel}.`
-      : `Failure at schedule ${f.k} of seed ${r.seed} after ${rate}${under}; ${covered}. Opened in the stepper${inKernel}.`;
-    showFailure(f.summary, f.schedule, f.explanation, f.replay, `${program}.seed${r.seed}.k${f.k}${r.kernels.length > 1 ? `.kernel${kernel}` : ''}.replay.json`);
+      : `Failure at schedule ${f.k} of seed ${r.seed} after ${rate}${under}; ${covered}.${notShrunk(f)} Opened in the stepper${inKernel}.`;
+    showFailure(f.shrinkStopped ? `${f.summary} (not fully shrunk)` : f.summary, f.schedule, f.explanation, f.replay, `${program}.seed${r.seed}.k${f.k}${r.kernels.length > 1 ? `.kernel${kernel}` : ''}.replay.json`);
     ui.difference.textContent = f.difference ? `Kernels differ: ${f.difference}` : '';
     ui.difference.hidden = !f.difference;
     try {
@@ -279,7 +290,7 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     if (!campaign) return;
     campaign.stop();
     ui.stop.disabled = true;
-    ui.status.textContent = 'Stopping after the schedules running now…';
+    ui.status.textContent = shrinking ? 'Stopping the shrink: the smallest failing schedule found so far opens next…' : 'Stopping after the schedules running now…';
   };
 
   const loadReplay = async () => {

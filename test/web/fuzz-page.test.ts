@@ -14,6 +14,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { createCpu } from '../../emulator/index.js';
 import { fuzz } from '../../fuzz/campaign.js';
+import { judge } from '../../fuzz/judge.js';
 import { Runner } from '../../fuzz/runner.js';
 import { decodeSchedule } from '../../fuzz/schedule.js';
 import { fuzzTargetOf } from '../../web/scheduled-run.js';
@@ -281,6 +282,44 @@ describe('fuzzing, replay files and links (the page)', () => {
     expect(await text('#fuzz-status')).not.toContain('under each of kernels');
     expect(await page.locator('#failure-difference').isHidden()).toBe(true);
     await page.selectOption('#kernel', 'current');
+  });
+
+  it('Stop while a failure is being shrunk: the smallest failing schedule found so far opens, marked not fully shrunk', async () => {
+    const page = pg.page;
+    const name = 'rseq_bug_no_cpu_check';
+    // Long runs (100000 increments per thread), so the shrink takes seconds: time to press Stop during it.
+    const args = ['4', '100000'];
+    const target = fuzzTargetOf(name, await bytes(name), { args, cpus: 2, kernel: 'current', debugRseq: false });
+    const node = await fuzz({ target, seed: 1, schedules: 100, cpu: await createCpu() });
+    const full = node.failure!;
+    expect(full.shrinkRuns).toBeGreaterThan(5);
+
+    await choose(page, name, args.join(' '));
+    await page.fill('#fuzz-seed', '1');
+    await page.fill('#fuzz-schedules', '100');
+    await press('fuzz-start');
+    await page.waitForFunction(() => document.getElementById('fuzz-status')?.textContent?.includes('shrinking it'), undefined, { timeout: 120_000 });
+    expect(await text('#fuzz-status')).toContain(`Schedule ${full.k} failed: shrinking it`);
+    expect(await page.isEnabled('#fuzz-stop')).toBe(true);
+    await press('fuzz-stop');
+    expect(await text('#fuzz-status')).toContain('Stopping the shrink');
+    await page.waitForFunction(() => document.getElementById('fuzz-status')?.textContent?.includes('Opened in the stepper'), undefined, { timeout: 120_000 });
+    const status = await text('#fuzz-status');
+    expect(status).toContain(`Failure at schedule ${full.k} of seed 1 after ${node.schedules} schedules in`);
+    console.log(`page status after Stop during the shrink: ${status}`);
+    const runs = Number(/Stop ended its shrink after (\d+) runs?/.exec(status)?.[1]);
+    expect(runs).toBeLessThan(full.shrinkRuns);
+    expect(status).toContain(`not fully shrunk (first: ${full.original})`);
+    const shown = await text('#failure-schedule');
+    expect(await text('#failure-summary')).toMatch(/ \(not fully shrunk\)$/);
+    // What is shown still fails as the campaign's failure does, and the stepper runs it to the Runner's end.
+    const outcome = Runner.create(target, await createCpu()).run(decodeSchedule(shown));
+    expect(judge(outcome)?.class).toBe(judge(Runner.create(target, await createCpu()).run(decodeSchedule(full.original)))?.class);
+    await press('run');
+    await retiredIs(outcome.retired);
+    expect(await text('#trace-hash')).toBe(outcome.traceHash);
+    expect(await page.isEnabled('#fuzz-start')).toBe(true);
+    expect(await page.isDisabled('#fuzz-stop')).toBe(true);
   });
 
   it('logged no console errors', () => {
