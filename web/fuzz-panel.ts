@@ -1,5 +1,7 @@
-// The page's Fuzz section (issue #13 item 6): fuzz the form's program in a
-// Web Worker with a progress bar and Stop; open a failure in the stepper
+// The page's Fuzz section (issue #13 item 6): fuzz the form's program on
+// one or several Web Workers (web/page-campaign.ts; the same result for
+// any number), under the form's kernel or as a kernel differential, with a
+// progress bar and Stop (also during the shrink); open a failure in the stepper
 // just before its first injected event fires (Session.fromSchedule); open
 // a replay file `rseqlab fuzz` wrote; copy a link that restores the run
 // in the stepper, and open such links. The stepper itself stays main.ts's:

@@ -1,5 +1,8 @@
-// Issue #13 item 6 on the page, in headless Chromium: fuzz in a Web Worker
-// (the progress bar advances, Stop stops, the page answers meanwhile), a
+// Issue #13 item 6 on the page, in headless Chromium: fuzz in Web Workers
+// (the progress bar advances, Stop stops, the page answers meanwhile; one
+// worker and two find Node's failure with Node's coverage; a kernel
+// differential shows Node's difference and opens under the failing
+// kernel; Stop during the shrink opens a schedule not fully shrunk), a
 // failure opens in the stepper before its first injected event and runs
 // to the fuzzer's end (the trace hash of the Runner in Node), a replay file
 // the CLI wrote opens the same way (chosen from the keyboard), a corrupt
