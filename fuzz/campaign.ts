@@ -35,7 +35,7 @@ import { judge, type Failure, type FailureKind } from './judge.js';
 import { makeReplay, type ReplayFile } from './replay-file.js';
 import { Runner, type FuzzTarget, type RunOutcome } from './runner.js';
 import { encodeSchedule, type Schedule } from './schedule.js';
-import { shrink } from './shrink.js';
+import { finish, shrinkSteps } from './shrink.js';
 
 export type KernelName = KernelProfileName | 'current';
 
@@ -104,6 +104,8 @@ export interface FuzzFailure {
   original: string;
   events: number;
   shrinkRuns: number;
+  /** Shrinking was stopped before its end (the page's Stop): `schedule` is the smallest failing one found by then. */
+  shrinkStopped?: boolean;
   /** Lines explaining the failure: where each thread was, what rseq did, what the program said. */
   explanation: string[];
   replay: ReplayFile;
@@ -386,6 +388,15 @@ export class Campaign {
 
   /** Shrinks and explains the failing schedule k (the same answer on every worker). */
   failureAt(k: number): FuzzFailure {
+    return finish(this.failureSteps(k));
+  }
+
+  /**
+   * failureAt as steps (fuzz/shrink.ts's shrinkSteps): next(true) stops the
+   * shrink, and the failure is then the smallest failing schedule found so
+   * far, explained as usual and marked shrinkStopped.
+   */
+  *failureSteps(k: number): Generator<void, FuzzFailure, boolean | undefined> {
     const s = this.scheduleOf(k);
     const sha = this.header.program.sha256;
     if (this.lanes.length === 1) {
@@ -393,7 +404,7 @@ export class Campaign {
       const out = runner.run(s);
       const f = judge(out);
       if (!f) throw new Error(`schedule ${k} did not fail when run again`);
-      const shrunk = shrink((x) => runner.run(x), s, out, f);
+      const shrunk = yield* shrinkSteps((x) => runner.run(x), s, out, f);
       const code = encodeSchedule(shrunk.schedule);
       return {
         k,
@@ -406,6 +417,7 @@ export class Campaign {
         explanation: explain(runner, shrunk.schedule, shrunk.outcome, shrunk.failure),
         replay: makeReplay(target, sha, code, shrunk.failure),
         kernel,
+        ...(shrunk.stopped ? { shrinkStopped: true } : {}),
       };
     }
     // A differential: shrinking keeps every profile's verdict.
@@ -422,7 +434,7 @@ export class Campaign {
     const first = runAll(s);
     const f = judgeAll(first);
     if (!f) throw new Error(`schedule ${k} did not fail when run again`);
-    const shrunk = shrink(runAll, s, first, f, 300, judgeAll);
+    const shrunk = yield* shrinkSteps(runAll, s, first, f, 300, judgeAll);
     const verdicts = this.verdicts(shrunk.outcome.outcomes);
     const i = verdicts.findIndex((v) => v.failure);
     const { runner, target, kernel } = this.lanes[i];
@@ -445,6 +457,7 @@ export class Campaign {
       replay: makeReplay(target, sha, code, failure),
       kernel,
       verdicts,
+      ...(shrunk.stopped ? { shrinkStopped: true } : {}),
       ...(differ ? { difference: verdicts.map(describeVerdict).join('; ') } : {}),
     };
   }

@@ -17,6 +17,8 @@ export interface Shrunk<O extends { retired: number } = RunOutcome> {
   failure: Failure;
   /** Runs spent shrinking. */
   runs: number;
+  /** Asked to stop before the end: the smallest failing schedule found so far, not fully shrunk. */
+  stopped?: boolean;
 }
 
 /** Earlier points to try for one event, nearest to the start first. */
@@ -32,18 +34,30 @@ function earlier(e: Injection): Injection[] {
   return values(at.count).map((count) => ({ ...e, at: { ...at, count } }));
 }
 
-export function shrink<O extends { retired: number } = RunOutcome>(
+/**
+ * The shrink as steps: it yields before each candidate run, and the value
+ * passed to next() says whether to stop there (true: end now with the
+ * smallest failing schedule found so far, reported with `stopped`). A
+ * caller that cannot block (the page's Web Worker) gives its event loop a
+ * turn between steps, so a Stop can arrive; shrink() runs them all.
+ */
+export function* shrinkSteps<O extends { retired: number } = RunOutcome>(
   run: (s: Schedule) => O,
   schedule: Schedule,
   outcome: O,
   failure: Failure,
   maxRuns = 300,
   judgeOf: (o: O) => Failure | undefined = judge as unknown as (o: O) => Failure | undefined,
-): Shrunk<O> {
+): Generator<void, Shrunk<O>, boolean | undefined> {
   let best = { schedule, outcome, failure };
   let runs = 0;
-  const attempt = (s: Schedule): boolean => {
-    if (runs >= maxRuns) return false;
+  let stopped = false;
+  function* attempt(s: Schedule): Generator<void, boolean, boolean | undefined> {
+    if (runs >= maxRuns || stopped) return false;
+    if (yield) {
+      stopped = true;
+      return false;
+    }
     runs++;
     let o: O;
     try {
@@ -56,23 +70,44 @@ export function shrink<O extends { retired: number } = RunOutcome>(
     if (!f || f.class !== best.failure.class) return false;
     best = { schedule: s, outcome: o, failure: f };
     return true;
-  };
+  }
   // 1. Fewest events.
-  for (let i = best.schedule.events.length - 1; i >= 0; i--) {
+  for (let i = best.schedule.events.length - 1; i >= 0 && !stopped; i--) {
     const events = best.schedule.events.filter((_, j) => j !== i);
-    attempt({ ...best.schedule, events });
+    yield* attempt({ ...best.schedule, events });
   }
   // 2. Shortest run: each event as early as it still fails.
-  for (let i = 0; i < best.schedule.events.length; i++) {
+  for (let i = 0; i < best.schedule.events.length && !stopped; i++) {
     for (const e of earlier(best.schedule.events[i])) {
+      if (stopped) break;
       const events = best.schedule.events.map((x, j) => (j === i ? e : x));
       const before = best.outcome.retired;
       const saved = best;
-      if (attempt({ ...best.schedule, events })) {
+      if (yield* attempt({ ...best.schedule, events })) {
         if (best.outcome.retired <= before) break;
         best = saved; // fails too, but runs longer: keep the shorter one
       }
     }
   }
-  return { ...best, runs };
+  return { ...best, runs, ...(stopped ? { stopped } : {}) };
+}
+
+/** Shrinks to the end (every step, never stopped). */
+export function shrink<O extends { retired: number } = RunOutcome>(
+  run: (s: Schedule) => O,
+  schedule: Schedule,
+  outcome: O,
+  failure: Failure,
+  maxRuns = 300,
+  judgeOf: (o: O) => Failure | undefined = judge as unknown as (o: O) => Failure | undefined,
+): Shrunk<O> {
+  return finish(shrinkSteps(run, schedule, outcome, failure, maxRuns, judgeOf));
+}
+
+/** Runs a generator of steps to its end, never asking it to stop. */
+export function finish<T>(steps: Generator<void, T, boolean | undefined>): T {
+  for (;;) {
+    const r = steps.next(false);
+    if (r.done) return r.value;
+  }
 }

@@ -1,14 +1,19 @@
-// The page's Fuzz section (issue #13 item 6): fuzz the form's program in a
-// Web Worker with a progress bar and Stop; open a failure in the stepper
+// The page's Fuzz section (issue #13 item 6): fuzz the form's program on
+// one or several Web Workers (web/page-campaign.ts; the same result for
+// any number), under the form's kernel or as a kernel differential, with a
+// progress bar and Stop (also during the shrink); open a failure in the stepper
 // just before its first injected event fires (Session.fromSchedule); open
 // a replay file `rseqlab fuzz` wrote; copy a link that restores the run
 // in the stepper, and open such links. The stepper itself stays main.ts's:
 // this module hands it Sessions through FuzzPanelHost.
 
 import { createCpu } from '../emulator/index.js';
-import type { CampaignSpec, FuzzResult } from '../fuzz/campaign.js';
+import type { CampaignSpec, FuzzFailure, KernelName } from '../fuzz/campaign.js';
+import { CURRENT_PROFILE, type KernelProfileName } from '../kernel-model/kernel-profile.js';
 import { decodeSchedule, encodeSchedule } from '../fuzz/schedule.js';
-import type { FromFuzzWorker, FuzzJobRequest, ToFuzzWorker } from './fuzz-protocol.js';
+import { replyOf } from './fuzz-link.js';
+import { FuzzWorkerPool } from './fuzz-pool.js';
+import { PageCampaign, type PageCampaignEnd } from './page-campaign.js';
 import { fuzzTargetOf, scheduledRunFromLink, scheduledRunFromReplay, sharedRunOf, type ScheduledRun } from './scheduled-run.js';
 import { Session } from './session.js';
 import { decodeSharedRun, encodeSharedRun, type SharedRun } from './share-link.js';
@@ -53,6 +58,32 @@ function readCount(input: HTMLInputElement, what: string, min: number, max: numb
   return n;
 }
 
+/** The most workers the form accepts (each holds its own CPUs and the program's memory). */
+const MAX_WORKERS = 8;
+
+/** As many workers as the machine has cores, up to 4 (more rarely pays: the page and the browser need a core too). */
+function defaultWorkers(): number {
+  return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 4));
+}
+
+/** What the status says of a shrink Stop ended (nothing for one that ran to its end). */
+function notShrunk(f: FuzzFailure): string {
+  if (!f.shrinkStopped) return '';
+  return ` Stop ended its shrink after ${f.shrinkRuns} run${f.shrinkRuns === 1 ? '' : 's'}: the schedule shown (${f.events} event${f.events === 1 ? '' : 's'}) is the smallest failing one found by then, not fully shrunk (first: ${f.original}).`;
+}
+
+/**
+ * The kernels of a campaign: the form's, then each one ticked that is
+ * another profile ('current' is 7.0, so ticking 7.0 beside it adds
+ * nothing). One kernel is a plain campaign; more are a differential.
+ */
+export function kernelsOf(form: SharedRun['kernel'], ticked: readonly KernelProfileName[]): KernelName[] {
+  const profile = (k: KernelName) => (k === 'current' ? CURRENT_PROFILE : k);
+  const out: KernelName[] = [form];
+  for (const k of ticked) if (!out.some((o) => profile(o) === profile(k))) out.push(k);
+  return out;
+}
+
 export interface FuzzPanel {
   /** Opens the run the page's URL hash names, if it names one; false when it names none or could not be opened (the error is shown). */
   openFromLocation(): Promise<boolean>;
@@ -63,6 +94,9 @@ export interface FuzzPanel {
 export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
   const ui = {
     seed: element<HTMLInputElement>('fuzz-seed'),
+    workers: element<HTMLInputElement>('fuzz-workers'),
+    kernels: element<HTMLFieldSetElement>('fuzz-kernels'),
+    difference: element('failure-difference'),
     schedules: element<HTMLInputElement>('fuzz-schedules'),
     start: element<HTMLButtonElement>('fuzz-start'),
     stop: element<HTMLButtonElement>('fuzz-stop'),
@@ -80,57 +114,24 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     pending: element('failure-pending'),
     runToInjection: element<HTMLButtonElement>('run-to-injection'),
   };
-  const workerUrl = new URL('fuzz-worker.js', document.baseURI);
-  /** One worker for every job, made on first use and kept (its CPU's code gets faster as the engine optimises it). */
-  let worker: Worker | undefined;
-  const handlers = new Map<number, (m: FromFuzzWorker) => void>();
-  let nextJob = 1;
-  /** The campaign running, and the explanation asked for last (an answer to an older one is dropped). */
-  let campaignJob: number | undefined;
-  let explainJob: number | undefined;
+  const pool = new FuzzWorkerPool(new URL('fuzz-worker.js', document.baseURI));
+  /** The campaign running, if any. */
+  let campaign: PageCampaign | undefined;
+  /** Its failure is being shrunk (Stop then ends the shrink). */
+  let shrinking = false;
+  /** The explanation asked for last (an answer to an older one is dropped). */
+  let explanation = 0;
   let downloadUrl: string | undefined;
+  ui.workers.value = String(defaultWorkers());
 
   const showError = (e: unknown) => {
     ui.error.textContent = e instanceof Error ? e.message : String(e);
     ui.error.hidden = false;
   };
 
-  const theWorker = (): Worker => {
-    if (worker) return worker;
-    const w = new Worker(workerUrl, { type: 'module' });
-    w.addEventListener('message', (e: MessageEvent<FromFuzzWorker>) => handlers.get(e.data.job)?.(e.data));
-    w.addEventListener('error', (e) => {
-      e.preventDefault();
-      // The worker is gone: its jobs end with the error, and the next job starts a new one.
-      w.terminate();
-      if (worker === w) worker = undefined;
-      const message = `the fuzzing worker failed: ${e.message || 'it could not start'}`;
-      for (const [job, handler] of [...handlers]) handler({ job, type: 'error', message });
-    });
-    worker = w;
-    return w;
-  };
-
-  /** Starts a job in the worker; `handler` sees its messages until endJob. */
-  const startJob = (request: FuzzJobRequest, handler: (m: FromFuzzWorker) => void): number => {
-    const job = nextJob++;
-    handlers.set(job, handler);
-    theWorker().postMessage({ ...request, job } satisfies ToFuzzWorker);
-    return job;
-  };
-
-  const endJob = (job: number) => {
-    handlers.delete(job);
-    if (explainJob === job) explainJob = undefined;
-    if (campaignJob !== job) return;
-    campaignJob = undefined;
-    ui.start.disabled = false;
-    ui.stop.disabled = true;
-  };
-
   /** A late explanation must not overwrite what the page opened since. */
   const dropExplanation = () => {
-    if (explainJob !== undefined) endJob(explainJob);
+    explanation++;
   };
 
   /** The failure's box: summary, schedule, explanation, the replay file to download. */
@@ -178,17 +179,14 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     dropExplanation();
     const code = encodeSchedule(run.schedule);
     showFailure(run.expect ? `${run.expect.summary} (as found)` : 'Running the schedule…', code, [], replay, fileName);
-    const job = startJob({ type: 'explain', target: run.target, schedule: code, wasm: host.wasmUrl.href }, (m) => {
-      if (m.type === 'explained') {
-        const summary = m.failure ?? 'This schedule does not fail with the page\'s program.';
-        showFailure(summary, code, [...m.explanation, `trace hash of the whole run: ${m.traceHash} (Run to end from the stepper gives the same)`], replay, fileName);
-        endJob(job);
-      } else if (m.type === 'error') {
-        showError(new Error(m.message));
-        endJob(job);
-      }
+    const asked = ++explanation;
+    void replyOf(pool.take(1)[0].ask({ type: 'explain', target: run.target, schedule: code, wasm: host.wasmUrl.href }).answer, 'explained').then((m) => {
+      if (asked !== explanation) return;
+      const summary = m.failure ?? 'This schedule does not fail with the page\'s program.';
+      showFailure(summary, code, [...m.explanation, `trace hash of the whole run: ${m.traceHash} (Run to end from the stepper gives the same)`], replay, fileName);
+    }, (e: unknown) => {
+      if (asked === explanation) showError(e);
     });
-    explainJob = job;
   };
 
   const fuzz = async () => {
@@ -200,9 +198,17 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
       if (!program) throw new Error(`the page has no program called ${c.name}`);
       spec = {
         target: fuzzTargetOf(c.name, program, { args: c.args, cpus: c.cpus, kernel: c.kernel, debugRseq: false }),
+        kernels: kernelsOf(c.kernel, Array.from(ui.kernels.querySelectorAll<HTMLInputElement>('input[type=checkbox]:checked'), (b) => b.value as KernelProfileName)),
         seed: readCount(ui.seed, 'The campaign seed', 0, 2 ** 32 - 1),
         schedules: readCount(ui.schedules, 'Schedules', 1, 1_000_000),
       };
+    } catch (e) {
+      showError(e);
+      return;
+    }
+    let workers: number;
+    try {
+      workers = PageCampaign.workersFor(spec, readCount(ui.workers, 'Workers', 1, MAX_WORKERS));
     } catch (e) {
       showError(e);
       return;
@@ -213,70 +219,80 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     ui.start.disabled = true;
     ui.stop.disabled = false;
     ui.failure.hidden = true;
+    ui.difference.hidden = true;
     ui.progress.max = total;
     ui.progress.value = 0;
-    ui.status.textContent = `Profiling ${name}…`;
-    const job = startJob({ type: 'fuzz', spec, wasm: host.wasmUrl.href }, (m) => {
-      switch (m.type) {
-        case 'started':
-          ui.status.textContent = `0 of ${total} schedules${m.staticFindings.length > 0 ? ` (static rseq ABI findings: ${m.staticFindings.join('; ')})` : ''}`;
-          break;
-        case 'progress': {
-          const p = m.progress;
-          ui.progress.value = p.schedules;
-          if (ui.stop.disabled) break;
-          ui.status.textContent = `${p.schedules} of ${total} schedules, ${p.failures} failure${p.failures === 1 ? '' : 's'}, ${p.perSecond.toFixed(1)} schedules/s, covered ${p.covered} of ${p.coverable} points`;
-          break;
-        }
-        case 'shrinking':
-          ui.stop.disabled = true;
-          ui.status.textContent = `Schedule ${m.k} failed: shrinking it (fewest events, shortest run)…`;
-          break;
-        case 'done':
-          endJob(job);
-          void done(spec, m.result, m.stopped, m.ms);
-          break;
-        case 'explained':
-          break;
-        case 'error':
-          showError(new Error(m.message));
-          ui.status.textContent = 'The fuzzer stopped with an error.';
-          endJob(job);
-          break;
-      }
+    ui.status.textContent = `Profiling ${name} in ${workers} worker${workers === 1 ? '' : 's'}…`;
+    const running = new PageCampaign(spec, host.wasmUrl.href, {
+      started: (header, n) => {
+        ui.status.textContent = `0 of ${total} schedules on ${n} worker${n === 1 ? '' : 's'}${header.staticFindings.length > 0 ? ` (static rseq ABI findings: ${header.staticFindings.join('; ')})` : ''}`;
+      },
+      progress: (p) => {
+        ui.progress.value = p.schedules;
+        if (ui.stop.disabled) return;
+        ui.status.textContent = `${p.schedules} of ${total} schedules, ${p.failures} failure${p.failures === 1 ? '' : 's'}, ${p.perSecond.toFixed(1)} schedules/s, covered ${p.covered} of ${p.coverable} points`;
+      },
+      shrinking: (k) => {
+        shrinking = true;
+        // Stop stays usable: a long run's shrink can take a while, and what it found so far already fails.
+        ui.stop.disabled = false;
+        ui.status.textContent = `Schedule ${k} failed: shrinking it (fewest events, shortest run)… Stop ends the shrink with the smallest failing schedule found so far.`;
+      },
     });
-    campaignJob = job;
+    campaign = running;
+    shrinking = false;
+    try {
+      const end = await running.run(pool.take(workers));
+      campaign = undefined;
+      ui.start.disabled = false;
+      ui.stop.disabled = true;
+      await done(spec, end);
+    } catch (e) {
+      showError(e);
+      ui.status.textContent = 'The fuzzer stopped with an error.';
+    } finally {
+      if (campaign === running) campaign = undefined;
+      ui.start.disabled = false;
+      ui.stop.disabled = true;
+    }
   };
 
   /** The campaign's end: a line of numbers, and a failure opened in the stepper. */
-  const done = async (spec: CampaignSpec, r: FuzzResult, stopped: boolean, ms: number) => {
+  const done = async (spec: CampaignSpec, { result: r, stopped, ms, workers }: PageCampaignEnd) => {
     ui.progress.value = r.schedules;
     // For tools reading the page (bench/web-fuzz.ts): the figures unrounded.
-    Object.assign(ui.status.dataset, { schedules: String(r.schedules), ms: String(ms), covered: String(r.coverage.covered) });
+    Object.assign(ui.status.dataset, { schedules: String(r.schedules), ms: String(ms), covered: String(r.coverage.covered), workers: String(workers), failure: r.failure ? String(r.failure.k) : '' });
     const took = ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`;
-    const rate = `${r.schedules} schedule${r.schedules === 1 ? '' : 's'} in ${took} (${(r.schedules / Math.max(ms / 1000, 1e-3)).toFixed(1)} schedules/s)`;
+    const rate = `${r.schedules} schedule${r.schedules === 1 ? '' : 's'} in ${took} on ${workers} worker${workers === 1 ? '' : 's'} (${(r.schedules / Math.max(ms / 1000, 1e-3)).toFixed(1)} schedules/s)`;
     const covered = `covered ${r.coverage.covered} of ${r.coverage.coverable} points`;
+    const under = r.kernels.length > 1 ? ` under each of kernels ${r.kernels.join(', ')}` : '';
     const f = r.failure;
     if (!f) {
-      ui.status.textContent = `${stopped ? 'Stopped' : 'Done'}: no failure in ${rate}; ${covered}.`;
+      ui.status.textContent = `${stopped ? 'Stopped' : 'Done'}: no failure in ${rate}${under}; ${covered}.`;
       return;
     }
+    const program = r.program.path.replace(/^\//, '');
+    // With several kernels the failure is shown, and opened, under the first where it fails (as the CLI reports it).
+    const kernel = (f.kernel ?? spec.target.kernel) as SharedRun['kernel'];
+    const inKernel = r.kernels.length > 1 ? ` under kernel ${kernel}` : '';
     ui.status.textContent = f.k < 0
-      ? `Failed with no injected event: ${f.summary}`
-      : `Failure at schedule ${f.k} of seed ${r.seed} after ${rate}; ${covered}. Opened in the stepper.`;
-    showFailure(f.summary, f.schedule, f.explanation, f.replay, `${r.program.path.replace(/^\//, '')}.seed${r.seed}.k${f.k}.replay.json`);
+      ? `Failed with no injected event${inKernel}${under ? ` (run${under})` : ''}: ${f.summary}. Opened in the stepper${inKernel}.`
+      : `Failure at schedule ${f.k} of seed ${r.seed} after ${rate}${under}; ${covered}.${notShrunk(f)} Opened in the stepper${inKernel}.`;
+    showFailure(f.shrinkStopped ? `${f.summary} (not fully shrunk)` : f.summary, f.schedule, f.explanation, f.replay, `${program}.seed${r.seed}.k${f.k}${r.kernels.length > 1 ? `.kernel${kernel}` : ''}.replay.json`);
+    ui.difference.textContent = f.difference ? `Kernels differ: ${f.difference}` : '';
+    ui.difference.hidden = !f.difference;
     try {
-      await openRun({ name: r.program.path.replace(/^\//, ''), target: spec.target, schedule: decodeSchedule(f.schedule) }, host.choices().seed);
+      await openRun({ name: program, target: { ...spec.target, kernel }, schedule: decodeSchedule(f.schedule) }, host.choices().seed);
     } catch (e) {
       showError(e);
     }
   };
 
   const stop = () => {
-    if (campaignJob === undefined || !worker) return;
-    worker.postMessage({ type: 'stop', job: campaignJob } satisfies ToFuzzWorker);
+    if (!campaign) return;
+    campaign.stop();
     ui.stop.disabled = true;
-    ui.status.textContent = 'Stopping after the schedule running now…';
+    ui.status.textContent = shrinking ? 'Stopping the shrink: the smallest failing schedule found so far opens next…' : 'Stopping after the schedules running now…';
   };
 
   const loadReplay = async () => {

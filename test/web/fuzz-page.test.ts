@@ -1,5 +1,8 @@
-// Issue #13 item 6 on the page, in headless Chromium: fuzz in a Web Worker
-// (the progress bar advances, Stop stops, the page answers meanwhile), a
+// Issue #13 item 6 on the page, in headless Chromium: fuzz in Web Workers
+// (the progress bar advances, Stop stops, the page answers meanwhile; one
+// worker and two find Node's failure with Node's coverage; a kernel
+// differential shows Node's difference and opens under the failing
+// kernel; Stop during the shrink opens a schedule not fully shrunk), a
 // failure opens in the stepper before its first injected event and runs
 // to the fuzzer's end (the trace hash of the Runner in Node), a replay file
 // the CLI wrote opens the same way (chosen from the keyboard), a corrupt
@@ -14,6 +17,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { createCpu } from '../../emulator/index.js';
 import { fuzz } from '../../fuzz/campaign.js';
+import { judge } from '../../fuzz/judge.js';
 import { Runner } from '../../fuzz/runner.js';
 import { decodeSchedule } from '../../fuzz/schedule.js';
 import { fuzzTargetOf } from '../../web/scheduled-run.js';
@@ -106,6 +110,33 @@ describe('fuzzing, replay files and links (the page)', () => {
     await retiredIs(outcome.retired);
     expect(await text('#trace-hash')).toBe(outcome.traceHash);
     expect(await text('#exit-status')).toBe(String(outcome.exitCode));
+  });
+
+  it('one worker and two find the same failure with the same coverage, and Node\'s', async () => {
+    const page = pg.page;
+    const name = 'rseq_bug_no_cpu_check';
+    const node = await fuzz({ target: fuzzTargetOf(name, await bytes(name), { args: ['4', '500'], cpus: 2, kernel: 'current', debugRseq: false }), seed: 3, schedules: 300, cpu: await createCpu() });
+    expect(node.failure).toBeDefined();
+    // Headless Chromium here has 2 cores: the form's default is min(cores, 4).
+    expect(await page.inputValue('#fuzz-workers')).toBe(String(Math.min(await page.evaluate(() => navigator.hardwareConcurrency), 4)));
+    await choose(page, name, '4 500');
+    await page.fill('#fuzz-seed', '3');
+    await page.fill('#fuzz-schedules', '300');
+    const seen: Record<string, string>[] = [];
+    for (const workers of ['1', '2']) {
+      await page.fill('#fuzz-workers', workers);
+      await page.evaluate(() => { delete document.getElementById('fuzz-status')!.dataset.ms; });
+      await press('fuzz-start');
+      await page.waitForFunction(() => document.getElementById('fuzz-status')!.dataset.ms !== undefined, undefined, { timeout: 120_000 });
+      const d = await page.$eval('#fuzz-status', (e) => ({ ...(e as HTMLElement).dataset }) as Record<string, string>);
+      expect(d.workers).toBe(workers);
+      expect(await text('#fuzz-status')).toContain(`Failure at schedule ${node.failure!.k} of seed 3 after ${node.schedules} schedules in`);
+      expect(await text('#fuzz-status')).toContain(`on ${workers} worker`);
+      expect(await text('#failure-schedule')).toBe(node.failure!.schedule);
+      seen.push({ failure: d.failure, schedules: d.schedules, covered: d.covered });
+    }
+    const want = { failure: String(node.failure!.k), schedules: String(node.schedules), covered: String(node.coverage.covered) };
+    expect(seen).toEqual([want, want]);
   });
 
   it('opens a replay file the CLI wrote, chosen from the keyboard', async () => {
@@ -201,6 +232,97 @@ describe('fuzzing, replay files and links (the page)', () => {
     } finally {
       await fresh.close();
     }
+  });
+
+  it('a kernel differential (4.18 in the form, 7.0 ticked): the finding as the CLI shows it, opened under the kernel where it fails', async () => {
+    const page = pg.page;
+    const name = 'rseq_bug_two_stores';
+    const target = fuzzTargetOf(name, await bytes(name), { args: [], cpus: 2, kernel: '4.18', debugRseq: false });
+    const node = await fuzz({ target, kernels: ['4.18', '7.0'], seed: 1, schedules: 100, cpu: await createCpu(), newCpu: () => createCpu() });
+    const f = node.failure!;
+    // 4.18 passes the schedule, 7.0 fails it: the failure is 7.0's, and the stepper opens under 7.0.
+    expect(f.difference).toMatch(/^4\.18: passes: exited with status 0; 7\.0: fails: exited with status 1/);
+    expect(f.kernel).toBe('7.0');
+    expect(f.k).toBeGreaterThanOrEqual(0);
+    const under = { ...target, kernel: '7.0' as const };
+    const schedule = decodeSchedule(f.schedule);
+    const opened = Session.fromSchedule(await createCpu(), name, under, schedule).view();
+    const outcome = Runner.create(under, await createCpu()).run(schedule);
+
+    await choose(page, name, '');
+    await page.selectOption('#kernel', '4.18');
+    await page.fill('#fuzz-seed', '1');
+    await page.fill('#fuzz-schedules', '100');
+    // Ticked from the keyboard.
+    await page.focus('#fuzz-kernels input[value="7.0"]');
+    await page.keyboard.press('Space');
+    expect(await page.isChecked('#fuzz-kernels input[value="7.0"]')).toBe(true);
+    await press('fuzz-start');
+    await page.waitForFunction(() => document.getElementById('fuzz-status')?.textContent?.includes('Opened in the stepper'), undefined, { timeout: 120_000 });
+    const status = await text('#fuzz-status');
+    expect(status).toContain(`Failure at schedule ${f.k} of seed 1 after ${node.schedules} schedules in`);
+    expect(status).toContain('under each of kernels 4.18, 7.0');
+    expect(status).toContain(`covered ${node.coverage.covered} of ${node.coverage.coverable} points. Opened in the stepper under kernel 7.0.`);
+    expect(await text('#failure-difference')).toBe(`Kernels differ: ${f.difference}`);
+    expect(await text('#failure-summary')).toBe(f.summary);
+    expect(await text('#failure-schedule')).toBe(f.schedule);
+    expect(await text('#failure-explanation')).toContain('the kernel profiles disagree on this schedule');
+    expect(await page.getAttribute('#failure-download', 'download')).toBe(`${name}.seed1.k${f.k}.kernel7.0.replay.json`);
+    // The stepper: under 7.0, stopped where Node's Session stops, and Run ends as 7.0's Runner does.
+    expect(await page.inputValue('#kernel')).toBe('7.0');
+    await retiredIs(opened.retired);
+    await press('run');
+    await retiredIs(outcome.retired);
+    expect(await text('#trace-hash')).toBe(outcome.traceHash);
+    expect(await text('#exit-status')).toBe('1');
+
+    // Untick it: the next campaign is under the form's kernel alone, and the difference line goes.
+    await page.focus('#fuzz-kernels input[value="7.0"]');
+    await page.keyboard.press('Space');
+    await page.fill('#fuzz-schedules', '8');
+    await press('fuzz-start');
+    await page.waitForFunction(() => document.getElementById('fuzz-status')?.textContent?.startsWith('Done'), undefined, { timeout: 60_000 });
+    expect(await text('#fuzz-status')).not.toContain('under each of kernels');
+    expect(await page.locator('#failure-difference').isHidden()).toBe(true);
+    await page.selectOption('#kernel', 'current');
+  });
+
+  it('Stop while a failure is being shrunk: the smallest failing schedule found so far opens, marked not fully shrunk', async () => {
+    const page = pg.page;
+    const name = 'rseq_bug_no_cpu_check';
+    // Long runs (100000 increments per thread), so the shrink takes seconds: time to press Stop during it.
+    const args = ['4', '100000'];
+    const target = fuzzTargetOf(name, await bytes(name), { args, cpus: 2, kernel: 'current', debugRseq: false });
+    const node = await fuzz({ target, seed: 1, schedules: 100, cpu: await createCpu() });
+    const full = node.failure!;
+    expect(full.shrinkRuns).toBeGreaterThan(5);
+
+    await choose(page, name, args.join(' '));
+    await page.fill('#fuzz-seed', '1');
+    await page.fill('#fuzz-schedules', '100');
+    await press('fuzz-start');
+    await page.waitForFunction(() => document.getElementById('fuzz-status')?.textContent?.includes('shrinking it'), undefined, { timeout: 120_000 });
+    expect(await text('#fuzz-status')).toContain(`Schedule ${full.k} failed: shrinking it`);
+    expect(await page.isEnabled('#fuzz-stop')).toBe(true);
+    await press('fuzz-stop');
+    expect(await text('#fuzz-status')).toContain('Stopping the shrink');
+    await page.waitForFunction(() => document.getElementById('fuzz-status')?.textContent?.includes('Opened in the stepper'), undefined, { timeout: 120_000 });
+    const status = await text('#fuzz-status');
+    expect(status).toContain(`Failure at schedule ${full.k} of seed 1 after ${node.schedules} schedules in`);
+    console.log(`page status after Stop during the shrink: ${status}`);
+    const runs = Number(/Stop ended its shrink after (\d+) runs?/.exec(status)?.[1]);
+    expect(runs).toBeLessThan(full.shrinkRuns);
+    expect(status).toContain(`not fully shrunk (first: ${full.original})`);
+    const shown = await text('#failure-schedule');
+    expect(await text('#failure-summary')).toMatch(/ \(not fully shrunk\)$/);
+    // What is shown still fails as the campaign's failure does, and the stepper runs it to the Runner's end.
+    const outcome = Runner.create(target, await createCpu()).run(decodeSchedule(shown));
+    expect(judge(outcome)?.class).toBe(judge(Runner.create(target, await createCpu()).run(decodeSchedule(full.original)))?.class);
+    await press('run');
+    await retiredIs(outcome.retired);
+    expect(await text('#trace-hash')).toBe(outcome.traceHash);
+    expect(await page.isEnabled('#fuzz-start')).toBe(true);
+    expect(await page.isDisabled('#fuzz-stop')).toBe(true);
   });
 
   it('logged no console errors', () => {
