@@ -27,7 +27,6 @@ export interface F80 {
 
 /** Working precision in bits. */
 const P = 300;
-const ONE = 1n << BigInt(P);
 
 const shift = (n: bigint, k: number): bigint => (k >= 0 ? n << BigInt(k) : n >> BigInt(-k));
 const abs = (n: bigint): bigint => (n < 0n ? -n : n);

@@ -2,7 +2,7 @@
 // runner.c, and compares the result with the host's record field by field.
 
 import { createCpu, PROT_EXEC, PROT_READ, PROT_WRITE, StopReason, type Cpu, type CpuContext } from '../../emulator/index.js';
-import type { OpcodeRow } from '../../emulator/table/index.js';
+import { OPCODE_TABLE, type OpcodeRow } from '../../emulator/table/index.js';
 import { disassemble } from './disasm.js';
 import { COMPARED_FLAGS, LAYOUT, flagMask, initialImages, type DiffCase, type MachineState } from './layout.js';
 
@@ -175,6 +175,23 @@ export function compare(row: OpcodeRow, c: DiffCase, host: MachineState, emu: Em
     });
   }
   return out;
+}
+
+/**
+ * Runs case c in the emulator and compares it with the host's run `host`:
+ * compare()'s mismatches, then, when it found none, those of `more` (a test
+ * file's own checks of the same two runs); an emulator that throws is a
+ * mismatch too.
+ */
+export function runAndCompare(emu: EmulatorRunner, c: DiffCase, host: MachineState, more?: (e: EmulatorResult) => Mismatch[]): Mismatch[] {
+  const row = OPCODE_TABLE[c.row];
+  try {
+    const e = emu.run(c);
+    const ms = compare(row, c, host, e);
+    return ms.length || !more ? ms : more(e);
+  } catch (e) {
+    return [{ field: 'emulator', host: 'ran', emulator: `threw ${(e as Error).message}` }];
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
 
 import { OPCODE_TABLE, type OpcodeRow } from '../../emulator/table/index.js';
 import { defaultOptions, generateCases, nonCanonicalCases, rowName, type Generated } from './generate.js';
-import { EmulatorRunner, compare, formatMismatch, hostStop } from './harness.js';
+import { EmulatorRunner, formatMismatch, hostStop, runAndCompare } from './harness.js';
 import type { DiffCase } from './layout.js';
 import { runNative } from './native.js';
 
@@ -47,12 +47,7 @@ export async function runCases(cases: readonly DiffCase[]): Promise<Map<number, 
     const r = results.get(c.row) ?? { cases: 0, failed: 0, reports: [] };
     results.set(c.row, r);
     r.cases++;
-    let ms;
-    try {
-      ms = compare(row, c, host[i], emu.run(c));
-    } catch (e) {
-      ms = [{ field: 'emulator', host: 'ran', emulator: `threw ${(e as Error).message}` }];
-    }
+    const ms = runAndCompare(emu, c, host[i]);
     if (ms.length) {
       r.failed++;
       if (r.reports.length < REPORTS_PER_ROW) r.reports.push(formatMismatch(row, c, ms));

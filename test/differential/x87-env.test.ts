@@ -22,7 +22,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { OPCODE_TABLE } from '../../emulator/table/index.js';
 import { LAYOUT, type DiffCase, type Patch } from './layout.js';
 import { Rng, hashString } from './rng.js';
-import { EmulatorRunner, compare, formatMismatch, hostStop } from './harness.js';
+import { EmulatorRunner, formatMismatch, hostStop, runAndCompare } from './harness.js';
 import { runNative } from './native.js';
 
 const CASES = Number(process.env.RSEQLAB_DIFF_CASES ?? '') || 60;
@@ -194,17 +194,10 @@ beforeAll(async () => {
       const h = host[k++];
       stops.set(hostStop(h), (stops.get(hostStop(h)) ?? 0) + 1);
       const row = OPCODE_TABLE[c.row];
-      let ms;
-      try {
-        const e = emu.run(c);
-        ms = compare(row, c, h, e);
-        // The fault address exactly, also for the operands over 16 bytes compare() lets name any of their bytes.
-        if (!ms.length && h.fault && e.fault && hostStop(h) === 'page-fault' && h.fault.address !== e.fault.address) {
-          ms.push({ field: 'fault address (exact)', host: '0x' + h.fault.address.toString(16), emulator: '0x' + e.fault.address.toString(16) });
-        }
-      } catch (e) {
-        ms = [{ field: 'emulator', host: 'ran', emulator: `threw ${(e as Error).message}` }];
-      }
+      // The fault address exactly, also for the operands over 16 bytes compare() lets name any of their bytes.
+      const ms = runAndCompare(emu, c, h, (e) => h.fault && e.fault && hostStop(h) === 'page-fault' && h.fault.address !== e.fault.address
+        ? [{ field: 'fault address (exact)', host: '0x' + h.fault.address.toString(16), emulator: '0x' + e.fault.address.toString(16) }]
+        : []);
       r.cases++;
       if (ms.length) {
         r.failed++;

@@ -28,7 +28,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { OPCODE_TABLE } from '../../emulator/table/index.js';
 import { LAYOUT, initialImages, type DiffCase, type Patch } from './layout.js';
 import { Rng, hashString } from './rng.js';
-import { EmulatorRunner, compare, formatMismatch, hostStop } from './harness.js';
+import { EmulatorRunner, formatMismatch, hostStop, runAndCompare } from './harness.js';
 import { runNative } from './native.js';
 import {
   trig, atan2, log2, log2p1, exp2m1, multiply, pi, f80Value, ulpError, correctRoundings, roundedUp, sameValue,
@@ -426,16 +426,9 @@ beforeAll(async () => {
       const h = host[k++];
       stops.set(hostStop(h), (stops.get(hostStop(h)) ?? 0) + 1);
       const row = OPCODE_TABLE[c.row];
-      let ms;
-      try {
-        const e = emu.run(c);
-        ms = compare(row, c, h, e);
-        if (!ms.length && hostStop(h) === 'end') {
-          for (const p of checkDump(c, readDump(image(c, h.writes)), readDump(image(c, e.writes)), st)) ms.push({ field: 'fnsave image', host: '', emulator: p });
-        }
-      } catch (e) {
-        ms = [{ field: 'emulator', host: 'ran', emulator: `threw ${(e as Error).stack}` }];
-      }
+      const ms = runAndCompare(emu, c, h, (e) => hostStop(h) === 'end'
+        ? checkDump(c, readDump(image(c, h.writes)), readDump(image(c, e.writes)), st).map((p) => ({ field: 'fnsave image', host: '', emulator: p }))
+        : []);
       st.cases++;
       if (ms.length) {
         st.failed++;
