@@ -233,32 +233,33 @@ function cosFactor(zh: u64, zl: u64): void {
   W_HI = ah; W_LO = al;
 }
 
-/** atan(t) / t = 1 - z/3 + z^2/5 - ..., z = t^2 <= 2^-10: 13 terms reach 2^-130. */
-function atanFactor(zh: u64, zl: u64): void {
-  divSmall(ONE_HI, 0, 27);
+/**
+ * The odd-power series 1 -+ z/3 + z^2/5 -+ ... of `terms` terms, by Horner
+ * from the last: atan(t) / t with alternating signs (z = t^2), atanh(s) / s
+ * without (z = s^2).
+ */
+function oddPowerSeries(zh: u64, zl: u64, terms: i32, alternating: bool): void {
+  divSmall(ONE_HI, 0, <u64>(2 * terms + 1));
   let ah = W_HI, al = W_LO;
-  for (let n: i32 = 12; n >= 0; n--) {
+  for (let n: i32 = terms - 1; n >= 0; n--) {
     mulQ(zh, zl, ah, al);
     const th = W_HI, tl = W_LO;
     divSmall(ONE_HI, 0, <u64>(2 * n + 1));
-    subQ(W_HI, W_LO, th, tl);
+    if (alternating) subQ(W_HI, W_LO, th, tl);
+    else addQ(W_HI, W_LO, th, tl);
     ah = W_HI; al = W_LO;
   }
   W_HI = ah; W_LO = al;
 }
 
+/** atan(t) / t = 1 - z/3 + z^2/5 - ..., z = t^2 <= 2^-10: 13 terms reach 2^-130. */
+function atanFactor(zh: u64, zl: u64): void {
+  oddPowerSeries(zh, zl, 13, true);
+}
+
 /** atanh(s) / s = 1 + z/3 + z^2/5 + ..., z = s^2 <= 0.0295: 25 terms reach 2^-128. */
 function atanhFactor(zh: u64, zl: u64): void {
-  divSmall(ONE_HI, 0, 51);
-  let ah = W_HI, al = W_LO;
-  for (let n: i32 = 24; n >= 0; n--) {
-    mulQ(zh, zl, ah, al);
-    const th = W_HI, tl = W_LO;
-    divSmall(ONE_HI, 0, <u64>(2 * n + 1));
-    addQ(W_HI, W_LO, th, tl);
-    ah = W_HI; al = W_LO;
-  }
-  W_HI = ah; W_LO = al;
+  oddPowerSeries(zh, zl, 25, false);
 }
 
 /** (e^z - 1) / z = 1 + z/2 (1 + z/3 (1 + ...)), |z| <= ln 2: 32 terms reach 2^-139. */
