@@ -3,6 +3,7 @@
 // then (an abort from where to where, or why it killed), and what the
 // program said before it failed.
 
+import { sectionIndexAt } from '../kernel-model/elf-rseq.js';
 import type { Failure } from './judge.js';
 import type { Runner, RunOutcome } from './runner.js';
 import { encodeSchedule, type Schedule } from './schedule.js';
@@ -11,7 +12,7 @@ export function explain(runner: Runner, schedule: Schedule, out: RunOutcome, fai
   const where = (a: number | bigint) => {
     const n = Number(a);
     const sym = runner.machine.symbols.describe(n);
-    const cs = runner.sections.findIndex((s) => n >= s.start && n < s.postCommit);
+    const cs = sectionIndexAt(runner.sections, n);
     const handler = runner.sections.findIndex((s) => n === s.abort);
     if (handler >= 0) return `0x${n.toString(16)}${sym ? ` <${sym}>` : ''} (the abort handler of critical section ${handler})`;
     const inCs = cs >= 0 ? ` (critical section ${cs}, +${n - runner.sections[cs].start} of [0x${runner.sections[cs].start.toString(16)}, 0x${runner.sections[cs].postCommit.toString(16)}))`

@@ -49,6 +49,7 @@ import type { Cpu } from '../emulator/api.js';
 import type { Injection } from '../kernel-model/injection.js';
 import { describeInjection } from '../kernel-model/injection.js';
 import { SeededRandom } from '../kernel-model/prng.js';
+import { sectionIndexAt } from '../kernel-model/elf-rseq.js';
 import { profile, sha256, type FuzzFailure } from './campaign.js';
 import { explain } from './explain.js';
 import type { EventKind } from './generate.js';
@@ -423,7 +424,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
       const m = e.what === 'abort' ? /^abort from (0x[0-9a-f]+)/.exec(e.detail) : null;
       if (!m) continue;
       const ip = parseInt(m[1], 16);
-      const i = sections.findIndex((s) => ip >= s.start && ip < s.postCommit);
+      const i = sectionIndexAt(sections, ip);
       if (i >= 0) aborted.add(i);
     }
     for (const i of aborted) coverage[i].abortedRuns++;

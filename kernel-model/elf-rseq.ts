@@ -43,6 +43,17 @@ export interface CriticalSection {
   problems: string[];
 }
 
+/** The index of the section whose [start_ip, post_commit_ip) holds ip, or -1. */
+export function sectionIndexAt(sections: readonly CriticalSection[], ip: number): number {
+  return sections.findIndex((s) => ip >= s.start && ip < s.postCommit);
+}
+
+/** The section whose [start_ip, post_commit_ip) holds ip, if any. */
+export function sectionAt(sections: readonly CriticalSection[], ip: number): CriticalSection | undefined {
+  const i = sectionIndexAt(sections, ip);
+  return i >= 0 ? sections[i] : undefined;
+}
+
 /** Reads link-time values out of the file, honouring static-PIE RELATIVE relocations. */
 class LinkTimeImage {
   private readonly relative = new Map<number, bigint>();

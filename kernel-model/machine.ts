@@ -17,6 +17,7 @@
 
 import { Reg, StopReason, type Cpu, type CpuContext, type MemoryExhaustion, type StopInfo } from '../emulator/api.js';
 import { parseElf, type CriticalSection, type ElfImage, type ParseOptions, type SymbolTable } from './elf.js';
+import { sectionAt } from './elf-rseq.js';
 import type { MachineEvent } from './events.js';
 import { describeInjection, type ChaosOptions, type Injection, type PendingInjection } from './injection.js';
 import { captureGraph, restoreGraph, type GraphSnapshot } from './object-snapshot.js';
@@ -580,7 +581,7 @@ export class Machine {
 
   /** The critical section (of the program's tables) whose [start, post_commit_ip) holds rip. */
   private sectionAt(task: Task, rip: number): CriticalSection | undefined {
-    return task.group.image?.criticalSections.find((s) => rip >= s.start && rip < s.postCommit);
+    return sectionAt(task.group.image?.criticalSections ?? [], rip);
   }
 
   /**

@@ -8,9 +8,10 @@
 // of it and shows it as `.long`. No DOM and no capstone loading here: the
 // caller passes a decoder (the page's fetched capstone, or Node's).
 
-import type { CriticalSection } from '../kernel-model/elf-rseq.js';
+import { sectionIndexAt, type CriticalSection } from '../kernel-model/elf-rseq.js';
 import type { SymbolTable } from '../kernel-model/elf-symbols.js';
 import type { Disassembled } from './first-instruction.js';
+import { hex } from '../kernel-model/layout.js';
 
 /** What an instruction (or data line) is for a critical section. */
 export type SectionRole = 'start' | 'inside' | 'commit' | 'post-commit' | 'abort' | 'signature';
@@ -121,7 +122,6 @@ function readUpTo(read: ReadCode, address: number, length: number): Uint8Array {
   return new Uint8Array();
 }
 
-const hex = (n: number) => '0x' + n.toString(16);
 
 /** capstone's disasm throws (with CS_ERR_OK) when not one instruction decodes: that is no instructions. */
 function decodeOrNone(decode: Decode, bytes: Uint8Array, address: number, max: number): ReturnType<Decode> {
@@ -219,7 +219,7 @@ function annotate(lines: CodeLine[], sections: readonly CriticalSection[], symbo
   const out: CodeLine[] = [];
   for (const line of lines) {
     line.section = sectionOf(sections, line);
-    const band = line.kind === 'label' || line.kind === 'section' ? -1 : sections.findIndex((x) => line.address >= x.start && line.address < x.postCommit);
+    const band = line.kind === 'label' || line.kind === 'section' ? -1 : sectionIndexAt(sections, line.address);
     if (band >= 0) line.band = band;
     const sym = line.kind === 'instruction' ? symbols?.symbolize(line.address) : undefined;
     if (sym && sym.offset === 0) out.push({ kind: 'label', address: line.address, size: 0, text: `${sym.symbol.name}:`, threads: [], current: false });

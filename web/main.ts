@@ -25,6 +25,7 @@ import { SANDBOX_ARGS, SANDBOX_PROGRAM } from './sandbox.js';
 import { mountSandbox } from './sandbox-panel.js';
 import { setupFuzzPanel, type FormChoices, type FuzzPanel } from './fuzz-panel.js';
 import { wallMs } from './wall-clock.js';
+import { hex } from '../kernel-model/layout.js';
 
 /** build/web/programs/index.json, written by scripts/build-web.mjs. */
 interface ProgramIndex {
@@ -194,10 +195,6 @@ async function openSession(s: Session): Promise<void> {
   await show(s);
 }
 
-function hex(n: bigint): string {
-  return '0x' + n.toString(16);
-}
-
 function statusText(v: SessionView): string {
   switch (v.kind) {
     case undefined: return 'Not started: press Step or Run.';
@@ -272,7 +269,7 @@ function showThreads(s: Session | undefined, v: SessionView | undefined): void {
 }
 
 function showRseq(t: ThreadView | undefined): void {
-  out.rseqAddress.textContent = t?.rseq ? `at ${hex(BigInt(t.rseq.address))}, ${t.rseq.length} bytes` : t ? '(not registered)' : '';
+  out.rseqAddress.textContent = t?.rseq ? `at ${hex(t.rseq.address)}, ${t.rseq.length} bytes` : t ? '(not registered)' : '';
   out.rseqFields.replaceChildren(...rseqFieldItems(t?.rseq?.fields ?? []));
 }
 
@@ -285,7 +282,7 @@ async function showCode(s: Session, t: ThreadView): Promise<void> {
   out.code.replaceChildren(...codeBlocks(view, t.tid));
   out.codeElsewhere.textContent = view.elsewhere.length === 0 ? '' : `Elsewhere: ${view.elsewhere.map((m) => {
     const symbol = s.machine.kernel.tasks.get(m.tid)?.group.tgid === s.machine.process.tgid ? s.machine.symbols.describe(m.rip) : undefined;
-    return `t${m.tid} (vCPU ${m.cpu}, ${m.state}) at ${hex(BigInt(m.rip))}${symbol ? ` ${symbol}` : ''}`;
+    return `t${m.tid} (vCPU ${m.cpu}, ${m.state}) at ${hex(m.rip)}${symbol ? ` ${symbol}` : ''}`;
   }).join('; ')}.`;
 }
 

@@ -8,6 +8,7 @@
 
 import { loadAssembler } from './keystone.js';
 import { DEFAULT_SECTION, SANDBOX_PROGRAM, SandboxError, buildSandbox, type Assembler, type SandboxBuild } from './sandbox.js';
+import { hex } from '../kernel-model/layout.js';
 
 export interface SandboxHost {
   /** The harness's bytes (build/web/programs/rseq_sandbox). */
@@ -22,7 +23,6 @@ function element<T extends HTMLElement>(id: string): T {
   return e as T;
 }
 
-const hex = (n: number) => '0x' + n.toString(16);
 
 /** What the message says after a successful assembly. */
 function builtText(b: SandboxBuild): string {

@@ -3,7 +3,7 @@
 // (what the page draws). No DOM here, so Node tests can drive it too.
 
 import type { Cpu } from '../emulator/api.js';
-import type { CriticalSection } from '../kernel-model/elf-rseq.js';
+import { sectionAt, type CriticalSection } from '../kernel-model/elf-rseq.js';
 import type { MachineEvent } from '../kernel-model/events.js';
 import { describeInjection, type InjectAction } from '../kernel-model/injection.js';
 import type { KernelProfileName } from '../kernel-model/kernel-profile.js';
@@ -15,6 +15,7 @@ import { readRegisters, type RegisterView } from './registers.js';
 import { beginSchedule, runStartUp, targetMachine, type FuzzTarget } from '../fuzz/runner.js';
 import type { Schedule } from '../fuzz/schedule.js';
 import { eventsBeforeFirstInjection, runEvents } from './injection-pause.js';
+import { hex } from '../kernel-model/layout.js';
 
 /** What the page's form chooses. */
 export interface SessionChoice {
@@ -598,7 +599,7 @@ export class Session {
   /** The critical section thread tid's rip is in (start_ip <= rip < post_commit_ip), if any. */
   sectionAt(tid: number): CriticalSection | undefined {
     const rip = this.ripOf(tid);
-    return rip === undefined ? undefined : this.sectionsOf(tid).find((s) => rip >= s.start && rip < s.postCommit);
+    return rip === undefined ? undefined : sectionAt(this.sectionsOf(tid), rip);
   }
 
   /** The critical sections of the program thread tid's process runs (the first program's, or what it exec'd). */
@@ -672,7 +673,6 @@ export class Session {
     } catch {
       return { address: reg.address, length: reg.length, fields: [] };
     }
-    const hex = (n: bigint | number) => '0x' + n.toString(16);
     const fields: { name: string; value: string }[] = [
       { name: 'cpu_id_start', value: String(area.getInt32(RseqField.cpuIdStart, true)) },
       { name: 'cpu_id', value: String(area.getInt32(RseqField.cpuId, true)) },
@@ -737,7 +737,6 @@ export class Session {
    * 4 step 5).
    */
   private signatureFields(cs: number, registered: number, pid: number): { name: string; value: string }[] {
-    const hex = (n: number) => '0x' + n.toString(16);
     let before = 'unreadable';
     try {
       const d = this.machine.readMemory(cs + RseqCsField.abortIp, 8, pid);
@@ -786,7 +785,7 @@ export class Session {
           symbol: this.placeOf(t.tid, t.pid, Number(t.rip)),
           instructions: Number(task.cpuNs),
           rseq: this.rseqFields(t.tid),
-          section: this.sectionsOf(t.tid).find((s) => Number(t.rip) >= s.start && Number(t.rip) < s.postCommit),
+          section: this.sectionAt(t.tid),
           registers: readRegisters(task.ctx).map((reg) => ({ ...reg, changed: this.changed(`${t.tid}:reg.${reg.name}`, reg.value) })),
         };
       }),

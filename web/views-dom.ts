@@ -7,10 +7,7 @@ import type { CodeLine, CodeView, SectionRole, ThreadMark } from './code-view.js
 import { endingText, outputLines, type KernelRun } from './compare.js';
 import type { PerCpuDataView } from './percpu-data.js';
 import type { LogEntry, RseqFieldView, ThreadView } from './session.js';
-
-function hex(n: bigint): string {
-  return '0x' + n.toString(16);
-}
+import { hex } from '../kernel-model/layout.js';
 
 /** One cell: text, and a class when it changed (the highlight the rseq area uses). */
 function td(text: string, changed = false): HTMLTableCellElement {
@@ -83,7 +80,7 @@ export function perCpuTables(data: PerCpuDataView | undefined): HTMLElement[] {
     table.createCaption().textContent = a.symbol;
     const about = document.createElement('p');
     about.className = 'note';
-    about.textContent = `${a.type} ${a.symbol}[256] at ${hex(BigInt(a.address!))}, ${a.stride} bytes each, indexed by ${a.index === 'cpu' ? 'CPU' : 'mm_cid'}; the first ${a.rows.length} shown.`;
+    about.textContent = `${a.type} ${a.symbol}[256] at ${hex(a.address!)}, ${a.stride} bytes each, indexed by ${a.index === 'cpu' ? 'CPU' : 'mm_cid'}; the first ${a.rows.length} shown.`;
     wrap.append(about);
     const head = table.createTHead().insertRow();
     head.append(th(a.index === 'cpu' ? 'CPU' : 'mm_cid', 'col'), ...a.fields.map((f) => th(f, 'col')));
@@ -136,7 +133,7 @@ function markText(t: ThreadMark): string {
 
 function codeLine(line: CodeLine, selected: number): HTMLLIElement {
   const li = document.createElement('li');
-  li.dataset.address = hex(BigInt(line.address));
+  li.dataset.address = hex(line.address);
   li.dataset.kind = line.kind;
   if (line.role) li.dataset.role = line.role;
   if (line.section !== undefined) li.dataset.section = String(line.section);
@@ -148,7 +145,7 @@ function codeLine(line: CodeLine, selected: number): HTMLLIElement {
     return li;
   }
   const note = line.note ?? (line.role ? ROLE_TEXT[line.role] : '');
-  li.textContent = `${line.current ? '→' : ' '} ${hex(BigInt(line.address))}  ${line.text}${line.target ? ` <${line.target}>` : ''}${note ? `   ; ${note}` : ''}`;
+  li.textContent = `${line.current ? '→' : ' '} ${hex(line.address)}  ${line.text}${line.target ? ` <${line.target}>` : ''}${note ? `   ; ${note}` : ''}`;
   for (const t of line.threads) {
     const span = document.createElement('span');
     span.className = t.tid === selected ? 'thread selected' : 'thread';
