@@ -17,6 +17,7 @@ import { PageCampaign, type PageCampaignEnd } from './page-campaign.js';
 import { fuzzTargetOf, scheduledRunFromLink, scheduledRunFromReplay, sharedRunOf, type ScheduledRun } from './scheduled-run.js';
 import { Session } from './session.js';
 import { decodeSharedRun, encodeSharedRun, type SharedRun } from './share-link.js';
+import { element, readInteger } from './dom.js';
 
 /** The form's choices, as the stepper's form holds them. */
 export interface FormChoices {
@@ -44,18 +45,6 @@ export interface FuzzPanelHost {
   /** Runs an action on the stepper's session as its buttons do (one at a time, errors shown), then redraws it. */
   act(what: (s: Session) => unknown): Promise<void>;
   wasmUrl: URL;
-}
-
-function element<T extends HTMLElement>(id: string): T {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`the page has no #${id}`);
-  return e as T;
-}
-
-function readCount(input: HTMLInputElement, what: string, min: number, max: number): number {
-  const n = input.value.trim() === '' ? NaN : Number(input.value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${what} must be a whole number from ${min} to ${max}, not '${input.value}'`);
-  return n;
 }
 
 /** The most workers the form accepts (each holds its own CPUs and the program's memory). */
@@ -199,8 +188,8 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
       spec = {
         target: fuzzTargetOf(c.name, program, { args: c.args, cpus: c.cpus, kernel: c.kernel, debugRseq: false }),
         kernels: kernelsOf(c.kernel, Array.from(ui.kernels.querySelectorAll<HTMLInputElement>('input[type=checkbox]:checked'), (b) => b.value as KernelProfileName)),
-        seed: readCount(ui.seed, 'The campaign seed', 0, 2 ** 32 - 1),
-        schedules: readCount(ui.schedules, 'Schedules', 1, 1_000_000),
+        seed: readInteger(ui.seed, 'The campaign seed', 0, 2 ** 32 - 1),
+        schedules: readInteger(ui.schedules, 'Schedules', 1, 1_000_000),
       };
     } catch (e) {
       showError(e);
@@ -208,7 +197,7 @@ export function setupFuzzPanel(host: FuzzPanelHost): FuzzPanel {
     }
     let workers: number;
     try {
-      workers = PageCampaign.workersFor(spec, readCount(ui.workers, 'Workers', 1, MAX_WORKERS));
+      workers = PageCampaign.workersFor(spec, readInteger(ui.workers, 'Workers', 1, MAX_WORKERS));
     } catch (e) {
       showError(e);
       return;

@@ -26,6 +26,7 @@ import { mountSandbox } from './sandbox-panel.js';
 import { setupFuzzPanel, type FormChoices, type FuzzPanel } from './fuzz-panel.js';
 import { wallMs } from './wall-clock.js';
 import { hex } from '../kernel-model/layout.js';
+import { element, readInteger } from './dom.js';
 
 /** build/web/programs/index.json, written by scripts/build-web.mjs. */
 interface ProgramIndex {
@@ -35,12 +36,6 @@ interface ProgramIndex {
 const DEFAULT_PROGRAM = 'rseq_counter';
 /** Arguments the picker fills in for a program (others start with none). */
 const DEFAULT_ARGS: Record<string, string> = { rseq_counter: '2 300' };
-
-function element<T extends HTMLElement>(id: string): T {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`the page has no #${id}`);
-  return e as T;
-}
 
 const form = {
   program: element<HTMLSelectElement>('program'),
@@ -136,12 +131,6 @@ function loadProgram(name: string): Promise<Uint8Array> {
     programBytes.set(name, p);
   }
   return p;
-}
-
-function readInteger(input: HTMLInputElement, what: string, min: number, max: number): number {
-  const n = input.value.trim() === '' ? NaN : Number(input.value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${what} must be a whole number from ${min} to ${max}, not '${input.value}'`);
-  return n;
 }
 
 /** A new machine for the form's current choices, at its first instruction. */

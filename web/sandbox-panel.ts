@@ -9,18 +9,13 @@
 import { loadAssembler } from './keystone.js';
 import { DEFAULT_SECTION, SANDBOX_PROGRAM, SandboxError, buildSandbox, type Assembler, type SandboxBuild } from './sandbox.js';
 import { hex } from '../kernel-model/layout.js';
+import { element } from './dom.js';
 
 export interface SandboxHost {
   /** The harness's bytes (build/web/programs/rseq_sandbox). */
   loadHarness(): Promise<Uint8Array>;
   /** Makes the patched harness the page's program and starts a machine for it. */
   open(program: Uint8Array): Promise<unknown>;
-}
-
-function element<T extends HTMLElement>(id: string): T {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`the page has no #${id}`);
-  return e as T;
 }
 
 
